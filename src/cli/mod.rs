@@ -1,0 +1,34 @@
+//! The command line: clap definitions and the commands. `main.rs` only calls [`run`].
+
+pub mod args;
+pub mod pool;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::Result;
+
+/// Reproduce and verify meta-analyses of proportions.
+///
+/// Exit codes: 0 success; 1 verification found mismatches with --strict; 2 usage error
+/// (unknown option or value); 3 input data error (file, row and column are named);
+/// 4 computation error (e.g. non-convergence); 5 output could not be written.
+#[derive(Debug, Parser)]
+#[command(name = "metarepro", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Pool proportions with common- and random-effects models, overall and per subgroup.
+    Pool(pool::PoolCmd),
+}
+
+/// Parse the arguments and run the command.
+pub fn run() -> Result<i32> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Pool(c) => pool::run(&c),
+    }
+}

@@ -1,0 +1,410 @@
+//! Pooling proportions overall and per subgroup: the analysis `metarepro pool` runs.
+//!
+//! Each subgroup gets its own fit (its own τ²) and the test for subgroup differences is a
+//! Wald-type Q between the subgroup estimates, as `meta` reports it for random-effects models
+//! (`tau.common = FALSE`). With `tau2_common`, τ² is estimated once from the mixed-effects model
+//! with the subgroup as a factor moderator (metafor `rma(mods = ~ factor(g))`), each subgroup is
+//! pooled with that τ², and the test is that model's omnibus QM.
+
+use ndarray::Array2;
+use serde::Serialize;
+
+use super::{rma, rma_mods, Control, Method, PiType, RmaFit, RmaOptions, Test};
+use crate::data::Studies;
+use crate::dist;
+use crate::effect::{escalc, study_ci, BackTransform, CiMethod, Correction, EffectSizes, Measure, PftMean};
+use crate::error::{Error, Result};
+
+/// Every choice of a pooled analysis. `Default` gives metafor's defaults (PLO is not metafor's
+/// default measure — escalc has none — but is the customary one for proportions).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PoolOptions {
+    pub measure: Measure,
+    pub correction: Correction,
+    pub method: Method,
+    pub test: Test,
+    pub level: f64,
+    pub pi_type: PiType,
+    pub study_ci: CiMethod,
+    pub pft_mean: PftMean,
+    pub tau2_common: bool,
+    pub control: Control,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        PoolOptions {
+            measure: Measure::PLO,
+            correction: Correction::default(),
+            method: Method::REML,
+            test: Test::Z,
+            level: 0.95,
+            pi_type: PiType::Metafor,
+            study_ci: CiMethod::CP,
+            pft_mean: PftMean::Harmonic,
+            tau2_common: false,
+            control: Control::default(),
+        }
+    }
+}
+
+impl PoolOptions {
+    pub fn rma_options(&self) -> RmaOptions {
+        RmaOptions {
+            method: self.method,
+            test: self.test,
+            level: self.level,
+            tau2_fixed: None,
+            control: self.control,
+        }
+    }
+}
+
+/// Back-transformed (proportion-scale) estimate, CI and prediction interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ProportionSummary {
+    pub estimate: f64,
+    pub ci_lb: f64,
+    pub ci_ub: f64,
+    pub pi_lb: f64,
+    pub pi_ub: f64,
+}
+
+/// One pooled fit (overall or a subgroup) with everything a report prints: the `FIT` object of
+/// the JSON contract. Values are on the measure's scale except `proportion`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pooled {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub k: usize,
+    /// Sum of events and of totals of the studies in the fit.
+    pub events: f64,
+    pub total: f64,
+    pub estimate: f64,
+    pub se: f64,
+    pub zval: f64,
+    pub ci_lb: f64,
+    pub ci_ub: f64,
+    pub pval: f64,
+    pub pi_lb: f64,
+    pub pi_ub: f64,
+    pub tau2: f64,
+    pub tau: f64,
+    pub tau2_ci_lb: Option<f64>,
+    pub tau2_ci_ub: Option<f64>,
+    #[serde(rename = "I2")]
+    pub i2: f64,
+    #[serde(rename = "I2_ci_lb")]
+    pub i2_ci_lb: Option<f64>,
+    #[serde(rename = "I2_ci_ub")]
+    pub i2_ci_ub: Option<f64>,
+    #[serde(rename = "H2")]
+    pub h2: f64,
+    #[serde(rename = "H2_ci_lb")]
+    pub h2_ci_lb: Option<f64>,
+    #[serde(rename = "H2_ci_ub")]
+    pub h2_ci_ub: Option<f64>,
+    #[serde(rename = "Q")]
+    pub q: f64,
+    #[serde(rename = "Q_df")]
+    pub q_df: usize,
+    #[serde(rename = "Q_p")]
+    pub q_p: f64,
+    /// The test used (`z` when metafor switches to it for k = 1).
+    pub test: Test,
+    /// Iterations of the τ² estimator.
+    pub iterations: usize,
+    pub proportion: ProportionSummary,
+    /// The back-transformation used for `proportion`.
+    #[serde(skip)]
+    pub back: BackTransform,
+    #[serde(skip)]
+    pub fit: RmaFit,
+}
+
+/// One study row, as a forest plot shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StudyRow {
+    pub study: String,
+    /// 1-based data row in the input file.
+    pub row: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    pub events: f64,
+    pub total: f64,
+    pub yi: f64,
+    pub vi: f64,
+    /// Observed proportion x/n and its CI by the chosen study-CI method.
+    pub proportion: f64,
+    pub ci_lb: f64,
+    pub ci_ub: f64,
+    /// Weight (%) in the fit the study belongs to (its subgroup's when grouped).
+    pub weight: f64,
+    /// Weight (%) in the overall fit.
+    pub weight_overall: f64,
+    /// Whether the continuity correction was applied.
+    pub corrected: bool,
+}
+
+/// Test for subgroup differences.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SubgroupTest {
+    #[serde(rename = "Q")]
+    pub q: f64,
+    pub df: usize,
+    /// Denominator df when the test is an F-test (common τ² with t/knha).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub df2: Option<usize>,
+    pub p: f64,
+    /// `separate` (Q between the separately fitted subgroup estimates) or `common_tau2` (QM).
+    pub kind: &'static str,
+}
+
+/// The full result of a pooled analysis.
+#[derive(Debug, Clone, Serialize)]
+pub struct PoolResult {
+    pub measure: Measure,
+    pub method: Method,
+    pub test: Test,
+    pub level: f64,
+    pub correction: Correction,
+    pub pi_type: PiType,
+    pub study_ci: CiMethod,
+    pub tau2_common: bool,
+    /// τ² of the mixed-effects model with the subgroup as moderator (with `tau2_common`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tau2_common_value: Option<f64>,
+    pub overall: Pooled,
+    pub subgroups: Vec<Pooled>,
+    pub subgroup_test: Option<SubgroupTest>,
+    pub studies: Vec<StudyRow>,
+}
+
+/// Summarise a fit: CI of τ², prediction, back-transformation.
+pub fn summarize(name: Option<String>, fit: RmaFit, es: &EffectSizes, events: f64, options: &PoolOptions) -> Pooled {
+    let ci = fit.confint();
+    let pred = fit.predict(options.pi_type);
+    let back = BackTransform::with_mean(es.measure, &es.ni, options.pft_mean);
+    let (ci_lb, ci_ub) = sorted(back.apply(pred.ci_lb), back.apply(pred.ci_ub));
+    let (pi_lb, pi_ub) = sorted(back.apply(pred.pi_lb), back.apply(pred.pi_ub));
+    let proportion = ProportionSummary {
+        estimate: back.apply(pred.pred),
+        ci_lb,
+        ci_ub,
+        pi_lb,
+        pi_ub,
+    };
+    let c = &fit.coefficients[0];
+    Pooled {
+        name,
+        k: fit.k,
+        events,
+        total: es.ni.iter().sum(),
+        estimate: c.estimate,
+        se: c.se,
+        zval: c.zval,
+        ci_lb: c.ci_lb,
+        ci_ub: c.ci_ub,
+        pval: c.pval,
+        pi_lb: pred.pi_lb,
+        pi_ub: pred.pi_ub,
+        tau2: fit.tau2,
+        tau: fit.tau(),
+        tau2_ci_lb: ci.map(|c| c.tau2_lb),
+        tau2_ci_ub: ci.map(|c| c.tau2_ub),
+        i2: fit.i2,
+        i2_ci_lb: ci.map(|c| c.i2_lb),
+        i2_ci_ub: ci.map(|c| c.i2_ub),
+        h2: fit.h2,
+        h2_ci_lb: ci.map(|c| c.h2_lb),
+        h2_ci_ub: ci.map(|c| c.h2_ub),
+        q: fit.q,
+        q_df: fit.q_df,
+        q_p: fit.q_p,
+        test: fit.test,
+        iterations: fit.iterations,
+        proportion,
+        back,
+        fit,
+    }
+}
+
+fn sorted(a: f64, b: f64) -> (f64, f64) {
+    if a > b {
+        (b, a)
+    } else {
+        (a, b)
+    }
+}
+
+/// The subgroup levels in sorted order, and for each level the positions of its studies.
+pub fn levels(groups: &[String]) -> Vec<(String, Vec<usize>)> {
+    let mut names: Vec<String> = groups.to_vec();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|g| {
+            let idx = groups
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| **v == g)
+                .map(|(i, _)| i)
+                .collect();
+            (g, idx)
+        })
+        .collect()
+}
+
+/// Pool the studies overall and (when `studies.group` is set) per subgroup.
+pub fn pool(studies: &Studies, options: &PoolOptions) -> Result<PoolResult> {
+    if studies.events.is_empty() {
+        return Err(Error::Computation(format!(
+            "{}: no studies left to pool",
+            studies.source.display()
+        )));
+    }
+    let es = escalc(options.measure, &studies.events, &studies.total, options.correction);
+    let rma_opts = options.rma_options();
+    for i in 0..es.k() {
+        if !es.yi[i].is_finite() || !(es.vi[i] > 0.0) || !es.vi[i].is_finite() {
+            return Err(Error::Computation(format!(
+                "{}: row {}, study \"{}\" ({} of {}): the {} effect size is not defined without a continuity correction \
+                 (yi = {}, vi = {}); use --add/--to (e.g. --to only0) or another measure",
+                studies.source.display(),
+                studies.rows[i],
+                studies.study[i],
+                studies.events[i],
+                studies.total[i],
+                options.measure,
+                es.yi[i],
+                es.vi[i]
+            )));
+        }
+    }
+    let context = |what: &str, e: Error| match e {
+        Error::Computation(m) => Error::Computation(format!("{what}: {m}")),
+        other => other,
+    };
+    let overall_fit = rma(&es.yi, &es.vi, &rma_opts).map_err(|e| context("overall", e))?;
+    let events_all: f64 = studies.events.iter().sum();
+    let overall = summarize(None, overall_fit, &es, events_all, options);
+    let weight_overall = overall.fit.weights_percent();
+
+    let mut subgroups = Vec::new();
+    let mut subgroup_test = None;
+    let mut tau2_common_value = None;
+    let mut weight = weight_overall.clone();
+    if let Some(groups) = &studies.group {
+        let lv = levels(groups);
+        let mut fixed_tau2 = None;
+        if options.tau2_common && lv.len() > 1 {
+            let (x, names) = factor_design(groups, &lv);
+            let mfit = rma_mods(&es.yi, &es.vi, x, names, &rma_opts).map_err(|e| context("common tau^2 model", e))?;
+            if let Some(qm) = mfit.qm {
+                subgroup_test = Some(SubgroupTest {
+                    q: qm.qm,
+                    df: qm.df,
+                    df2: qm.df2,
+                    p: qm.p,
+                    kind: "common_tau2",
+                });
+            }
+            tau2_common_value = Some(mfit.tau2);
+            if !options.method.is_common() {
+                fixed_tau2 = Some(mfit.tau2);
+            }
+        }
+        for (name, idx) in &lv {
+            let sub = es.subset(idx);
+            let mut o = rma_opts;
+            o.tau2_fixed = fixed_tau2;
+            let fit = rma(&sub.yi, &sub.vi, &o).map_err(|e| context(&format!("subgroup \"{name}\""), e))?;
+            let w = fit.weights_percent();
+            for (j, &i) in idx.iter().enumerate() {
+                weight[i] = w[j];
+            }
+            let ev: f64 = idx.iter().map(|&i| studies.events[i]).sum();
+            subgroups.push(summarize(Some(name.clone()), fit, &sub, ev, options));
+        }
+        if subgroup_test.is_none() && subgroups.len() > 1 {
+            subgroup_test = Some(q_between(&subgroups));
+        }
+    }
+
+    let studies_rows = (0..studies.events.len())
+        .map(|i| {
+            let (x, n) = (studies.events[i], studies.total[i]);
+            let (lb, ub) = study_ci(x, n, options.level, options.study_ci);
+            StudyRow {
+                study: studies.study[i].clone(),
+                row: studies.rows[i],
+                group: studies.group.as_ref().map(|g| g[i].clone()),
+                events: x,
+                total: n,
+                yi: es.yi[i],
+                vi: es.vi[i],
+                proportion: x / n,
+                ci_lb: lb,
+                ci_ub: ub,
+                weight: weight[i],
+                weight_overall: weight_overall[i],
+                corrected: es.corrected[i],
+            }
+        })
+        .collect();
+
+    Ok(PoolResult {
+        measure: options.measure,
+        method: options.method,
+        test: options.test,
+        level: options.level,
+        correction: options.correction,
+        pi_type: options.pi_type,
+        study_ci: options.study_ci,
+        tau2_common: options.tau2_common,
+        tau2_common_value,
+        overall,
+        subgroups,
+        subgroup_test,
+        studies: studies_rows,
+    })
+}
+
+/// Q between subgroup estimates: Σ w_g (θ_g − θ̄)², w_g = 1/SE_g², df = G − 1.
+pub fn q_between(subgroups: &[Pooled]) -> SubgroupTest {
+    let w: Vec<f64> = subgroups.iter().map(|s| 1.0 / (s.se * s.se)).collect();
+    let sw: f64 = w.iter().sum();
+    let mean = subgroups.iter().zip(&w).map(|(s, w)| w * s.estimate).sum::<f64>() / sw;
+    let q: f64 = subgroups
+        .iter()
+        .zip(&w)
+        .map(|(s, w)| w * (s.estimate - mean).powi(2))
+        .sum();
+    let df = subgroups.len() - 1;
+    SubgroupTest {
+        q,
+        df,
+        df2: None,
+        p: dist::pchisq_upper(q, df as f64),
+        kind: "separate",
+    }
+}
+
+/// Design matrix of `~ factor(group)` (treatment coding, first level the reference).
+pub fn factor_design(groups: &[String], lv: &[(String, Vec<usize>)]) -> (Array2<f64>, Vec<String>) {
+    let k = groups.len();
+    let p = lv.len();
+    let mut x = Array2::zeros((k, p));
+    let mut names = vec!["intrcpt".to_string()];
+    for i in 0..k {
+        x[[i, 0]] = 1.0;
+    }
+    for (j, (name, idx)) in lv.iter().enumerate().skip(1) {
+        names.push(name.clone());
+        for &i in idx {
+            x[[i, j]] = 1.0;
+        }
+    }
+    (x, names)
+}

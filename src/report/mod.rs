@@ -1,0 +1,140 @@
+//! Rendering results: the readable table, the JSON contract, CSV, and atomic file output.
+//!
+//! Every number a person reads (table, forest plot labels) goes through [`fmt_num`], so two
+//! renderings of one result can never disagree.
+
+pub mod json;
+pub mod table;
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::model::{PoolResult, Pooled};
+
+/// Format `x` with `decimals` decimals (Rust's correctly rounded decimal formatting, ties to even
+/// on exact binary ties); `NA` for a missing value.
+pub fn fmt_num(x: f64, decimals: usize) -> String {
+    if x.is_nan() {
+        return "NA".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "Inf".into() } else { "-Inf".into() };
+    }
+    let s = format!("{x:.decimals$}");
+    // Avoid "-0.000".
+    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+        s[1..].to_string()
+    } else {
+        s
+    }
+}
+
+/// A proportion as percent (`scale_percent`) or as a proportion, with `decimals` decimals.
+pub fn fmt_prop(p: f64, decimals: usize, percent: bool) -> String {
+    if percent {
+        fmt_num(100.0 * p, decimals)
+    } else {
+        fmt_num(p, decimals)
+    }
+}
+
+/// A p-value: `<0.001`-style below the printable range, otherwise `decimals` decimals.
+pub fn fmt_p(p: f64, decimals: usize) -> String {
+    if p.is_nan() {
+        return "NA".into();
+    }
+    let floor = 10f64.powi(-(decimals as i32));
+    if p < floor {
+        format!("<{}", fmt_num(floor, decimals))
+    } else {
+        fmt_num(p, decimals)
+    }
+}
+
+/// Write `bytes` to `path` atomically: a temporary file in the same folder, renamed over the
+/// target only when complete. On error no file appears at `path`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let out_err = |m: String| Error::Output {
+        path: path.to_path_buf(),
+        message: m,
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(out_err(format!("folder {} does not exist", dir.display())));
+    }
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".metarepro-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(|e| out_err(e.to_string()))?;
+    tmp.write_all(bytes).map_err(|e| out_err(e.to_string()))?;
+    tmp.as_file().sync_all().map_err(|e| out_err(e.to_string()))?;
+    tmp.persist(path).map_err(|e| out_err(e.error.to_string()))?;
+    Ok(())
+}
+
+/// CSV with one line per fit (overall first, then subgroups), unrounded.
+pub fn to_csv(res: &PoolResult) -> String {
+    let mut out = String::from(
+        "analysis,k,events,total,estimate,se,ci_lb,ci_ub,pval,pi_lb,pi_ub,tau2,tau2_ci_lb,tau2_ci_ub,I2,I2_ci_lb,I2_ci_ub,H2,Q,Q_df,Q_p,proportion,proportion_ci_lb,proportion_ci_ub,proportion_pi_lb,proportion_pi_ub\n",
+    );
+    let mut line = |name: &str, f: &Pooled| {
+        let o = |v: Option<f64>| v.map(csv_num).unwrap_or_default();
+        let fields = [
+            csv_field(name),
+            f.k.to_string(),
+            csv_num(f.events),
+            csv_num(f.total),
+            csv_num(f.estimate),
+            csv_num(f.se),
+            csv_num(f.ci_lb),
+            csv_num(f.ci_ub),
+            csv_num(f.pval),
+            csv_num(f.pi_lb),
+            csv_num(f.pi_ub),
+            csv_num(f.tau2),
+            o(f.tau2_ci_lb),
+            o(f.tau2_ci_ub),
+            csv_num(f.i2),
+            o(f.i2_ci_lb),
+            o(f.i2_ci_ub),
+            csv_num(f.h2),
+            csv_num(f.q),
+            f.q_df.to_string(),
+            csv_num(f.q_p),
+            csv_num(f.proportion.estimate),
+            csv_num(f.proportion.ci_lb),
+            csv_num(f.proportion.ci_ub),
+            csv_num(f.proportion.pi_lb),
+            csv_num(f.proportion.pi_ub),
+        ];
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    };
+    line("overall", &res.overall);
+    for s in &res.subgroups {
+        line(s.name.as_deref().unwrap_or(""), s);
+    }
+    out
+}
+
+fn csv_num(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:?}")
+    } else {
+        String::new()
+    }
+}
+
+/// Quote a CSV field when needed (RFC 4180).
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}

@@ -1,0 +1,211 @@
+//! The readable report of `metarepro pool` (like metafor's `print.rma`): three decimals,
+//! proportions in percent.
+
+use std::fmt::Write;
+
+use super::{fmt_num, fmt_p};
+use crate::effect::{AddTo, Measure};
+use crate::model::{Method, PoolResult, Pooled};
+
+const D: usize = 3;
+
+fn measure_name(m: Measure) -> &'static str {
+    match m {
+        Measure::PR => "raw proportion",
+        Measure::PLN => "log transformed proportion",
+        Measure::PLO => "logit transformed proportion",
+        Measure::PAS => "arcsine square root transformed proportion",
+        Measure::PFT => "Freeman-Tukey double arcsine transformed proportion",
+    }
+}
+
+fn pct(p: f64) -> String {
+    fmt_num(100.0 * p, D)
+}
+
+pub fn render(res: &PoolResult) -> String {
+    let mut o = String::new();
+    let model = if res.method.is_common() {
+        "Common-effect model"
+    } else {
+        "Random-effects model"
+    };
+    let est = if res.method.is_common() {
+        String::new()
+    } else {
+        format!("; tau^2 estimator: {}", res.method)
+    };
+    let _ = writeln!(o, "{model} (k = {}{est}; test: {})", res.overall.k, res.test);
+    let _ = writeln!(o, "Measure: {} ({})", res.measure, measure_name(res.measure));
+    let corrected = res.studies.iter().filter(|s| s.corrected).count();
+    if res.measure.uses_correction() && res.correction.to != AddTo::None && res.correction.add != 0.0 {
+        let _ = writeln!(
+            o,
+            "Continuity correction: {} added ({}) to {} of {} studies",
+            fmt_num(res.correction.add, 2),
+            res.correction.to.as_str(),
+            corrected,
+            res.studies.len()
+        );
+    }
+    if res.measure == Measure::PFT {
+        let _ = writeln!(
+            o,
+            "Back-transformation: inverse Freeman-Tukey at the harmonic mean of the totals"
+        );
+    }
+    let _ = writeln!(o);
+    fit_block(&mut o, &res.overall, res.method);
+    if !res.subgroups.is_empty() {
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "Subgroups{}:",
+            if res.tau2_common {
+                " (common tau^2 across subgroups)"
+            } else {
+                " (separate tau^2 per subgroup)"
+            }
+        );
+        let name_w = res
+            .subgroups
+            .iter()
+            .map(|s| s.name.as_deref().unwrap_or("").chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(8);
+        let _ = writeln!(
+            o,
+            "  {:<name_w$}  {:>3}  {:>13}  {:>8}  {:>19}  {:>19}  {:>7}  {:>7}  {:>8}  {:>7}",
+            "subgroup", "k", "events/total", "prop.%", "95% CI", "95% PI", "tau^2", "I^2 %", "Q", "p(Q)"
+        );
+        for s in &res.subgroups {
+            let _ = writeln!(
+                o,
+                "  {:<name_w$}  {:>3}  {:>13}  {:>8}  {:>19}  {:>19}  {:>7}  {:>7}  {:>8}  {:>7}",
+                s.name.as_deref().unwrap_or(""),
+                s.k,
+                format!("{}/{}", fmt_num(s.events, 0), fmt_num(s.total, 0)),
+                pct(s.proportion.estimate),
+                format!("[{}; {}]", pct(s.proportion.ci_lb), pct(s.proportion.ci_ub)),
+                format!("[{}; {}]", pct(s.proportion.pi_lb), pct(s.proportion.pi_ub)),
+                fmt_num(s.tau2, D),
+                fmt_num(s.i2, 1),
+                fmt_num(s.q, D),
+                fmt_p(s.q_p, 4),
+            );
+        }
+        if let Some(t) = &res.subgroup_test {
+            let _ = writeln!(o);
+            match t.df2 {
+                Some(df2) => {
+                    let _ = writeln!(
+                        o,
+                        "Test for subgroup differences (common tau^2, F-test): F(df1 = {}, df2 = {df2}) = {}, p-val = {}",
+                        t.df,
+                        fmt_num(t.q, D),
+                        fmt_p(t.p, 4)
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        o,
+                        "Test for subgroup differences ({}): Q(df = {}) = {}, p-val = {}",
+                        if t.kind == "common_tau2" {
+                            "common tau^2, QM"
+                        } else {
+                            "between groups"
+                        },
+                        t.df,
+                        fmt_num(t.q, D),
+                        fmt_p(t.p, 4)
+                    );
+                }
+            }
+        }
+    }
+    o
+}
+
+fn fit_block(o: &mut String, f: &Pooled, method: Method) {
+    let ci = |lb: Option<f64>, ub: Option<f64>, d: usize| match (lb, ub) {
+        (Some(l), Some(u)) => format!(" (95% CI {}, {})", fmt_num(l, d), fmt_num(u, d)),
+        _ => String::new(),
+    };
+    if f.k == 1 {
+        let _ = writeln!(
+            o,
+            "One study: no heterogeneity statistics (tau^2 = 0, Q, I^2 and H^2 undefined)."
+        );
+    } else {
+        if !method.is_common() {
+            let _ = writeln!(
+                o,
+                "tau^2 (estimated amount of total heterogeneity): {}{}",
+                fmt_num(f.tau2, 4),
+                ci(f.tau2_ci_lb, f.tau2_ci_ub, 4)
+            );
+            let _ = writeln!(
+                o,
+                "tau (square root of estimated tau^2 value):      {}",
+                fmt_num(f.tau, 4)
+            );
+        }
+        let _ = writeln!(
+            o,
+            "I^2 (total heterogeneity / total variability):   {}%{}",
+            fmt_num(f.i2, 2),
+            ci(f.i2_ci_lb, f.i2_ci_ub, 2)
+        );
+        let _ = writeln!(
+            o,
+            "H^2 (total variability / sampling variability):  {}{}",
+            fmt_num(f.h2, 2),
+            ci(f.h2_ci_lb, f.h2_ci_ub, 2)
+        );
+        let _ = writeln!(o);
+        let _ = writeln!(o, "Test for Heterogeneity:");
+        let _ = writeln!(
+            o,
+            "Q(df = {}) = {}, p-val = {}",
+            f.q_df,
+            fmt_num(f.q, 4),
+            fmt_p(f.q_p, 4)
+        );
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(o, "Model Results (transformed scale):");
+    let stat = if f.test == crate::model::Test::Z {
+        "zval"
+    } else {
+        "tval"
+    };
+    let _ = writeln!(
+        o,
+        "{:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "estimate", "se", stat, "pval", "ci.lb", "ci.ub", "pi.lb", "pi.ub"
+    );
+    let _ = writeln!(
+        o,
+        "{:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        fmt_num(f.estimate, D),
+        fmt_num(f.se, D),
+        fmt_num(f.zval, D),
+        fmt_p(f.pval, 4),
+        fmt_num(f.ci_lb, D),
+        fmt_num(f.ci_ub, D),
+        fmt_num(f.pi_lb, D),
+        fmt_num(f.pi_ub, D)
+    );
+    let _ = writeln!(o);
+    let p = &f.proportion;
+    let _ = writeln!(
+        o,
+        "Pooled proportion: {}% (95% CI {}% to {}%; 95% PI {}% to {}%)",
+        pct(p.estimate),
+        pct(p.ci_lb),
+        pct(p.ci_ub),
+        pct(p.pi_lb),
+        pct(p.pi_ub)
+    );
+}

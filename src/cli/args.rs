@@ -30,9 +30,10 @@ pub struct DataArgs {
     #[arg(long = "where", value_name = "COL=VALUE")]
     pub filters: Vec<String>,
     /// Field delimiter of a text table, e.g. ';' or '\t' [default: from the extension: tab for .tsv/.tab, comma otherwise].
+    /// With a delimiter other than a comma, counts may use a decimal comma (12,0); counts must be whole numbers either way.
     #[arg(long)]
     pub delimiter: Option<String>,
-    /// What to do with a row whose count is missing: fail with an error naming it, or drop it (the report lists it).
+    /// What to do with a row whose count is missing (empty, NA, N/A or #N/A): fail with an error naming it, or drop it (the report lists it).
     #[arg(long, value_enum, default_value_t = NaAction::Error)]
     pub na: NaAction,
 }
@@ -53,12 +54,19 @@ impl DataArgs {
         let delimiter = match self.delimiter.as_deref() {
             None => None,
             Some("\\t") | Some("tab") | Some("\t") => Some(b'\t'),
-            Some(d) if d.len() == 1 => Some(d.as_bytes()[0]),
-            Some(d) => {
-                return Err(Error::Usage(format!(
-                    "--delimiter must be one character (or '\\t'), got \"{d}\""
-                )))
-            }
+            Some(d) => match d.as_bytes() {
+                [b'"' | b'\n' | b'\r'] => {
+                    return Err(Error::Usage(format!(
+                        "--delimiter cannot be a quote or a line break, got {d:?}"
+                    )))
+                }
+                [c] if c.is_ascii() => Some(*c),
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "--delimiter must be one ASCII character (or '\\t' for tab), got \"{d}\""
+                    )))
+                }
+            },
         };
         Ok(LoadOptions {
             events: self.events.clone(),
@@ -87,9 +95,9 @@ pub struct ModelArgs {
     /// Confidence level, in percent (95) or as a fraction (0.95).
     #[arg(long, default_value = "95")]
     pub level: f64,
-    /// Continuity correction added to events and non-events (PR, PLN, PLO only).
-    #[arg(long, default_value = "0.5")]
-    pub add: f64,
+    /// Continuity correction added to events and non-events [default: 0.5 for PR, PLN, PLO; 0 for PAS, PFT, as metafor].
+    #[arg(long)]
+    pub add: Option<f64>,
     /// Which studies get the correction: only0 (0 or all events), all, if0all, none.
     #[arg(long, default_value = "only0")]
     pub to: String,
@@ -120,18 +128,14 @@ impl ModelArgs {
                 self.level
             )));
         }
-        if !(self.add >= 0.0) || !self.add.is_finite() {
-            return Err(Error::Usage(format!(
-                "--add must be a non-negative number, got {}",
-                self.add
-            )));
+        let measure = self.measure.parse::<Measure>()?;
+        let add = self.add.unwrap_or(Correction::default_for(measure).add);
+        if !(add >= 0.0) || !add.is_finite() {
+            return Err(Error::Usage(format!("--add must be a non-negative number, got {add}")));
         }
         Ok(PoolOptions {
-            measure: self.measure.parse::<Measure>()?,
-            correction: Correction {
-                add: self.add,
-                to: self.to.parse::<AddTo>()?,
-            },
+            measure,
+            correction: Correction { add, to: self.to.parse::<AddTo>()? },
             method: self.method.parse::<Method>()?,
             test: self.test.parse::<Test>()?,
             level,

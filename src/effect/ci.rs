@@ -14,6 +14,7 @@ pub enum CiMethod {
     /// Wilson score interval without continuity correction (Stata `metaprop`'s default).
     WS,
     /// Wald interval p ± z√(p(1−p)/n), truncated to [0, 1].
+    #[serde(rename = "WALD")]
     Wald,
     /// Agresti–Coull interval, truncated to [0, 1].
     AC,

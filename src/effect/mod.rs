@@ -45,7 +45,8 @@ impl Measure {
         }
     }
 
-    /// Whether a continuity correction applies (metafor forces `add = 0` for PAS and PFT).
+    /// Whether metafor applies a continuity correction by default (`escalc` uses `add = 0` for
+    /// PAS and PFT unless `add` is given explicitly).
     pub fn uses_correction(self) -> bool {
         matches!(self, Measure::PR | Measure::PLN | Measure::PLO)
     }
@@ -122,11 +123,20 @@ pub struct Correction {
 }
 
 impl Default for Correction {
-    /// metafor's default: `add = 1/2, to = "only0"`.
+    /// metafor's default for PR, PLN and PLO: `add = 1/2, to = "only0"`.
     fn default() -> Self {
-        Correction {
-            add: 0.5,
-            to: AddTo::Only0,
+        Correction { add: 0.5, to: AddTo::Only0 }
+    }
+}
+
+impl Correction {
+    /// metafor's default for `measure`: `add = 1/2, to = "only0"` for PR, PLN and PLO; no correction
+    /// for PAS and PFT (metafor's `escalc` sets `add = 0` for them unless `add` is given).
+    pub fn default_for(measure: Measure) -> Correction {
+        if measure.uses_correction() {
+            Correction::default()
+        } else {
+            Correction { add: 0.0, to: AddTo::Only0 }
         }
     }
 }
@@ -160,7 +170,9 @@ impl EffectSizes {
     }
 }
 
-/// metafor `escalc(measure, xi = events, ni = total, add, to)`.
+/// metafor `escalc(measure, xi = events, ni = total, add, to)` with `add` given explicitly: the
+/// correction is applied for every measure, PAS and PFT included (use
+/// [`Correction::default_for`] for metafor's defaults).
 ///
 /// Counts must already be validated (`0 <= events <= total`, `total > 0`). The result may hold
 /// non-finite `yi` or zero `vi` when no correction is applied to a study with 0 or n events
@@ -173,8 +185,7 @@ pub fn escalc(measure: Measure, events: &[f64], total: &[f64], correction: Corre
     let mut vi = Vec::with_capacity(k);
     let mut corrected = Vec::with_capacity(k);
     for i in 0..k {
-        let apply = measure.uses_correction()
-            && correction.add != 0.0
+        let apply = correction.add != 0.0
             && match correction.to {
                 AddTo::Only0 => boundary(i),
                 AddTo::All => true,

@@ -270,12 +270,16 @@ pub struct Prediction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum PiType {
     /// metafor's `predict`: z for the z-test, t(k − p) for t and knha.
+    #[serde(rename = "metafor")]
     Metafor,
     /// Always the normal quantile.
+    #[serde(rename = "z")]
     Z,
     /// t with k − 1 df (meta ≥ 7.0 "V"; Higgins et al.).
+    #[serde(rename = "k-1")]
     TkMinus1,
     /// t with k − 2 df (meta ≤ 7.0 "HTS", Stata `metaprop`'s `rfdist`, Riley).
+    #[serde(rename = "k-2")]
     TkMinus2,
 }
 

@@ -38,7 +38,7 @@ pub fn render(res: &PoolResult) -> String {
     let _ = writeln!(o, "{model} (k = {}{est}; test: {})", res.overall.k, res.test);
     let _ = writeln!(o, "Measure: {} ({})", res.measure, measure_name(res.measure));
     let corrected = res.studies.iter().filter(|s| s.corrected).count();
-    if res.measure.uses_correction() && res.correction.to != AddTo::None && res.correction.add != 0.0 {
+    if res.correction.to != AddTo::None && res.correction.add != 0.0 {
         let _ = writeln!(
             o,
             "Continuity correction: {} added ({}) to {} of {} studies",

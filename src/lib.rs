@@ -29,6 +29,7 @@ pub mod dist;
 pub mod effect;
 pub mod error;
 pub mod model;
+pub mod plot;
 pub mod report;
 
 pub use error::{Error, Result};

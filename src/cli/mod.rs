@@ -1,6 +1,7 @@
 //! The command line: clap definitions and the commands. `main.rs` only calls [`run`].
 
 pub mod args;
+pub mod forest;
 pub mod pool;
 
 use clap::{Parser, Subcommand};
@@ -23,6 +24,12 @@ pub struct Cli {
 pub enum Command {
     /// Pool proportions with common- and random-effects models, overall and per subgroup.
     Pool(pool::PoolCmd),
+    /// Draw a forest plot (SVG/PNG): studies, subgroup and overall diamonds, prediction interval.
+    Forest(forest::ForestCmd),
+    /// Draw a subgroup summary plot (SVG/PNG): one diamond per subgroup, then the overall one.
+    SummaryPlot(forest::SummaryPlotCmd),
+    /// Draw a funnel plot (SVG/PNG): effect size against standard error, pseudo-CI region.
+    Funnel(forest::FunnelCmd),
 }
 
 /// Parse the arguments and run the command.
@@ -30,5 +37,8 @@ pub fn run() -> Result<i32> {
     let cli = Cli::parse();
     match cli.command {
         Command::Pool(c) => pool::run(&c),
+        Command::Forest(c) => forest::run_forest(&c),
+        Command::SummaryPlot(c) => forest::run_summary(&c),
+        Command::Funnel(c) => forest::run_funnel(&c),
     }
 }

@@ -1,0 +1,278 @@
+//! Funnel plots: each study's effect size `yi` (on the measure's scale, where the model pools)
+//! against its standard error `√vi`, the SE axis reversed (precise studies on top), with the
+//! pooled estimate and its pseudo-confidence region `estimate ± z·SE`.
+//!
+//! The x axis is on the measure's scale (logit, arcsine, …) but labelled with proportions, like
+//! metafor's `funnel(…, atransf = transf.ilogit)`: ticks sit at the transformed positions of
+//! round proportions. For PFT the transformation uses the n̄ of the overall back-transformation.
+
+use std::path::Path;
+
+use super::axis::{self, Tick};
+use super::figure::{Anchor, Color, Figure, Role, Shape, Text};
+use super::forest::Scale;
+use super::table::Style;
+use super::{font, write_figure};
+use crate::dist;
+use crate::effect::{transform, BackTransform, Measure};
+use crate::error::{Error, Result};
+use crate::model::PoolResult;
+use crate::report::fmt_num;
+
+/// What a funnel plot lets one choose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunnelOptions {
+    /// How the proportion tick labels are printed.
+    pub scale: Scale,
+    /// Level of the pseudo-confidence region (`None`: the analysis's level).
+    pub level: Option<f64>,
+    pub title: Option<String>,
+    /// Axis titles (`None`: "Proportion (%), logit scale" and "Standard error").
+    pub xlab: Option<String>,
+    pub ylab: Option<String>,
+    /// Size of the plotting region in pixels (1/96 inch).
+    pub plot_width: f64,
+    pub plot_height: f64,
+    pub dpi: f64,
+    pub style: Style,
+}
+
+impl Default for FunnelOptions {
+    fn default() -> Self {
+        FunnelOptions {
+            scale: Scale::Percent,
+            level: None,
+            title: None,
+            xlab: None,
+            ylab: None,
+            plot_width: 360.0,
+            plot_height: 300.0,
+            dpi: 300.0,
+            style: Style::default(),
+        }
+    }
+}
+
+fn scale_name(m: Measure) -> &'static str {
+    match m {
+        Measure::PR => "",
+        Measure::PLN => ", log scale",
+        Measure::PLO => ", logit scale",
+        Measure::PAS => ", arcsine scale",
+        Measure::PFT => ", Freeman\u{2013}Tukey scale",
+    }
+}
+
+/// The laid-out funnel plot.
+pub fn figure(res: &PoolResult, opts: &FunnelOptions) -> Result<Figure> {
+    if res.studies.is_empty() {
+        return Err(Error::Computation("no studies to plot".into()));
+    }
+    let level = opts.level.unwrap_or(res.level);
+    if !(level > 0.0 && level < 1.0) {
+        return Err(Error::Usage(format!("the funnel level must be in (0, 1), got {level}")));
+    }
+    let st = &opts.style;
+    let z = dist::critical(level, None);
+    let est = res.overall.estimate;
+    let yi: Vec<f64> = res.studies.iter().map(|s| s.yi).collect();
+    let se: Vec<f64> = res.studies.iter().map(|s| s.vi.sqrt()).collect();
+    let se_top = se.iter().copied().fold(0.0f64, f64::max);
+    let (_, se_max, yticks) = axis::linear(0.0, se_top.max(1e-9), 4, (0.0, f64::INFINITY));
+    // x range: every study and the region at the bottom of the funnel, padded 4%.
+    let mut lo = yi.iter().copied().fold(est - z * se_max, f64::min);
+    let mut hi = yi.iter().copied().fold(est + z * se_max, f64::max);
+    let pad = 0.04 * (hi - lo).max(1e-9);
+    lo -= pad;
+    hi += pad;
+    let measure = res.measure;
+    let n_bar = match res.overall.back {
+        BackTransform::IPft { n } => n,
+        _ => f64::NAN,
+    };
+    let pct = opts.scale.is_percent();
+    let xticks: Vec<Tick> = if measure == Measure::PR {
+        let (a, b) = (lo.max(0.0), hi.min(1.0));
+        let step = axis::nice_step(b - a, 5);
+        axis::ticks_between(a, b, step)
+            .into_iter()
+            .map(|t| {
+                let value = opts.scale.of(t.at);
+                Tick {
+                    at: t.at,
+                    value,
+                    decimals: axis::decimals_of((value * 1e6).round() / 1e6),
+                }
+            })
+            .collect()
+    } else {
+        axis::proportion_ticks(|p| transform(measure, p, n_bar), lo, hi, (hi - lo) * 0.11, 9, pct)
+    };
+
+    // Horizontal layout.
+    let (asc, desc) = font::ascent_descent(st.font, false);
+    let ytick_w = yticks
+        .iter()
+        .map(|t| font::text_width(&fmt_num(t.value, t.decimals), st.font, false))
+        .fold(0.0f64, f64::max);
+    let ytitle_x = st.margin + asc; // baseline of the rotated title
+    let px0 = ytitle_x + desc + 8.0 + ytick_w + 6.0;
+    let px1 = px0 + opts.plot_width;
+    let last_label = xticks
+        .last()
+        .map(|t| font::text_width(&fmt_num(t.value, t.decimals), st.font, false) / 2.0)
+        .unwrap_or(0.0);
+    let xlab = opts
+        .xlab
+        .clone()
+        .unwrap_or_else(|| format!("Proportion{}{}", if pct { " (%)" } else { "" }, scale_name(measure)));
+    let ylab = opts.ylab.clone().unwrap_or_else(|| "Standard error".into());
+    let title_w = opts
+        .title
+        .as_ref()
+        .map(|t| font::text_width(t, st.title, true))
+        .unwrap_or(0.0);
+    let xlab_w = font::text_width(&xlab, st.font, false);
+    let width = (px1 + last_label.max(4.0) + st.margin)
+        .max(st.margin + title_w + st.margin)
+        .max((px0 + px1) / 2.0 + xlab_w / 2.0 + st.margin);
+
+    // Vertical layout.
+    let mut y = st.margin;
+    let title_baseline = opts.title.as_ref().map(|_| {
+        let (ta, _) = font::ascent_descent(st.title, true);
+        let b = y + ta;
+        y = b + st.row;
+        b
+    });
+    let py0 = y + asc / 2.0; // room for the top tick label
+    let py1 = py0 + opts.plot_height;
+    let tick = 4.0;
+    let xtick_baseline = py1 + tick + 2.0 + asc;
+    let xlab_baseline = xtick_baseline + desc + 4.0 + asc;
+    let height = xlab_baseline + desc + st.margin;
+    let ylab_w = font::text_width(&ylab, st.font, false);
+    let height = height.max(py0 + ylab_w + st.margin);
+
+    let mut fig = Figure::new(width, height);
+    let xm = |v: f64| px0 + (v - lo) / (hi - lo) * opts.plot_width;
+    let ym = |s: f64| py0 + s / se_max * opts.plot_height;
+
+    if let (Some(t), Some(b)) = (&opts.title, title_baseline) {
+        fig.text(Role::Title, st.margin, b, t.clone(), st.title, true, Anchor::Start);
+    }
+    // Pseudo-confidence region, clipped to the plot.
+    let tri = vec![
+        (xm(est - z * se_max), ym(se_max)),
+        (xm(est), ym(0.0)),
+        (xm(est + z * se_max), ym(se_max)),
+    ];
+    let region = super::table::clip_x(&tri, px0, px1);
+    if region.len() >= 3 {
+        fig.push(
+            Role::Region,
+            Shape::Polygon {
+                points: region,
+                fill: Color(0xEB, 0xEB, 0xEB),
+                stroke: None,
+            },
+        );
+    }
+    let grey = Color(0x66, 0x66, 0x66);
+    for sign in [-1.0, 1.0] {
+        fig.dashed_line(
+            Role::Guide,
+            (xm(est), ym(0.0)),
+            (xm(est + sign * z * se_max), ym(se_max)),
+            st.line,
+            grey,
+            4.0,
+            3.0,
+        );
+    }
+    fig.line(
+        Role::PooledLine,
+        (xm(est), ym(0.0)),
+        (xm(est), ym(se_max)),
+        st.line,
+        st.ink,
+    );
+    // Points.
+    for (x, s) in yi.iter().zip(&se) {
+        fig.push(
+            Role::Point,
+            Shape::Circle {
+                cx: xm(*x),
+                cy: ym(*s),
+                r: 3.0,
+                fill: Some(st.ink),
+                stroke: None,
+            },
+        );
+    }
+    // Axes.
+    fig.line(Role::Axis, (px0, py1), (px1, py1), st.line, st.ink);
+    fig.line(Role::Axis, (px0, py0), (px0, py1), st.line, st.ink);
+    for t in &xticks {
+        let x = xm(t.at);
+        fig.line(Role::Axis, (x, py1), (x, py1 + tick), st.line, st.ink);
+        fig.text(
+            Role::TickLabel,
+            x,
+            xtick_baseline,
+            fmt_num(t.value, t.decimals),
+            st.font,
+            false,
+            Anchor::Middle,
+        );
+    }
+    for t in &yticks {
+        let y = ym(t.at);
+        fig.line(Role::Axis, (px0 - tick, y), (px0, y), st.line, st.ink);
+        fig.text(
+            Role::TickLabel,
+            px0 - tick - 2.0,
+            y + 0.36 * st.font,
+            fmt_num(t.value, t.decimals),
+            st.font,
+            false,
+            Anchor::End,
+        );
+    }
+    fig.text(
+        Role::AxisTitle,
+        (px0 + px1) / 2.0,
+        xlab_baseline,
+        xlab,
+        st.font,
+        false,
+        Anchor::Middle,
+    );
+    fig.push(
+        Role::AxisTitle,
+        Shape::Text(Text {
+            x: ytitle_x,
+            baseline: (py0 + py1) / 2.0,
+            text: ylab,
+            size: st.font,
+            bold: false,
+            anchor: Anchor::Middle,
+            color: Color::BLACK,
+            vertical: true,
+        }),
+    );
+    Ok(fig)
+}
+
+pub fn render_svg(res: &PoolResult, opts: &FunnelOptions) -> Result<String> {
+    Ok(figure(res, opts)?.to_svg())
+}
+
+pub fn render_png(res: &PoolResult, opts: &FunnelOptions) -> Result<Vec<u8>> {
+    figure(res, opts)?.to_png(opts.dpi)
+}
+
+/// Write the funnel plot to `path` (SVG or PNG from the extension), atomically.
+pub fn write(res: &PoolResult, opts: &FunnelOptions, path: &Path) -> Result<()> {
+    write_figure(&figure(res, opts)?, path, opts.dpi)
+}

@@ -1,3 +1,5 @@
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 //! metarepro: reproduce and verify meta-analyses of proportions.
 //!
 //! The pipeline, one module per step:

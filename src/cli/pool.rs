@@ -1,16 +1,18 @@
 //! `metarepro pool`: pool a study table and print or write the result.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
 use super::args::{DataArgs, ModelArgs};
 use crate::data;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model;
 use crate::report::{self, json, table};
 
 #[derive(Debug, Clone, Args)]
+#[command(after_help = EXIT_CODES)]
 pub struct PoolCmd {
     #[command(flatten)]
     pub data: DataArgs,
@@ -31,9 +33,31 @@ pub enum Format {
     Csv,
 }
 
+/// The exit codes, shown by `--help`.
+pub const EXIT_CODES: &str = "Exit codes: 0 success; 2 usage error (unknown option or value); \
+3 input data error (the message names the file, line, row and column); 4 computation error \
+(e.g. non-convergence); 5 the output file could not be written; 70 internal error (a bug: please \
+report it). On any error no output file is written.";
+
+/// Where a data row is, for messages: `row 4 (line 5)`, or `row 4` when the line is unknown.
+fn row_place(studies: &data::Studies, row: usize) -> String {
+    match studies.line_of(row) {
+        Some(line) => format!("row {row} (line {line})"),
+        None => format!("row {row}"),
+    }
+}
+
 pub fn run(cmd: &PoolCmd) -> Result<i32> {
     let load = cmd.data.load_options()?;
     let options = cmd.model.pool_options()?;
+    if let Some(out) = &cmd.output {
+        if same_file(out, &cmd.data.file) {
+            return Err(Error::Usage(format!(
+                "--output {} is the input file: refusing to overwrite the data",
+                out.display()
+            )));
+        }
+    }
     let studies = data::load(&cmd.data.file, &load)?;
     let res = model::pool(&studies, &options)?;
     let mut text = match cmd.format {
@@ -44,21 +68,43 @@ pub fn run(cmd: &PoolCmd) -> Result<i32> {
     if cmd.format == Format::Table && !studies.excluded.is_empty() {
         text.push_str("\nRows left out (--na drop):\n");
         for (row, why) in &studies.excluded {
-            text.push_str(&format!("  row {row} (line {}): {why}\n", row + 1));
+            text.push_str(&format!("  {}: {why}\n", row_place(&studies, *row)));
         }
     }
     match &cmd.output {
         Some(path) => report::write_atomic(path, text.as_bytes())?,
-        None => print!("{text}"),
+        None => write_stdout(text.as_bytes())?,
     }
     if !studies.excluded.is_empty() && cmd.format != Format::Table {
         for (row, why) in &studies.excluded {
             eprintln!(
-                "note: {}: row {row} (line {}) left out: {why}",
+                "note: {}: {} left out (--na drop): {why}",
                 cmd.data.file.display(),
-                row + 1
+                row_place(&studies, *row)
             );
         }
     }
     Ok(0)
+}
+
+/// Write to standard output without panicking (`print!` panics when the reader has gone, e.g.
+/// `metarepro pool x.csv | head -1`); a closed pipe is not an error.
+pub fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::Output {
+            path: PathBuf::from("<standard output>"),
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// Whether two paths name the same existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }

@@ -1,14 +1,34 @@
 //! Loading study-level data: CSV, TSV or Parquet into a polars `DataFrame`, row selection
 //! (`--where`), and validation of the counts before any computation.
 //!
-//! Every column is read as text and parsed here, so that a bad value is reported with the file,
-//! the data row (1-based, header excluded; file line = row + 1) and the column.
+//! Text tables (CSV, TSV, semicolon-separated, ...) are parsed here rather than by polars, so
+//! that every problem is reported with the file, the data row (1-based, header and blank lines
+//! excluded) and the line of the file it starts on, and the column:
+//!
+//! - the encoding must be UTF-8 (a byte-order mark, as Excel writes, is dropped); UTF-16,
+//!   Latin-1 and binary files (NUL or other control bytes, Excel workbooks, PDFs) are refused
+//!   with a hint;
+//! - line endings may be LF, CRLF or CR; fields may be quoted (RFC 4180, `""` for a quote), and a
+//!   quoted field may hold delimiters and line breaks; an unterminated quote is an error naming
+//!   the line where it opened;
+//! - every row must have as many fields as the header (extra *empty* trailing fields are
+//!   ignored); blank lines and rows whose fields are all empty are skipped;
+//! - column names are trimmed; they must be unique.
+//!
+//! A file starting with the Parquet signature `PAR1` is read as Parquet whatever its extension.
+//!
+//! Counts (see [`parse_count_text`]) must be non-negative whole numbers of at most 2^53, written
+//! as digits, optionally with a zero decimal part (`12.0`; with a delimiter other than a comma
+//! also `12,0`). Thousands separators, scientific notation (`1.2E+05`, which Excel uses for
+//! rounded display), fractions, negative numbers, `NaN` and infinities are errors. `""`, `NA`,
+//! `N/A` and `#N/A` are missing values: an error naming the row, or with `--na drop` a
+//! documented exclusion ([`Studies::excluded`]).
 
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use crate::error::{Error, Result};
+use crate::error::{guard_panics, Error, Result};
 
 /// Which columns hold what, and which rows to keep.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,11 +85,19 @@ pub struct Studies {
     pub excluded: Vec<(usize, String)>,
     /// The selected rows with all their columns (as read).
     pub frame: DataFrame,
+    /// File line on which each data row of the file starts (`row_lines[row - 1]`); empty when
+    /// the data did not come from a text file (Parquet, memory). See [`Studies::line_of`].
+    pub row_lines: Vec<usize>,
 }
 
 impl Studies {
     pub fn k(&self) -> usize {
         self.events.len()
+    }
+
+    /// The file line of a 1-based data row, when the data came from a text table.
+    pub fn line_of(&self, row: usize) -> Option<usize> {
+        row.checked_sub(1).and_then(|i| self.row_lines.get(i)).copied()
     }
 
     /// Build directly from vectors (library use and tests).
@@ -85,11 +113,19 @@ impl Studies {
                 "study, events, total and group must have the same length".into(),
             ));
         }
+        if k == 0 {
+            return Err(Error::Usage("no studies given".into()));
+        }
         let source = PathBuf::from("<memory>");
-        for i in 0..k {
-            check_count(&source, i + 1, "events", events[i])?;
-            check_count(&source, i + 1, "total", total[i])?;
-            check_pair(&source, i + 1, "events", events[i], total[i])?;
+        for (i, (&e, &t)) in events.iter().zip(&total).enumerate() {
+            let at = At {
+                file: &source,
+                row: i + 1,
+                line: None,
+            };
+            check_count(&at, "events", e)?;
+            check_count(&at, "total", t)?;
+            check_pair(&at, "events", "total", e, t)?;
         }
         let mut cols = vec![
             Column::new("study".into(), study.clone()),
@@ -109,72 +145,437 @@ impl Studies {
             rows: (1..=k).collect(),
             excluded: vec![],
             frame,
+            row_lines: Vec::new(),
         })
     }
 }
 
+/// A table as read: the frame (text columns for text tables) and, for text tables, the line on
+/// which each data row starts.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub frame: DataFrame,
+    /// `lines[row - 1]` is the file line of data row `row`; empty for Parquet.
+    pub lines: Vec<usize>,
+    /// Whether a comma may be a decimal separator in counts (text tables whose delimiter is not
+    /// a comma).
+    pub decimal_comma: bool,
+}
+
 /// Read a whole file into a `DataFrame` (every column as text for CSV/TSV).
 pub fn read_frame(path: &Path, delimiter: Option<u8>) -> Result<DataFrame> {
+    read_table(path, delimiter).map(|t| t.frame)
+}
+
+/// Read a whole file: Parquet (by its signature) or a delimited text table.
+pub fn read_table(path: &Path, delimiter: Option<u8>) -> Result<Table> {
     let input = |message: String| Error::Input {
         file: path.to_path_buf(),
         message,
     };
-    let meta = std::fs::metadata(path).map_err(|e| input(format!("cannot open: {e}")))?;
+    let meta = std::fs::metadata(path).map_err(|e| input(format!("cannot open: {}", io_message(&e))))?;
     if meta.is_dir() {
-        return Err(input("is a directory, not a data file".into()));
+        return Err(input("is a folder, not a data file".into()));
     }
+    let bytes = std::fs::read(path).map_err(|e| input(format!("cannot read: {}", io_message(&e))))?;
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let df = if ext == "parquet" || ext == "pq" {
-        let file = std::fs::File::open(path).map_err(|e| input(format!("cannot open: {e}")))?;
-        ParquetReader::new(file)
-            .finish()
-            .map_err(|e| input(format!("not a readable Parquet file: {e}")))?
-    } else {
-        if meta.len() == 0 {
-            return Err(input(
-                "the file is empty (expected a header row and at least one data row)".into(),
-            ));
-        }
-        let sep = delimiter.unwrap_or(if ext == "tsv" || ext == "tab" { b'\t' } else { b',' });
-        let bytes = std::fs::read(path).map_err(|e| input(format!("cannot read: {e}")))?;
-        let text = std::str::from_utf8(&bytes).map_err(|e| {
-            let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
-            input(format!("line {line}: not valid UTF-8 text (re-save the file as UTF-8)"))
-        })?;
-        if text.contains('\0') {
-            return Err(input("contains NUL bytes: not a text table".into()));
-        }
-        CsvReadOptions::default()
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .with_parse_options(CsvParseOptions::default().with_separator(sep))
-            .try_into_reader_with_file_path(Some(path.to_path_buf()))
-            .and_then(|r| r.finish())
-            .map_err(|e| input(format!("cannot parse as a {} table: {e}", sep_name(sep))))?
-    };
-    // Excel writes a UTF-8 byte-order mark: drop it from the first column name.
-    let mut df = df;
-    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
-    if let Some(first) = names.first() {
-        if let Some(stripped) = first.strip_prefix('\u{feff}') {
-            let stripped = stripped.to_string();
-            df.rename(first, stripped.into()).map_err(|e| input(e.to_string()))?;
-        }
+    if bytes.starts_with(b"PAR1") || ext == "parquet" || ext == "pq" {
+        return read_parquet(path, bytes);
     }
-    Ok(df)
+    let sep = delimiter.unwrap_or(if ext == "tsv" || ext == "tab" { b'\t' } else { b',' });
+    let text = decode_text(path, &bytes)?;
+    let records = parse_delimited(path, text, sep)?;
+    let table = build_text_table(path, records, sep)?;
+    Ok(table)
 }
 
-fn sep_name(sep: u8) -> String {
-    match sep {
-        b',' => "comma-separated".into(),
-        b'\t' => "tab-separated".into(),
-        b';' => "semicolon-separated".into(),
-        c => format!("'{}'-separated", c as char),
+fn io_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
     }
+}
+
+fn read_parquet(path: &Path, bytes: Vec<u8>) -> Result<Table> {
+    let input = |message: String| Error::Input {
+        file: path.to_path_buf(),
+        message,
+    };
+    if bytes.is_empty() {
+        return Err(input("the file is empty (expected a Parquet file)".into()));
+    }
+    if !bytes.starts_with(b"PAR1") {
+        return Err(input(
+            "not a Parquet file (it does not start with the Parquet signature PAR1); \
+             a text table should be named .csv or .tsv"
+                .into(),
+        ));
+    }
+    if bytes.len() < 12 || !bytes.ends_with(b"PAR1") {
+        return Err(input(
+            "truncated or corrupt Parquet file (the footer signature PAR1 is missing at the end)".into(),
+        ));
+    }
+    // polars is not hardened against every corrupt file: a panic inside it must not take the
+    // program down, so it is turned into an input error here.
+    let read = guard_panics(move || ParquetReader::new(std::io::Cursor::new(bytes)).finish());
+    let frame = match read {
+        Ok(Ok(df)) => df,
+        Ok(Err(e)) => return Err(input(format!("corrupt Parquet file: {e}"))),
+        Err(_) => return Err(input("corrupt Parquet file (the Parquet reader failed)".into())),
+    };
+    let names: Vec<String> = frame.get_column_names().iter().map(|s| s.to_string()).collect();
+    check_unique(path, &names)?;
+    Ok(Table {
+        frame,
+        lines: Vec::new(),
+        decimal_comma: false,
+    })
+}
+
+/// Check the encoding and return the text without a byte-order mark.
+fn decode_text<'a>(path: &Path, bytes: &'a [u8]) -> Result<&'a str> {
+    let input = |message: String| Error::Input {
+        file: path.to_path_buf(),
+        message,
+    };
+    if bytes.is_empty() {
+        return Err(input(
+            "the file is empty (expected a header row and at least one data row)".into(),
+        ));
+    }
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(input(
+            "the file is UTF-16 text (Excel's \"Unicode Text\"): re-save it as UTF-8 \
+             (in Excel: \"CSV UTF-8 (Comma delimited)\")"
+                .into(),
+        ));
+    }
+    let utf16_no_bom = bytes.len() >= 4
+        && ((bytes.get(1) == Some(&0) && bytes.get(3) == Some(&0))
+            || (bytes.first() == Some(&0) && bytes.get(2) == Some(&0)));
+    if utf16_no_bom {
+        return Err(input(
+            "the file looks like UTF-16 text: re-save it as UTF-8 (in Excel: \"CSV UTF-8 (Comma delimited)\")".into(),
+        ));
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        return Err(input(
+            "this is an Excel workbook (.xlsx) or another zip archive, not a text table: \
+             export the sheet as \"CSV UTF-8 (Comma delimited)\""
+                .into(),
+        ));
+    }
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return Err(input(
+            "this is an old Excel workbook (.xls), not a text table: export the sheet as \
+             \"CSV UTF-8 (Comma delimited)\""
+                .into(),
+        ));
+    }
+    if bytes.starts_with(b"%PDF") {
+        return Err(input(
+            "this is a PDF, not a text table: copy the table into a CSV file".into(),
+        ));
+    }
+    let line_at = |pos: usize| bytes.get(..pos).map_or(0, count_lines) + 1;
+    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
+        return Err(input(format!(
+            "line {}: NUL byte: this is not a text table (binary data?)",
+            line_at(pos)
+        )));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let pos = e.valid_up_to();
+        let byte = bytes.get(pos).copied().unwrap_or(0);
+        input(format!(
+            "line {}: byte 0x{byte:02X} is not valid UTF-8 (the file is probably Latin-1 or \
+             Windows-1252): re-save it as UTF-8 (in Excel: \"CSV UTF-8 (Comma delimited)\")",
+            line_at(pos)
+        ))
+    })?;
+    if let Some(pos) = text.find(|c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{c}')) {
+        let c = text[pos..].chars().next().unwrap_or('\0');
+        return Err(input(format!(
+            "line {}: control character U+{:04X}: this is not a text table (binary data?)",
+            line_at(pos),
+            c as u32
+        )));
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(input(
+            "the file is empty (expected a header row and at least one data row)".into(),
+        ));
+    }
+    Ok(text)
+}
+
+/// Number of line breaks (LF, CRLF or lone CR) in `b`.
+fn count_lines(b: &[u8]) -> usize {
+    let mut n = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'\n' || (c == b'\r' && b.get(i + 1) != Some(&b'\n')) {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// One record of a delimited text file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// File line the record starts on (1-based).
+    pub line: usize,
+    pub fields: Vec<String>,
+}
+
+/// Split delimited text into records (RFC 4180 quoting; LF, CRLF or CR line endings).
+///
+/// A quote opens a quoted field only at the start of a field (after optional spaces); elsewhere
+/// it is an ordinary character. After a closing quote only spaces may come before the delimiter
+/// or the end of the line.
+pub fn parse_delimited(path: &Path, text: &str, sep: u8) -> Result<Vec<Record>> {
+    let sep = char::from(sep);
+    let input = |message: String| Error::Input {
+        file: path.to_path_buf(),
+        message,
+    };
+    let mut records = Vec::new();
+    let mut fields: Vec<String> = Vec::new();
+    let mut field = String::new();
+    let mut line = 1usize;
+    let mut record_line = 1usize;
+    let mut chars = text.chars().peekable();
+    // Whether the current record has any content (so that a trailing newline ends nothing).
+    let mut started = false;
+    while let Some(c) = chars.next() {
+        if c == '"' && field.chars().all(|f| f == ' ') {
+            // Quoted field.
+            let open_line = line;
+            field.clear();
+            started = true;
+            let mut closed = false;
+            while let Some(q) = chars.next() {
+                match q {
+                    '"' => {
+                        if chars.peek() == Some(&'"') {
+                            chars.next();
+                            field.push('"');
+                        } else {
+                            closed = true;
+                            break;
+                        }
+                    }
+                    '\r' => {
+                        if chars.peek() == Some(&'\n') {
+                            chars.next();
+                        }
+                        line += 1;
+                        field.push('\n');
+                    }
+                    '\n' => {
+                        line += 1;
+                        field.push('\n');
+                    }
+                    q => field.push(q),
+                }
+            }
+            if !closed {
+                return Err(input(format!(
+                    "line {open_line}: the quote opening field {} is never closed (unterminated quote)",
+                    fields.len() + 1
+                )));
+            }
+            // After the closing quote: spaces, then a delimiter or the end of the line.
+            while chars.peek() == Some(&' ') && sep != ' ' {
+                chars.next();
+            }
+            match chars.peek() {
+                None | Some('\n') | Some('\r') => {}
+                Some(&n) if n == sep => {}
+                Some(&n) => {
+                    return Err(input(format!(
+                        "line {line}: unexpected '{n}' after the closing quote of field {} \
+                         (a quote inside a quoted field must be doubled: \"\")",
+                        fields.len() + 1
+                    )))
+                }
+            }
+            continue;
+        }
+        if c == sep {
+            fields.push(std::mem::take(&mut field));
+            started = true;
+        } else if c == '\n' || c == '\r' {
+            if c == '\r' && chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+            if started || !field.is_empty() {
+                fields.push(std::mem::take(&mut field));
+                records.push(Record {
+                    line: record_line,
+                    fields: std::mem::take(&mut fields),
+                });
+            } else {
+                // An empty line.
+                records.push(Record {
+                    line: record_line,
+                    fields: vec![String::new()],
+                });
+            }
+            started = false;
+            line += 1;
+            record_line = line;
+        } else {
+            field.push(c);
+            started = true;
+        }
+    }
+    if started || !field.is_empty() {
+        fields.push(field);
+        records.push(Record {
+            line: record_line,
+            fields,
+        });
+    }
+    Ok(records)
+}
+
+fn is_blank(r: &Record) -> bool {
+    r.fields.iter().all(|f| f.trim().is_empty())
+}
+
+fn build_text_table(path: &Path, records: Vec<Record>, sep: u8) -> Result<Table> {
+    let input = |message: String| Error::Input {
+        file: path.to_path_buf(),
+        message,
+    };
+    let mut it = records.into_iter().filter(|r| !is_blank(r));
+    let Some(header) = it.next() else {
+        return Err(input(
+            "the file is empty (expected a header row and at least one data row)".into(),
+        ));
+    };
+    let names: Vec<String> = header
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(j, n)| {
+            let n = n.trim();
+            if n.is_empty() {
+                format!("(unnamed {})", j + 1)
+            } else {
+                n.to_string()
+            }
+        })
+        .collect();
+    check_unique(path, &names)?;
+    let ncol = names.len();
+    let mut columns: Vec<Vec<Option<String>>> = vec![Vec::new(); ncol];
+    let mut lines = Vec::new();
+    for (i, rec) in it.enumerate() {
+        let row = i + 1;
+        let nf = rec.fields.len();
+        if nf < ncol || rec.fields.iter().skip(ncol).any(|f| !f.trim().is_empty()) {
+            let what = if nf < ncol {
+                let missing: Vec<&str> = names.iter().skip(nf).map(String::as_str).collect();
+                format!(" (no value for {})", quoted_list(&missing))
+            } else {
+                String::new()
+            };
+            return Err(Error::Record {
+                file: path.to_path_buf(),
+                row: Some(row),
+                line: Some(rec.line),
+                message: format!(
+                    "{nf} field{}, but the header has {ncol} column{}{what}; every row must have one \
+                     field per column ({} separates fields){}",
+                    if nf == 1 { "" } else { "s" },
+                    if ncol == 1 { "" } else { "s" },
+                    sep_display(sep),
+                    delimiter_hint(&names)
+                ),
+            });
+        }
+        for (col, f) in columns.iter_mut().zip(rec.fields) {
+            let t = f.trim();
+            col.push(if t.is_empty() { None } else { Some(t.to_string()) });
+        }
+        lines.push(rec.line);
+    }
+    if lines.is_empty() {
+        let hint = delimiter_hint(&names);
+        return Err(input(format!(
+            "no data rows (only a header: {}){hint}",
+            quoted_list(&names.iter().map(String::as_str).collect::<Vec<_>>())
+        )));
+    }
+    let cols: Vec<Column> = names
+        .iter()
+        .zip(columns)
+        .map(|(n, v)| Column::new(n.as_str().into(), v))
+        .collect();
+    let frame = DataFrame::new_infer_height(cols).map_err(|e| input(e.to_string()))?;
+    Ok(Table {
+        frame,
+        lines,
+        decimal_comma: sep != b',',
+    })
+}
+
+fn check_unique(path: &Path, names: &[String]) -> Result<()> {
+    for (j, a) in names.iter().enumerate() {
+        if let Some(i) = names.get(..j).and_then(|prev| prev.iter().position(|p| p == a)) {
+            return Err(Error::Input {
+                file: path.to_path_buf(),
+                message: format!(
+                    "duplicate column name \"{a}\" (columns {} and {}): column names must be unique",
+                    i + 1,
+                    j + 1
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn quoted_list(names: &[&str]) -> String {
+    names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+}
+
+fn sep_display(sep: u8) -> String {
+    match sep {
+        b',' => "a comma".into(),
+        b'\t' => "a tab".into(),
+        b';' => "a semicolon".into(),
+        b' ' => "a space".into(),
+        c => format!("'{}'", char::from(c)),
+    }
+}
+
+/// A hint when the header looks like it was split with the wrong delimiter: a single column
+/// whose name holds another delimiter.
+pub fn delimiter_hint(names: &[String]) -> String {
+    let [n] = names else {
+        return String::new();
+    };
+    for (c, what, opt) in [
+        (';', "semicolon", "';'"),
+        ('\t', "tab", "'\\t'"),
+        (',', "comma", "','"),
+        ('|', "pipe", "'|'"),
+    ] {
+        if n.contains(c) {
+            return format!("; the header looks {what}-separated: pass --delimiter {opt}");
+        }
+    }
+    String::new()
 }
 
 /// The values of a column as text (`None` for missing/empty cells).
@@ -202,42 +603,151 @@ pub fn column_text(df: &DataFrame, file: &Path, name: &str, purpose: &str) -> Re
 /// Largest count accepted: integers above 2^53 are not exact in f64.
 pub const MAX_COUNT: f64 = 9_007_199_254_740_992.0;
 
-fn data_err(file: &Path, row: usize, column: &str, message: String) -> Error {
-    Error::Data {
-        file: file.to_path_buf(),
-        row: Some(row),
-        column: column.to_string(),
-        message,
+/// Cell texts that mean "missing" (besides an empty cell).
+pub const MISSING: [&str; 3] = ["NA", "N/A", "#N/A"];
+
+/// Where a value is: file, data row and (for text tables) file line.
+struct At<'a> {
+    file: &'a Path,
+    row: usize,
+    line: Option<usize>,
+}
+
+impl At<'_> {
+    fn err(&self, column: &str, message: String) -> Error {
+        Error::Data {
+            file: self.file.to_path_buf(),
+            row: Some(self.row),
+            line: self.line,
+            column: column.to_string(),
+            message,
+        }
     }
 }
 
 /// Parse one count cell: a non-negative integer (written as `12` or `12.0`).
 pub fn parse_count(file: &Path, row: usize, column: &str, text: &str) -> Result<f64> {
-    let v: f64 = text.parse().map_err(|_| {
-        data_err(
-            file,
-            row,
-            column,
-            format!("\"{text}\" is not a number (expected a non-negative whole count)"),
-        )
-    })?;
-    check_count(file, row, column, v)?;
-    Ok(v)
+    let at = At { file, row, line: None };
+    parse_count_text(text, false).map_err(|m| at.err(column, m))
 }
 
-fn check_count(file: &Path, row: usize, column: &str, v: f64) -> Result<()> {
-    let fail = |m: String| Err(data_err(file, row, column, m));
+/// Parse the text of a count: a non-negative whole number of at most 2^53.
+///
+/// Accepted: digits with an optional leading `+`, optionally followed by a decimal separator and
+/// zeros (`12.0`, and `12,0` when `decimal_comma`). Refused, with a message saying what was found
+/// and what was expected: anything else, in particular fractions, negative numbers, `NaN`,
+/// infinities, numbers above 2^53, scientific notation (Excel shows rounded numbers that way)
+/// and thousands separators. A separator followed by exactly three digits after one to three
+/// digits (`1.000`, `1,500`) is refused as ambiguous: it may be a thousands separator.
+pub fn parse_count_text(text: &str, decimal_comma: bool) -> std::result::Result<f64, String> {
+    const EXPECTED: &str = "expected a whole number of patients, e.g. 12";
+    let t = text.trim();
+    let shown = if t.chars().count() > 40 {
+        format!("{}...", t.chars().take(40).collect::<String>())
+    } else {
+        t.to_string()
+    };
+    let lower = t.to_ascii_lowercase();
+    let unsigned = lower.strip_prefix(['+', '-']).unwrap_or(&lower);
+    if unsigned == "nan" {
+        return Err(format!("\"{shown}\" (not a number) is not a count ({EXPECTED})"));
+    }
+    if matches!(unsigned, "inf" | "infinity" | "∞") {
+        return Err(format!("\"{shown}\" (infinite) is not a count ({EXPECTED})"));
+    }
+    let (negative, body) = match t.strip_prefix('-').or_else(|| t.strip_prefix('\u{2212}')) {
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let is_sep = |c: char| c == '.' || (decimal_comma && c == ',');
+    let mut parts = body.splitn(2, is_sep);
+    let int = parts.next().unwrap_or("");
+    let frac = parts.next();
+    let sep_char = body.chars().find(|&c| is_sep(c));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let well_formed = digits(int) && frac.is_none_or(|f| f.is_empty() || digits(f));
+    if !well_formed {
+        // Say why, when we can tell.
+        if body.contains(['e', 'E']) {
+            if let Ok(v) = body.replace(',', ".").parse::<f64>() {
+                if v.is_finite() {
+                    if negative {
+                        return Err(format!("\"{shown}\" is negative ({EXPECTED})"));
+                    }
+                    if v > MAX_COUNT {
+                        return Err(format!(
+                            "\"{shown}\" is too large to be represented exactly (at most 2^53 = 9007199254740992)"
+                        ));
+                    }
+                    return Err(format!(
+                        "\"{shown}\" is in scientific notation, which may have been rounded \
+                         (Excel shows large numbers that way): write the exact whole number"
+                    ));
+                }
+                return Err(format!("\"{shown}\" (infinite) is not a count ({EXPECTED})"));
+            }
+        }
+        if digits(int) && frac.is_some_and(|f| f.contains(['.', ','])) || (!decimal_comma && body.contains(',')) {
+            let also = if !decimal_comma && body.contains(',') && digits(&body.replace([',', '.'], "")) {
+                " (a decimal comma is accepted only when the delimiter is not a comma, e.g. --delimiter ';')"
+            } else {
+                ""
+            };
+            return Err(format!(
+                "\"{shown}\" is not a number: write counts without thousands separators{also} ({EXPECTED})"
+            ));
+        }
+        return Err(format!("\"{shown}\" is not a number ({EXPECTED})"));
+    }
+    if let (Some(f), Some(s)) = (frac, sep_char) {
+        if f.len() == 3 && (1..=3).contains(&int.len()) && !int.starts_with('0') {
+            return Err(format!(
+                "\"{shown}\" is ambiguous: '{s}' may be a thousands separator (is it {int} or {int}{f}?); \
+                 write the count as a plain whole number"
+            ));
+        }
+        if f.bytes().any(|b| b != b'0') {
+            let v = format!("{int}.{f}");
+            return Err(if negative {
+                format!("\"{shown}\" is negative and not a whole number ({EXPECTED})")
+            } else {
+                format!("{v} is not a whole number ({EXPECTED})")
+            });
+        }
+    }
+    // Only digits now: exact integer parsing (no rounding through a float).
+    let stripped = int.trim_start_matches('0');
+    let too_large = || format!("\"{shown}\" is too large to be represented exactly (at most 2^53 = 9007199254740992)");
+    let value: u64 = if stripped.is_empty() {
+        0
+    } else if stripped.len() > 16 {
+        return Err(too_large());
+    } else {
+        stripped.parse::<u64>().map_err(|_| too_large())?
+    };
+    if negative && value != 0 {
+        return Err(format!("{shown} is negative ({EXPECTED})"));
+    }
+    if value > (1u64 << 53) {
+        return Err(too_large());
+    }
+    Ok(value as f64)
+}
+
+fn check_count(at: &At, column: &str, v: f64) -> Result<()> {
+    let fail = |m: String| Err(at.err(column, m));
+    const EXPECTED: &str = "expected a whole number of patients, e.g. 12";
     if v.is_nan() {
-        return fail("NaN is not a count (expected a non-negative whole count)".into());
+        return fail(format!("NaN is not a count ({EXPECTED})"));
     }
     if v.is_infinite() {
-        return fail(format!("{v} is not a count (expected a non-negative whole count)"));
+        return fail(format!("{v} is not a count ({EXPECTED})"));
     }
     if v < 0.0 {
-        return fail(format!("{v} is negative (expected a non-negative whole count)"));
+        return fail(format!("{v} is negative ({EXPECTED})"));
     }
     if v.fract() != 0.0 {
-        return fail(format!("{v} is not a whole number (expected a count of patients)"));
+        return fail(format!("{v} is not a whole number ({EXPECTED})"));
     }
     if v > MAX_COUNT {
         return fail(format!("{v} is too large to be represented exactly (at most 2^53)"));
@@ -245,81 +755,117 @@ fn check_count(file: &Path, row: usize, column: &str, v: f64) -> Result<()> {
     Ok(())
 }
 
-fn check_pair(file: &Path, row: usize, events_col: &str, events: f64, total: f64) -> Result<()> {
+fn check_pair(at: &At, events_col: &str, total_col: &str, events: f64, total: f64) -> Result<()> {
     if total == 0.0 {
-        return Err(data_err(
-            file,
-            row,
-            events_col,
-            "total is 0: a study needs at least one patient".into(),
-        )
-        .with_column_note("total"));
+        return Err(at.err(
+            total_col,
+            "0 is not a valid total (expected at least one patient)".into(),
+        ));
     }
     if events > total {
-        return Err(data_err(
-            file,
-            row,
-            events_col,
-            format!("{events} is greater than total ({total})"),
-        ));
+        return Err(at.err(events_col, format!("{events} is greater than total ({total})")));
     }
     Ok(())
 }
 
-impl Error {
-    fn with_column_note(self, column: &str) -> Error {
-        match self {
-            Error::Data { file, row, message, .. } => Error::Data {
-                file,
-                row,
-                column: column.to_string(),
-                message,
-            },
-            e => e,
-        }
-    }
-}
-
 /// Load, filter and validate a study table.
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Studies> {
-    let df = read_frame(path, options.delimiter)?;
-    select(df, path, options)
+    let table = read_table(path, options.delimiter)?;
+    select_table(table, path, options)
 }
 
 /// Filter and validate an already read frame (`path` names it in errors).
 pub fn select(df: DataFrame, path: &Path, options: &LoadOptions) -> Result<Studies> {
+    select_table(
+        Table {
+            frame: df,
+            lines: Vec::new(),
+            decimal_comma: false,
+        },
+        path,
+        options,
+    )
+}
+
+/// Filter and validate a table read by [`read_table`].
+pub fn select_table(table: Table, path: &Path, options: &LoadOptions) -> Result<Studies> {
+    let Table {
+        frame: df,
+        lines,
+        decimal_comma,
+    } = table;
     if df.height() == 0 {
         return Err(Error::Input {
             file: path.to_path_buf(),
             message: "no data rows (only a header)".into(),
         });
     }
-    check_duplicate_names(&df, path)?;
+    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    check_unique(path, &names)?;
     let n = df.height();
+    let at = |i: usize| At {
+        file: path,
+        row: i + 1,
+        line: lines.get(i).copied(),
+    };
+    let missing_column = |column: &str, purpose: &str| -> Result<()> {
+        if names.iter().any(|c| c == column) {
+            return Ok(());
+        }
+        Err(Error::MissingColumn {
+            file: path.to_path_buf(),
+            column: column.to_string(),
+            purpose: purpose.to_string(),
+            available: names.clone(),
+        })
+    };
+    // Check every named column first, so that one message lists them all.
+    missing_column(&options.study, "study labels, --study")?;
+    missing_column(&options.events, "event counts, --events")?;
+    missing_column(&options.total, "totals, --total")?;
+    if let Some(b) = &options.by {
+        missing_column(b, "subgroups, --by")?;
+    }
+    for (col, _) in &options.filters {
+        missing_column(col, "--where filter")?;
+    }
     // Row selection.
     let mut keep = vec![true; n];
     for (col, value) in &options.filters {
         let vals = column_text(&df, path, col, "--where filter")?;
-        for (i, v) in vals.iter().enumerate() {
+        for (k, v) in keep.iter_mut().zip(&vals) {
             if v.as_deref() != Some(value.as_str()) {
-                keep[i] = false;
+                *k = false;
             }
         }
+        if !keep.iter().any(|&k| k) {
+            let mut seen: Vec<&str> = Vec::new();
+            for v in vals.iter().flatten() {
+                if !seen.contains(&v.as_str()) {
+                    seen.push(v);
+                }
+            }
+            let shown: Vec<String> = seen.iter().take(10).map(|v| format!("\"{v}\"")).collect();
+            let more = if seen.len() > 10 { ", ..." } else { "" };
+            let desc: Vec<String> = options.filters.iter().map(|(c, v)| format!("{c}={v}")).collect();
+            return Err(Error::Input {
+                file: path.to_path_buf(),
+                message: format!(
+                    "no rows match --where {} (column \"{col}\" has the values {}{more})",
+                    desc.join(" --where "),
+                    shown.join(", ")
+                ),
+            });
+        }
     }
-    if !keep.iter().any(|&k| k) {
-        let desc: Vec<String> = options.filters.iter().map(|(c, v)| format!("{c}={v}")).collect();
-        return Err(Error::Input {
-            file: path.to_path_buf(),
-            message: format!("no rows match --where {}", desc.join(" --where ")),
-        });
-    }
-    let study = column_text(&df, path, &options.study, "study labels (--study)")?;
-    let events = column_text(&df, path, &options.events, "event counts (--events)")?;
-    let total = column_text(&df, path, &options.total, "totals (--total)")?;
+    let study = column_text(&df, path, &options.study, "study labels, --study")?;
+    let events = column_text(&df, path, &options.events, "event counts, --events")?;
+    let total = column_text(&df, path, &options.total, "totals, --total")?;
     let group = match &options.by {
-        Some(b) => Some(column_text(&df, path, b, "subgroups (--by)")?),
+        Some(b) => Some(column_text(&df, path, b, "subgroups, --by")?),
         None => None,
     };
+    let is_missing = |v: &Option<String>| v.as_deref().is_none_or(|t| MISSING.contains(&t));
     let mut out_study = Vec::new();
     let mut out_events = Vec::new();
     let mut out_total = Vec::new();
@@ -327,62 +873,60 @@ pub fn select(df: DataFrame, path: &Path, options: &LoadOptions) -> Result<Studi
     let mut rows = Vec::new();
     let mut excluded = Vec::new();
     for i in 0..n {
-        if !keep[i] {
+        if !keep.get(i).copied().unwrap_or(false) {
             continue;
         }
         let row = i + 1;
+        let here = at(i);
+        let (ev, tot) = match (events.get(i), total.get(i)) {
+            (Some(e), Some(t)) => (e, t),
+            _ => continue,
+        };
         let mut missing = Vec::new();
-        if events[i].is_none() {
+        if is_missing(ev) {
             missing.push(options.events.as_str());
         }
-        if total[i].is_none() {
+        if is_missing(tot) {
             missing.push(options.total.as_str());
         }
-        if !missing.is_empty() {
+        if let Some(first) = missing.first() {
             if options.na_drop {
-                excluded.push((row, format!("missing {}", missing.join(" and "))));
-                keep[i] = false;
+                let cols: Vec<String> = missing.iter().map(|c| format!("\"{c}\"")).collect();
+                excluded.push((row, format!("missing {}", cols.join(" and "))));
+                if let Some(k) = keep.get_mut(i) {
+                    *k = false;
+                }
                 continue;
             }
-            return Err(data_err(
-                path,
-                row,
-                missing[0],
-                "value is missing (fill it in, or pass --na drop to leave such rows out)".into(),
+            let found = match if is_missing(ev) { ev } else { tot } {
+                Some(t) => format!("\"{t}\" (missing value)"),
+                None => "empty cell".to_string(),
+            };
+            return Err(here.err(
+                first,
+                format!(
+                    "{found}: a count is required (fill it in, or pass --na drop to leave rows with \
+                     missing counts out)"
+                ),
             ));
         }
-        let e = parse_count(path, row, &options.events, events[i].as_deref().unwrap_or_default())?;
-        let t = parse_count(path, row, &options.total, total[i].as_deref().unwrap_or_default())?;
-        if t == 0.0 {
-            return Err(data_err(
-                path,
-                row,
-                &options.total,
-                "0 is not a valid total (expected at least one patient)".into(),
-            ));
-        }
-        if e > t {
-            return Err(data_err(
-                path,
-                row,
-                &options.events,
-                format!("{e} is greater than total ({t})"),
-            ));
-        }
-        if let Some(g) = &group {
-            match &g[i] {
-                Some(v) => out_group.push(v.clone()),
+        let e = parse_count_text(ev.as_deref().unwrap_or_default(), decimal_comma)
+            .map_err(|m| here.err(&options.events, m))?;
+        let t = parse_count_text(tot.as_deref().unwrap_or_default(), decimal_comma)
+            .map_err(|m| here.err(&options.total, m))?;
+        check_pair(&here, &options.events, &options.total, e, t)?;
+        if let (Some(g), Some(b)) = (&group, &options.by) {
+            match g.get(i).cloned().flatten() {
+                Some(v) => out_group.push(v),
                 None => {
-                    return Err(data_err(
-                        path,
-                        row,
-                        options.by.as_deref().unwrap_or_default(),
-                        "subgroup is missing".into(),
+                    return Err(here.err(
+                        b,
+                        "empty cell: the subgroup is missing (expected a subgroup label)".into(),
                     ))
                 }
             }
         }
-        out_study.push(study[i].clone().unwrap_or_else(|| format!("row {row}")));
+        out_study.push(study.get(i).cloned().flatten().unwrap_or_else(|| format!("row {row}")));
         out_events.push(e);
         out_total.push(t);
         rows.push(row);
@@ -390,7 +934,10 @@ pub fn select(df: DataFrame, path: &Path, options: &LoadOptions) -> Result<Studi
     if rows.is_empty() {
         return Err(Error::Input {
             file: path.to_path_buf(),
-            message: "no rows left after leaving out rows with missing counts".into(),
+            message: format!(
+                "no rows left: all {} selected rows have a missing count (--na drop)",
+                excluded.len()
+            ),
         });
     }
     let mask = BooleanChunked::from_slice("keep".into(), &keep);
@@ -407,18 +954,70 @@ pub fn select(df: DataFrame, path: &Path, options: &LoadOptions) -> Result<Studi
         rows,
         excluded,
         frame,
+        row_lines: lines,
     })
 }
 
-fn check_duplicate_names(df: &DataFrame, path: &Path) -> Result<()> {
-    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
-    for (i, a) in names.iter().enumerate() {
-        if names[..i].contains(a) {
-            return Err(Error::Input {
-                file: path.to_path_buf(),
-                message: format!("duplicate column name \"{a}\""),
-            });
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(t: &str, dc: bool) -> std::result::Result<f64, String> {
+        parse_count_text(t, dc)
     }
-    Ok(())
+
+    #[test]
+    fn counts() {
+        assert_eq!(count("12", false), Ok(12.0));
+        assert_eq!(count(" +12 ", false), Ok(12.0));
+        assert_eq!(count("0012", false), Ok(12.0));
+        assert_eq!(count("12.0", false), Ok(12.0));
+        assert_eq!(count("12.", false), Ok(12.0));
+        assert_eq!(count("12,0", true), Ok(12.0));
+        assert_eq!(count("0", false), Ok(0.0));
+        assert_eq!(count("-0", false), Ok(0.0));
+        assert_eq!(count("0.000", false), Ok(0.0));
+        assert_eq!(count("1234.000", false), Ok(1234.0));
+        assert_eq!(count("9007199254740992", false), Ok(MAX_COUNT));
+        for bad in [
+            "12,0",
+            "12.5",
+            "-3",
+            "abc",
+            "NaN",
+            "inf",
+            "-Infinity",
+            "1e3",
+            "1.2E+05",
+            "1.000",
+            "1,500",
+            "1.234.567",
+            "9007199254740993",
+            "99999999999999999999999",
+            "",
+            ".5",
+            "12%",
+            "1 000",
+            "0x10",
+        ] {
+            assert!(count(bad, false).is_err(), "{bad} accepted");
+        }
+        assert!(count("12,5", true).unwrap_err().contains("not a whole number"));
+        assert!(count("1.000", true).unwrap_err().contains("ambiguous"));
+        assert!(count("-3", false).unwrap_err().contains("negative"));
+        assert!(count("1.2E+05", false).unwrap_err().contains("scientific"));
+    }
+
+    #[test]
+    fn records() {
+        let p = Path::new("x.csv");
+        let r = parse_delimited(p, "a,b\r\n\"x, \"\"y\"\"\",2\r\n", b',').unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[1].fields, vec!["x, \"y\"".to_string(), "2".to_string()]);
+        let r = parse_delimited(p, "a,b\n\"multi\nline\",2\n3,4", b',').unwrap();
+        assert_eq!(r[2].line, 4);
+        assert!(parse_delimited(p, "a,b\n\"open,2\n", b',').is_err());
+        let r = parse_delimited(p, "a;b\r1;2\r", b';').unwrap();
+        assert_eq!(r[1].fields, vec!["1".to_string(), "2".to_string()]);
+    }
 }

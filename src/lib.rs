@@ -33,5 +33,6 @@ pub mod error;
 pub mod model;
 pub mod plot;
 pub mod report;
+pub mod reproduce;
 
 pub use error::{Error, Result};

@@ -3,6 +3,7 @@
 pub mod args;
 pub mod forest;
 pub mod pool;
+pub mod reproduce;
 
 use clap::{Parser, Subcommand};
 
@@ -30,6 +31,8 @@ pub enum Command {
     SummaryPlot(forest::SummaryPlotCmd),
     /// Draw a funnel plot (SVG/PNG): effect size against standard error, pseudo-CI region.
     Funnel(forest::FunnelCmd),
+    /// Run every analysis of datasets/*/analysis.toml: reports (JSON, CSV, Markdown) and forest plots.
+    Reproduce(reproduce::ReproduceCmd),
 }
 
 /// Parse the arguments and run the command.
@@ -40,5 +43,6 @@ pub fn run() -> Result<i32> {
         Command::Forest(c) => forest::run_forest(&c),
         Command::SummaryPlot(c) => forest::run_summary(&c),
         Command::Funnel(c) => forest::run_funnel(&c),
+        Command::Reproduce(c) => reproduce::run(&c),
     }
 }

@@ -1,0 +1,974 @@
+//! Reproducing the shipped analyses (`metarepro reproduce`): every `datasets/*/analysis.toml`
+//! describes analyses of its folder's study table; each is pooled with [`model::pool`] and
+//! written as `reports/<dataset>/<name>.json` (exactly what `metarepro pool --format json` prints
+//! for the same options), `.csv` (as `pool --format csv`) and `.md` (a readable summary), plus a
+//! forest plot `figures/<dataset>_<name>.svg` and `.png`.
+//!
+//! # The `analysis.toml` schema
+//!
+//! ```toml
+//! [dataset]                       # optional
+//! title = "RP-ILD treatment outcomes"   # shown in the Markdown reports
+//! data = "studies.csv"            # study table, relative to this file's folder [default: studies.csv]
+//! source = "..."                  # where the data come from (citation), shown in the reports
+//!
+//! [[analysis]]                    # one per analysis, in the order they are run
+//! name = "remission_by_class"     # required; output file stem: letters, digits, '_', '-', '.'; unique in the file
+//! title = "ILD remission by treatment class"   # optional; report heading and plot title
+//! note = "..."                    # optional; printed under the heading
+//! data = "other.csv"              # optional; overrides [dataset].data
+//! where = ["outcome=remission"]   # rows to keep, COL=VALUE, all must hold (pool --where)
+//! by = "treatment_class"          # subgroup column (pool --by)
+//! events = "events"               # count columns and study labels (pool --events/--total/--study)
+//! total = "total"
+//! study = "study"
+//! year = "year"                   # optional; the forest plot then sorts studies by this column
+//! na = "drop"                     # "error" (default) or "drop" rows with a missing count (pool --na)
+//! delimiter = ","                 # optional (pool --delimiter)
+//! measure = "PLO"                 # PR, PLN, PLO, PAS, PFT            [default: PLO]
+//! method = "REML"                 # EE, FE, DL, HE, HS, HSk, SJ, ML, REML, EB, PM   [default: REML]
+//! test = "z"                      # z, t, knha                        [default: z]
+//! level = 95                      # percent or fraction               [default: 95]
+//! add = 0.5                       # continuity correction [default: 0.5 for PR/PLN/PLO, 0 for PAS/PFT]
+//! to = "only0"                    # only0, all, if0all, none          [default: only0]
+//! study_ci = "CP"                 # CP, WS, WALD, AC                  [default: CP]
+//! pi = "metafor"                  # metafor, z, k-1, k-2              [default: metafor]
+//! pft_mean = "harmonic"           # harmonic, geometric, arithmetic   [default: harmonic]
+//! tau2_common = false             # one tau^2 across subgroups        [default: false]
+//! ```
+//!
+//! Unknown keys are errors (a misspelt key must not silently fall back to a default). Every
+//! analysis is turned into the argument list of `metarepro pool` ([`Analysis::pool_args`]) and
+//! parsed by the same command-line definitions, so an analysis means exactly what that command
+//! line means; the Markdown report prints the command.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use serde::Deserialize;
+
+use crate::cli::args::{DataArgs, ModelArgs};
+use crate::data::{self, LoadOptions, Studies};
+use crate::error::{Error, Result};
+use crate::model::{self, PoolOptions, PoolResult, Pooled};
+use crate::report::{self, fmt_num, fmt_p, json};
+
+/// File name of an analysis description inside a dataset folder.
+pub const ANALYSIS_FILE: &str = "analysis.toml";
+/// Default study table of a dataset folder.
+pub const DEFAULT_DATA: &str = "studies.csv";
+
+/// The whole `analysis.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisFile {
+    #[serde(default)]
+    pub dataset: DatasetInfo,
+    #[serde(default, rename = "analysis")]
+    pub analyses: Vec<Analysis>,
+}
+
+/// `[dataset]`: what the folder holds.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetInfo {
+    pub title: Option<String>,
+    /// Study table, relative to the folder of `analysis.toml` (default `studies.csv`).
+    pub data: Option<String>,
+    /// Citation or provenance of the data.
+    pub source: Option<String>,
+}
+
+fn d_events() -> String {
+    "events".into()
+}
+fn d_total() -> String {
+    "total".into()
+}
+fn d_study() -> String {
+    "study".into()
+}
+fn d_measure() -> String {
+    "PLO".into()
+}
+fn d_method() -> String {
+    "REML".into()
+}
+fn d_test() -> String {
+    "z".into()
+}
+fn d_level() -> f64 {
+    95.0
+}
+fn d_to() -> String {
+    "only0".into()
+}
+fn d_study_ci() -> String {
+    "CP".into()
+}
+fn d_pi() -> String {
+    "metafor".into()
+}
+fn d_pft_mean() -> String {
+    "harmonic".into()
+}
+
+/// What to do with a row whose count is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Na {
+    #[default]
+    Error,
+    Drop,
+}
+
+/// One `[[analysis]]`: the options of one `metarepro pool` run. Defaults are those of `pool`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Analysis {
+    /// Output file stem (unique within the file).
+    pub name: String,
+    pub title: Option<String>,
+    pub note: Option<String>,
+    /// Study table relative to the dataset folder; overrides `[dataset].data`.
+    pub data: Option<String>,
+    #[serde(default, rename = "where")]
+    pub filters: Vec<String>,
+    pub by: Option<String>,
+    #[serde(default = "d_events")]
+    pub events: String,
+    #[serde(default = "d_total")]
+    pub total: String,
+    #[serde(default = "d_study")]
+    pub study: String,
+    /// Column of publication years (forest plot sorted by year).
+    pub year: Option<String>,
+    #[serde(default)]
+    pub na: Na,
+    pub delimiter: Option<String>,
+    #[serde(default = "d_measure")]
+    pub measure: String,
+    #[serde(default = "d_method")]
+    pub method: String,
+    #[serde(default = "d_test")]
+    pub test: String,
+    #[serde(default = "d_level")]
+    pub level: f64,
+    pub add: Option<f64>,
+    #[serde(default = "d_to")]
+    pub to: String,
+    #[serde(default = "d_study_ci")]
+    pub study_ci: String,
+    #[serde(default = "d_pi")]
+    pub pi: String,
+    #[serde(default = "d_pft_mean")]
+    pub pft_mean: String,
+    #[serde(default)]
+    pub tau2_common: bool,
+}
+
+/// The data and model options of `metarepro pool`, parsed from an argument list exactly as the
+/// command line is.
+#[derive(Debug, Parser)]
+#[command(name = "pool", no_binary_name = true, disable_help_flag = true)]
+struct PoolLine {
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+impl Analysis {
+    /// The arguments of `metarepro pool` (after the subcommand name, without `--format`) that
+    /// run this analysis on `data`.
+    pub fn pool_args(&self, data: &Path) -> Vec<String> {
+        let mut a = vec![data.display().to_string()];
+        let mut opt = |k: &str, v: String| {
+            a.push(format!("--{k}"));
+            a.push(v);
+        };
+        for f in &self.filters {
+            opt("where", f.clone());
+        }
+        if let Some(by) = &self.by {
+            opt("by", by.clone());
+        }
+        opt("events", self.events.clone());
+        opt("total", self.total.clone());
+        opt("study", self.study.clone());
+        if self.na == Na::Drop {
+            opt("na", "drop".into());
+        }
+        if let Some(d) = &self.delimiter {
+            opt("delimiter", d.clone());
+        }
+        opt("measure", self.measure.clone());
+        opt("method", self.method.clone());
+        opt("test", self.test.clone());
+        opt("level", format!("{}", self.level));
+        if let Some(add) = self.add {
+            opt("add", format!("{add}"));
+        }
+        opt("to", self.to.clone());
+        opt("study-ci", self.study_ci.clone());
+        opt("pi", self.pi.clone());
+        opt("pft-mean", self.pft_mean.clone());
+        if self.tau2_common {
+            a.push("--tau2-common".into());
+        }
+        a
+    }
+
+    /// Load and model options, as `metarepro pool` would derive them from [`Self::pool_args`].
+    pub fn options(&self, data: &Path) -> Result<(LoadOptions, PoolOptions)> {
+        let line = PoolLine::try_parse_from(self.pool_args(data)).map_err(|e| {
+            let text = e.to_string();
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("error: ")
+                .to_string();
+            Error::Usage(first)
+        })?;
+        Ok((line.data.load_options()?, line.model.pool_options()?))
+    }
+}
+
+/// Whether `name` is usable as a file stem.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+}
+
+/// An `analysis.toml` read and checked, with the dataset it belongs to.
+#[derive(Debug, Clone)]
+pub struct DatasetAnalyses {
+    /// Folder name under `datasets/`.
+    pub dataset: String,
+    /// The dataset folder.
+    pub dir: PathBuf,
+    /// The `analysis.toml`.
+    pub file: PathBuf,
+    pub spec: AnalysisFile,
+}
+
+impl DatasetAnalyses {
+    /// The study table of an analysis.
+    pub fn data_path(&self, a: &Analysis) -> PathBuf {
+        let rel = a
+            .data
+            .as_deref()
+            .or(self.spec.dataset.data.as_deref())
+            .unwrap_or(DEFAULT_DATA);
+        clean_join(&self.dir, rel)
+    }
+}
+
+/// `dir/rel` without a leading `./` when `dir` is `.`.
+fn clean_join(dir: &Path, rel: &str) -> PathBuf {
+    if dir == Path::new(".") || dir.as_os_str().is_empty() {
+        PathBuf::from(rel)
+    } else {
+        dir.join(rel)
+    }
+}
+
+/// Read and check one `analysis.toml`: TOML syntax, known keys, unique valid names, and that
+/// every analysis's options parse. Errors name the file (and the analysis).
+pub fn read_analysis_file(file: &Path, dataset: &str) -> Result<DatasetAnalyses> {
+    let input = |message: String| Error::Input {
+        file: file.to_path_buf(),
+        message,
+    };
+    let text = std::fs::read_to_string(file).map_err(|e| input(format!("cannot read: {e}")))?;
+    let spec: AnalysisFile = toml::from_str(&text).map_err(|e| input(format!("invalid analysis file: {e}")))?;
+    if spec.analyses.is_empty() {
+        return Err(input("no [[analysis]] table: nothing to run".into()));
+    }
+    let dir = file
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let out = DatasetAnalyses {
+        dataset: dataset.to_string(),
+        dir,
+        file: file.to_path_buf(),
+        spec,
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, a) in out.spec.analyses.iter().enumerate() {
+        if !valid_name(&a.name) {
+            return Err(input(format!(
+                "analysis {}: name \"{}\" is not a valid file name (letters, digits, '_', '-', '.'; not starting with '.')",
+                i + 1,
+                a.name
+            )));
+        }
+        if !seen.insert(a.name.clone()) {
+            return Err(input(format!("analysis name \"{}\" is used twice", a.name)));
+        }
+        a.options(&out.data_path(a))
+            .map_err(|e| input(format!("analysis \"{}\": {e}", a.name)))?;
+    }
+    Ok(out)
+}
+
+/// The dataset folders under `root/datasets`, sorted by name.
+pub fn dataset_dirs(root: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let base = clean_join(root, "datasets");
+    let entries = std::fs::read_dir(&base).map_err(|e| Error::Input {
+        file: base.clone(),
+        message: format!("cannot list the datasets folder: {e}"),
+    })?;
+    let mut dirs: Vec<(String, PathBuf)> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|n| !n.starts_with('.'))
+        .map(|n| {
+            let dir = clean_join(&base, &n);
+            (n, dir)
+        })
+        .collect();
+    dirs.sort();
+    Ok(dirs)
+}
+
+/// Every `datasets/*/analysis.toml` under `root` (sorted by dataset), restricted to `only` when
+/// not empty. A file that cannot be read or checked is returned as its error, so that the others
+/// still run.
+pub fn discover(root: &Path, only: &[String]) -> Result<Vec<std::result::Result<DatasetAnalyses, (String, Error)>>> {
+    let dirs = dataset_dirs(root)?;
+    for name in only {
+        if !dirs.iter().any(|(n, _)| n == name) {
+            return Err(Error::Usage(format!(
+                "no dataset \"{name}\" under {}; the datasets are: {}",
+                clean_join(root, "datasets").display(),
+                dirs.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    Ok(dirs
+        .into_iter()
+        .filter(|(n, _)| only.is_empty() || only.contains(n))
+        .filter_map(|(n, d)| {
+            let f = d.join(ANALYSIS_FILE);
+            f.is_file().then(|| read_analysis_file(&f, &n).map_err(|e| (n, e)))
+        })
+        .collect())
+}
+
+/// The files one analysis writes, relative to the output root.
+pub fn output_paths(out: &Path, dataset: &str, name: &str) -> OutputPaths {
+    let dir = clean_join(out, "reports").join(dataset);
+    let fig = clean_join(out, "figures");
+    OutputPaths {
+        json: dir.join(format!("{name}.json")),
+        csv: dir.join(format!("{name}.csv")),
+        md: dir.join(format!("{name}.md")),
+        svg: fig.join(format!("{dataset}_{name}.svg")),
+        png: fig.join(format!("{dataset}_{name}.png")),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OutputPaths {
+    pub json: PathBuf,
+    pub csv: PathBuf,
+    pub md: PathBuf,
+    pub svg: PathBuf,
+    pub png: PathBuf,
+}
+
+/// What to write besides the reports.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunOptions {
+    /// Write the forest plots (SVG and PNG).
+    pub figures: bool,
+    /// PNG resolution.
+    pub dpi: f64,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            figures: true,
+            dpi: 150.0,
+        }
+    }
+}
+
+/// A successful analysis.
+#[derive(Debug, Clone)]
+pub struct Done {
+    pub result: PoolResult,
+    /// Rows left out for a missing count (`na = "drop"`): (row, reason).
+    pub excluded: Vec<(usize, String)>,
+    /// Files written, in order.
+    pub files: Vec<PathBuf>,
+}
+
+/// One analysis run: `Ok` or the error that stopped it.
+#[derive(Debug)]
+pub struct Outcome {
+    pub dataset: String,
+    /// Analysis name (`-` when the analysis file itself failed).
+    pub analysis: String,
+    pub result: Result<Done>,
+}
+
+/// Run one analysis of a dataset and write its outputs under `out`.
+pub fn run_analysis(ds: &DatasetAnalyses, a: &Analysis, out: &Path, opts: &RunOptions) -> Result<Done> {
+    let data = ds.data_path(a);
+    let (load, options) = a.options(&data)?;
+    let studies = data::load(&data, &load)?;
+    let res = model::pool(&studies, &options).map_err(|e| match e {
+        Error::Computation(m) => Error::Computation(format!("{}: {m}", data.display())),
+        other => other,
+    })?;
+    let paths = output_paths(out, &ds.dataset, &a.name);
+    let mut files = Vec::new();
+    let dir = paths.json.parent().map(Path::to_path_buf).unwrap_or_default();
+    create_dir(&dir)?;
+    write(&paths.json, json::to_json(&res).as_bytes(), &mut files)?;
+    write(&paths.csv, report::to_csv(&res).as_bytes(), &mut files)?;
+    let labels = excluded_labels(&data, &load, &studies);
+    let md = markdown(ds, a, &studies, &labels, &res, &options);
+    write(&paths.md, md.as_bytes(), &mut files)?;
+    if opts.figures {
+        let fig_dir = paths.svg.parent().map(Path::to_path_buf).unwrap_or_default();
+        create_dir(&fig_dir)?;
+        let mut fo = crate::plot::forest::ForestOptions {
+            title: Some(a.title.clone().unwrap_or_else(|| a.name.clone())),
+            dpi: opts.dpi,
+            ..Default::default()
+        };
+        if let Some(col) = &a.year {
+            fo.years = Some(crate::plot::years_from_frame(&studies, col)?);
+            fo.sort = crate::plot::forest::Sort::Year;
+        }
+        for p in [&paths.svg, &paths.png] {
+            crate::plot::forest::write(&res, &fo, p)?;
+            files.push(p.clone());
+        }
+    }
+    Ok(Done {
+        result: res,
+        excluded: studies.excluded.clone(),
+        files,
+    })
+}
+
+/// The study labels of the rows left out for a missing count (best effort: `None` when the
+/// table cannot be read again).
+fn excluded_labels(data: &Path, load: &LoadOptions, studies: &Studies) -> Vec<Option<String>> {
+    if studies.excluded.is_empty() {
+        return Vec::new();
+    }
+    let cells = data::read_table(data, load.delimiter)
+        .and_then(|t| data::column_text(&t.frame, data, &load.study, "study labels"))
+        .unwrap_or_default();
+    studies
+        .excluded
+        .iter()
+        .map(|(row, _)| row.checked_sub(1).and_then(|i| cells.get(i)).cloned().flatten())
+        .collect()
+}
+
+fn create_dir(dir: &Path) -> Result<()> {
+    if dir.as_os_str().is_empty() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::Output {
+        path: dir.to_path_buf(),
+        message: format!("cannot create the folder: {e}"),
+    })
+}
+
+fn write(path: &Path, bytes: &[u8], files: &mut Vec<PathBuf>) -> Result<()> {
+    report::write_atomic(path, bytes)?;
+    files.push(path.to_path_buf());
+    Ok(())
+}
+
+/// Text of `reports/README.md`.
+pub const REPORTS_README: &str = "# reports/ (generated)\n\
+\n\
+Everything in this folder except this README is written by `metarepro reproduce` and is\n\
+overwritten on every run; do not edit it by hand. To regenerate, from the repository root:\n\
+\n\
+```sh\n\
+cargo run --release -- reproduce\n\
+```\n\
+\n\
+`reproduce` reads every `datasets/<dataset>/analysis.toml` and, for each `[[analysis]]` in it,\n\
+writes\n\
+\n\
+- `reports/<dataset>/<name>.json`: the full result, identical to `metarepro pool --format json`\n\
+  with the analysis's options (unrounded; the JSON contract of `src/report/json.rs`);\n\
+- `reports/<dataset>/<name>.csv`: one line per fit (overall, then each subgroup), as\n\
+  `metarepro pool --format csv`;\n\
+- `reports/<dataset>/<name>.md`: a readable summary (pooled proportion with CI and prediction\n\
+  interval, heterogeneity and the test for subgroup differences, per subgroup; the studies; the\n\
+  equivalent `metarepro pool` command line);\n\
+\n\
+and the forest plot `figures/<dataset>_<name>.svg` / `.png`. The numbers in the Markdown files\n\
+are rounded for reading; use the JSON or CSV for anything else.\n";
+
+/// Level as a percent label: `95%`.
+fn level_label(level: f64) -> String {
+    let p = 100.0 * level;
+    if (p - p.round()).abs() < 1e-9 {
+        format!("{}%", p.round())
+    } else {
+        format!("{}%", fmt_num(p, 1))
+    }
+}
+
+fn pct(p: f64) -> String {
+    fmt_num(100.0 * p, 1)
+}
+
+/// `12.3 [4.5; 30.1]`.
+fn prop_ci(est: f64, lb: f64, ub: f64) -> String {
+    format!("{} [{}; {}]", pct(est), pct(lb), pct(ub))
+}
+
+/// `p = 0.734` / `p < 0.001`.
+fn p_eq(p: f64) -> String {
+    let t = fmt_p(p, 3);
+    match t.strip_prefix('<') {
+        Some(rest) => format!("p < {rest}"),
+        None => format!("p = {t}"),
+    }
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// Text of the test for subgroup differences.
+pub fn subgroup_test_text(res: &PoolResult) -> Option<String> {
+    let t = res.subgroup_test.as_ref()?;
+    let kind = if t.kind == "common_tau2" {
+        "mixed-effects model with common τ²"
+    } else {
+        "between subgroups"
+    };
+    Some(match t.df2 {
+        Some(df2) => format!(
+            "Test for subgroup differences ({kind}): F({}, {df2}) = {}, {}",
+            t.df,
+            fmt_num(t.q, 2),
+            p_eq(t.p)
+        ),
+        None => format!(
+            "Test for subgroup differences ({kind}): Q = {}, df = {}, {}",
+            fmt_num(t.q, 2),
+            t.df,
+            p_eq(t.p)
+        ),
+    })
+}
+
+fn summary_row(o: &mut String, label: &str, f: &Pooled) {
+    let het = f.k > 1;
+    let _ = writeln!(
+        o,
+        "| {} | {} | {}/{} | {} | [{}; {}] | [{}; {}] | {} | {} | {} |",
+        md_cell(label),
+        f.k,
+        fmt_num(f.events, 0),
+        fmt_num(f.total, 0),
+        pct(f.proportion.estimate),
+        pct(f.proportion.ci_lb),
+        pct(f.proportion.ci_ub),
+        pct(f.proportion.pi_lb),
+        pct(f.proportion.pi_ub),
+        fmt_num(f.tau2, 4),
+        if het { fmt_num(f.i2, 1) } else { "–".into() },
+        if het { fmt_p(f.q_p, 3) } else { "–".into() },
+    );
+}
+
+/// A shell word, quoted when needed.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_-./=,:+%@".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The Markdown report of one analysis.
+pub fn markdown(
+    ds: &DatasetAnalyses,
+    a: &Analysis,
+    studies: &Studies,
+    excluded_labels: &[Option<String>],
+    res: &PoolResult,
+    options: &PoolOptions,
+) -> String {
+    let mut o = String::new();
+    let lv = level_label(res.level);
+    let title = a.title.as_deref().unwrap_or(&a.name);
+    let _ = writeln!(o, "# {title}\n");
+    let _ = writeln!(
+        o,
+        "Dataset `{}`{}; analysis `{}` of `datasets/{}/{ANALYSIS_FILE}`. Generated by `metarepro reproduce` (metarepro {}); do not edit.\n",
+        ds.dataset,
+        ds.spec
+            .dataset
+            .title
+            .as_deref()
+            .map(|t| format!(" ({t})"))
+            .unwrap_or_default(),
+        a.name,
+        ds.dataset,
+        env!("CARGO_PKG_VERSION"),
+    );
+    if let Some(n) = &a.note {
+        let _ = writeln!(o, "{}\n", n.trim());
+    }
+    if let Some(s) = &ds.spec.dataset.source {
+        let _ = writeln!(o, "**Data source.** {}\n", s.trim());
+    }
+    let rel_data = format!(
+        "datasets/{}/{}",
+        ds.dataset,
+        a.data
+            .as_deref()
+            .or(ds.spec.dataset.data.as_deref())
+            .unwrap_or(DEFAULT_DATA)
+    );
+    let rows = if a.filters.is_empty() {
+        "all rows".to_string()
+    } else {
+        format!(
+            "rows where {}",
+            a.filters
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        )
+    };
+    let by =
+        a.by.as_deref()
+            .map(|b| format!("; subgroups by `{b}`"))
+            .unwrap_or_default();
+    let _ = writeln!(o, "**Data.** `{rel_data}`, {rows}{by}.\n");
+    let model = if res.method.is_common() {
+        "common-effect model".to_string()
+    } else {
+        format!("random-effects model, τ² by {}", res.method)
+    };
+    let corr = if res.correction.add != 0.0 && res.correction.to != crate::effect::AddTo::None {
+        format!(
+            "; continuity correction {} ({}) applied to {} of {} studies",
+            fmt_num(res.correction.add, 2),
+            res.correction.to.as_str(),
+            res.studies.iter().filter(|s| s.corrected).count(),
+            res.studies.len()
+        )
+    } else {
+        String::new()
+    };
+    let tau2 = if !res.subgroups.is_empty() {
+        if options.tau2_common {
+            "; one τ² common to all subgroups"
+        } else {
+            "; a separate τ² per subgroup"
+        }
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        o,
+        "**Model.** Proportions pooled on the {} scale, {model}, {}-test, {lv} intervals; study CIs {}{corr}{tau2}.\n",
+        res.measure,
+        res.test,
+        res.study_ci.as_str(),
+    );
+    let mut args = vec!["metarepro".to_string(), "pool".to_string()];
+    args.extend(a.pool_args(Path::new(&rel_data)).iter().map(|s| shell_word(s)));
+    let _ = writeln!(
+        o,
+        "Equivalent command:\n\n```sh\n{} --format json\n```\n",
+        args.join(" ")
+    );
+
+    let _ = writeln!(o, "## Pooled proportions\n");
+    let _ = writeln!(
+        o,
+        "| | k | events/total | proportion % | {lv} CI % | {lv} PI % | τ² | I² % | Q p |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|"
+    );
+    for s in &res.subgroups {
+        summary_row(&mut o, s.name.as_deref().unwrap_or(""), s);
+    }
+    summary_row(&mut o, "**overall**", &res.overall);
+    let _ = writeln!(o);
+    if let Some(t) = subgroup_test_text(res) {
+        let _ = writeln!(o, "{t}.\n");
+    }
+    let _ = writeln!(
+        o,
+        "τ², I² and Q are on the {} scale; I² and Q p are not defined for one study (–).\n",
+        res.measure
+    );
+    if !studies.excluded.is_empty() {
+        let _ = writeln!(o, "Rows left out (missing count, `na = \"drop\"`):\n");
+        for (i, (row, why)) in studies.excluded.iter().enumerate() {
+            let place = match studies.line_of(*row) {
+                Some(l) => format!("row {row} (line {l})"),
+                None => format!("row {row}"),
+            };
+            let label = match excluded_labels.get(i).and_then(|l| l.as_deref()) {
+                Some(l) => format!(" ({})", md_cell(l)),
+                None => String::new(),
+            };
+            let _ = writeln!(o, "- {place}{label}: {why}");
+        }
+        let _ = writeln!(o);
+    }
+
+    let _ = writeln!(o, "## Studies\n");
+    let blocks: Vec<(Option<&str>, Vec<usize>)> = if res.subgroups.is_empty() {
+        vec![(None, (0..res.studies.len()).collect())]
+    } else {
+        res.subgroups
+            .iter()
+            .map(|g| {
+                let name = g.name.as_deref();
+                (
+                    name,
+                    (0..res.studies.len())
+                        .filter(|&i| res.studies[i].group.as_deref() == name)
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    for (name, idx) in blocks {
+        if let Some(n) = name {
+            let _ = writeln!(o, "### {}\n", md_cell(n));
+        }
+        let wlabel = if name.is_some() {
+            "weight in subgroup %"
+        } else {
+            "weight %"
+        };
+        let _ = writeln!(
+            o,
+            "| study | row | events/total | proportion % [{lv} CI] | {wlabel} |\n|---|--:|--:|--:|--:|"
+        );
+        for i in idx {
+            let s = &res.studies[i];
+            let _ = writeln!(
+                o,
+                "| {} | {} | {}/{} | {} | {} |",
+                md_cell(&s.study),
+                s.row,
+                fmt_num(s.events, 0),
+                fmt_num(s.total, 0),
+                prop_ci(s.proportion, s.ci_lb, s.ci_ub),
+                fmt_num(s.weight, 1)
+            );
+        }
+        let _ = writeln!(o);
+    }
+    o
+}
+
+/// Everything `metarepro reproduce` found and did.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub outcomes: Vec<Outcome>,
+}
+
+impl Summary {
+    pub fn failed(&self) -> usize {
+        self.outcomes.iter().filter(|o| o.result.is_err()).count()
+    }
+
+    /// Exit code: 0 when every analysis ran, else that of the first failure.
+    pub fn exit_code(&self) -> i32 {
+        self.outcomes
+            .iter()
+            .find_map(|o| o.result.as_ref().err().map(Error::exit_code))
+            .unwrap_or(0)
+    }
+
+    /// The terminal summary: one line per analysis, then the errors in full.
+    pub fn table(&self) -> String {
+        let head = ["dataset", "analysis", "k", "overall % [95% CI]", "subgroups", "status"];
+        let mut rows: Vec<[String; 6]> = Vec::new();
+        for o in &self.outcomes {
+            match &o.result {
+                Ok(d) => {
+                    let r = &d.result;
+                    let p = &r.overall.proportion;
+                    let sub = if r.subgroups.is_empty() {
+                        "–".to_string()
+                    } else {
+                        let names: Vec<String> = r
+                            .subgroups
+                            .iter()
+                            .map(|s| format!("{} {}", s.name.as_deref().unwrap_or(""), pct(s.proportion.estimate)))
+                            .collect();
+                        let test = r
+                            .subgroup_test
+                            .as_ref()
+                            .map(|t| format!("; {}", p_eq(t.p)))
+                            .unwrap_or_default();
+                        format!("{}{test}", names.join(", "))
+                    };
+                    rows.push([
+                        o.dataset.clone(),
+                        o.analysis.clone(),
+                        r.overall.k.to_string(),
+                        format!(
+                            "{} [{}; {}]{}",
+                            pct(p.estimate),
+                            pct(p.ci_lb),
+                            pct(p.ci_ub),
+                            if (r.level - 0.95).abs() > 1e-12 {
+                                format!(" ({})", level_label(r.level))
+                            } else {
+                                String::new()
+                            }
+                        ),
+                        sub,
+                        "ok".into(),
+                    ]);
+                }
+                Err(_) => rows.push([
+                    o.dataset.clone(),
+                    o.analysis.clone(),
+                    "–".into(),
+                    "–".into(),
+                    "–".into(),
+                    "FAILED".into(),
+                ]),
+            }
+        }
+        let mut w = head.map(|h| h.chars().count());
+        for r in &rows {
+            for (i, c) in r.iter().enumerate() {
+                w[i] = w[i].max(c.chars().count());
+            }
+        }
+        let line = |cells: &[String]| {
+            let mut s = String::new();
+            for (i, c) in cells.iter().enumerate() {
+                let pad = w[i].saturating_sub(c.chars().count());
+                if i == 2 {
+                    s.push_str(&" ".repeat(pad));
+                    s.push_str(c);
+                } else {
+                    s.push_str(c);
+                    if i + 1 < cells.len() {
+                        s.push_str(&" ".repeat(pad));
+                    }
+                }
+                if i + 1 < cells.len() {
+                    s.push_str("  ");
+                }
+            }
+            s.trim_end().to_string() + "\n"
+        };
+        let mut out = line(&head.map(String::from));
+        out.push_str(&line(&w.map(|n| "-".repeat(n))));
+        for r in &rows {
+            out.push_str(&line(r));
+        }
+        let ok = self.outcomes.len() - self.failed();
+        let _ = writeln!(out, "\n{ok} of {} analyses ran.", self.outcomes.len());
+        if self.failed() > 0 {
+            let _ = writeln!(out, "\nFailed:");
+            for o in &self.outcomes {
+                if let Err(e) = &o.result {
+                    let msg = e.to_string();
+                    let first = msg.lines().next().unwrap_or("");
+                    let _ = writeln!(out, "  {} / {}: {first}", o.dataset, o.analysis);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Write `reports/README.md` under `out`.
+pub fn write_reports_readme(out: &Path) -> Result<()> {
+    let dir = clean_join(out, "reports");
+    create_dir(&dir)?;
+    report::write_atomic(&dir.join("README.md"), REPORTS_README.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> std::result::Result<AnalysisFile, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    #[test]
+    fn defaults_are_pools() {
+        let f = parse("[[analysis]]\nname = \"a\"\n").unwrap();
+        let a = &f.analyses[0];
+        let (load, opts) = a.options(Path::new("x.csv")).unwrap();
+        assert_eq!(load, LoadOptions::default());
+        assert_eq!(opts, PoolOptions::default());
+    }
+
+    #[test]
+    fn options_follow_the_file() {
+        let f = parse(
+            "[[analysis]]\nname = \"a\"\nwhere = [\"outcome=remission\"]\nby = \"g\"\nna = \"drop\"\n\
+             measure = \"PFT\"\nmethod = \"DL\"\ntest = \"knha\"\nlevel = 90\n",
+        )
+        .unwrap();
+        let (load, opts) = f.analyses[0].options(Path::new("x.csv")).unwrap();
+        assert_eq!(load.filters, vec![("outcome".to_string(), "remission".to_string())]);
+        assert_eq!(load.by.as_deref(), Some("g"));
+        assert!(load.na_drop);
+        assert_eq!(opts.measure, crate::effect::Measure::PFT);
+        assert_eq!(opts.method, crate::model::Method::DL);
+        assert_eq!(opts.test, crate::model::Test::Knha);
+        assert!((opts.level - 0.9).abs() < 1e-15);
+        // PFT: no correction by default, as metafor.
+        assert_eq!(opts.correction.add, 0.0);
+    }
+
+    #[test]
+    fn unknown_keys_and_values_are_errors() {
+        assert!(parse("[[analysis]]\nname = \"a\"\nmesure = \"PLO\"\n").is_err());
+        assert!(parse("[[analysis]]\nname = \"a\"\nna = \"skip\"\n").is_err());
+        let f = parse("[[analysis]]\nname = \"a\"\nmethod = \"XX\"\n").unwrap();
+        let e = f.analyses[0].options(Path::new("x.csv")).unwrap_err();
+        assert!(e.to_string().contains("unknown method"), "{e}");
+    }
+
+    #[test]
+    fn names_must_be_file_stems() {
+        assert!(valid_name("remission_by_class"));
+        assert!(valid_name("survival-6m.pft"));
+        assert!(!valid_name(""));
+        assert!(!valid_name("../x"));
+        assert!(!valid_name("a/b"));
+        assert!(!valid_name(".hidden"));
+    }
+
+    #[test]
+    fn shell_words_are_quoted() {
+        assert_eq!(shell_word("outcome=remission"), "outcome=remission");
+        assert_eq!(shell_word("a b"), "'a b'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+    }
+}

@@ -1,0 +1,224 @@
+//! `metarepro reproduce` (issue 5): runs every `datasets/*/analysis.toml` of a copied datasets
+//! tree, writes the reports and figures, its JSON is byte for byte what `metarepro pool --format
+//! json` prints for the same analysis, and a bad `analysis.toml` is an error naming the file that
+//! does not stop the other datasets.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn metarepro(args: &[&str]) -> Run {
+    let out = Command::cargo_bin("metarepro")
+        .expect("the metarepro binary")
+        .args(args)
+        .output()
+        .expect("run metarepro");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A temporary root with copies of the shipped `datasets/<name>/{studies.csv,analysis.toml}`.
+fn tree(datasets: &[&str]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("temporary folder");
+    for name in datasets {
+        let dir = tmp.path().join("datasets").join(name);
+        std::fs::create_dir_all(&dir).expect("create dataset folder");
+        for f in ["studies.csv", "analysis.toml"] {
+            std::fs::copy(Path::new("datasets").join(name).join(f), dir.join(f)).expect("copy dataset file");
+        }
+    }
+    tmp
+}
+
+fn s(p: &Path) -> String {
+    p.to_str().expect("UTF-8 path").to_string()
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// `metarepro pool <data> <args> --format <format>` must succeed; its standard output.
+fn pool(data: &Path, args: &[&str], format: &str) -> String {
+    let d = s(data);
+    let mut all = vec!["pool", d.as_str()];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", format]);
+    let r = metarepro(&all);
+    assert_eq!(r.code, 0, "pool {all:?}: {}", r.stderr);
+    r.stdout
+}
+
+#[test]
+fn writes_reports_equal_to_pool() {
+    let tmp = tree(&["rpild_treatment", "pritz1997"]);
+    let root = tmp.path();
+    let r = metarepro(&["reproduce", "--root", &s(root)]);
+    assert_eq!(r.code, 0, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert!(!r.stderr.contains("error"), "{}", r.stderr);
+
+    // The summary table: one line per analysis.
+    for name in [
+        "remission_by_class",
+        "survival_6m_by_class",
+        "improvement_plo",
+        "improvement_pr",
+    ] {
+        let line = r
+            .stdout
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(name))
+            .unwrap_or_else(|| panic!("no summary line for {name}:\n{}", r.stdout));
+        assert!(line.trim_end().ends_with("ok"), "{line}");
+    }
+    assert!(r.stdout.contains("of 7 analyses ran"), "{}", r.stdout);
+
+    assert!(root.join("reports/README.md").is_file());
+    let reports = root.join("reports/rpild_treatment");
+    for ext in ["json", "csv", "md"] {
+        assert!(reports.join(format!("remission_by_class.{ext}")).is_file(), "{ext}");
+    }
+    for ext in ["svg", "png"] {
+        let f = root.join(format!("figures/rpild_treatment_remission_by_class.{ext}"));
+        assert!(
+            std::fs::metadata(&f).map(|m| m.len() > 1000).unwrap_or(false),
+            "{}",
+            f.display()
+        );
+    }
+    assert!(root.join("reports/pritz1997/improvement_pr.json").is_file());
+
+    // JSON and CSV: exactly `metarepro pool` with the analysis's options.
+    let rpild = root.join("datasets/rpild_treatment/studies.csv");
+    let remission = [
+        "--where",
+        "outcome=remission",
+        "--by",
+        "treatment_class",
+        "--na",
+        "drop",
+    ];
+    assert_eq!(
+        read(&reports.join("remission_by_class.json")),
+        pool(&rpild, &remission, "json")
+    );
+    assert_eq!(
+        read(&reports.join("remission_by_class.csv")),
+        pool(&rpild, &remission, "csv")
+    );
+    let pft = [
+        "--where",
+        "outcome=survival_6m",
+        "--by",
+        "treatment_class",
+        "--na",
+        "drop",
+        "--measure",
+        "PFT",
+        "--method",
+        "DL",
+    ];
+    assert_eq!(
+        read(&reports.join("survival_6m_by_class_pft_dl.json")),
+        pool(&rpild, &pft, "json")
+    );
+    let pritz = root.join("datasets/pritz1997/studies.csv");
+    assert_eq!(
+        read(&root.join("reports/pritz1997/improvement_pr.json")),
+        pool(&pritz, &["--measure", "PR"], "json")
+    );
+
+    // The Markdown summary: a row per subgroup, the subgroup test, the rows left out.
+    let md = read(&reports.join("remission_by_class.md"));
+    for want in [
+        "| cdmards | 3 | 31/43 |",
+        "| **overall** | 7 | 80/112 |",
+        "Test for subgroup differences",
+        "Ge 2021",
+        "metarepro pool datasets/rpild_treatment/studies.csv --where outcome=remission",
+    ] {
+        assert!(md.contains(want), "{want:?} not in:\n{md}");
+    }
+
+    // Running again overwrites in place; --no-figures and a dataset filter.
+    let out = tempfile::tempdir().expect("temporary folder");
+    let r = metarepro(&[
+        "reproduce",
+        "pritz1997",
+        "--root",
+        &s(root),
+        "--out",
+        &s(out.path()),
+        "--no-figures",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(out.path().join("reports/pritz1997/improvement_plo.md").is_file());
+    assert!(!out.path().join("reports/rpild_treatment").exists());
+    assert!(!out.path().join("figures").exists());
+}
+
+#[test]
+fn bad_analysis_file_is_named_and_others_still_run() {
+    let tmp = tree(&["pritz1997"]);
+    let root = tmp.path();
+    let bad = |name: &str, toml: &str| -> PathBuf {
+        let dir = root.join("datasets").join(name);
+        std::fs::create_dir_all(&dir).expect("create folder");
+        std::fs::copy("datasets/pritz1997/studies.csv", dir.join("studies.csv")).expect("copy");
+        std::fs::write(dir.join("analysis.toml"), toml).expect("write analysis.toml");
+        dir.join("analysis.toml")
+    };
+    // Broken TOML, an unknown key, an unknown method, and an analysis whose column is missing.
+    bad("a_syntax", "[[analysis]]\nname = \"x\nmeasure = \"PLO\"\n");
+    bad("b_key", "[[analysis]]\nname = \"x\"\nmesure = \"PLO\"\n");
+    bad("c_method", "[[analysis]]\nname = \"x\"\nmethod = \"XYZ\"\n");
+    bad(
+        "d_column",
+        "[[analysis]]\nname = \"bad_by\"\nby = \"no_such_column\"\n\n[[analysis]]\nname = \"fine\"\n",
+    );
+
+    let r = metarepro(&["reproduce", "--root", &s(root), "--no-figures"]);
+    assert_eq!(r.code, 3, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    let file = |d: &str| format!("{d}{}analysis.toml", std::path::MAIN_SEPARATOR);
+    for (dataset, want) in [
+        ("a_syntax", "invalid analysis file"),
+        ("b_key", "mesure"),
+        ("c_method", "unknown method \"XYZ\""),
+    ] {
+        let line = r
+            .stderr
+            .lines()
+            .find(|l| l.contains(&file(dataset)))
+            .unwrap_or_else(|| panic!("no error naming {dataset}/analysis.toml:\n{}", r.stderr));
+        assert!(line.starts_with("error: "), "{line}");
+        assert!(r.stderr.contains(want), "{want:?} not in:\n{}", r.stderr);
+    }
+    assert!(r.stderr.contains("no_such_column"), "{}", r.stderr);
+    assert!(r.stderr.contains("4 of 7 analyses failed"), "{}", r.stderr);
+    // The good analyses ran and were written.
+    assert!(root.join("reports/pritz1997/improvement_plo.json").is_file());
+    assert!(root.join("reports/d_column/fine.json").is_file());
+    assert!(!root.join("reports/d_column/bad_by.json").exists());
+    assert!(r.stdout.contains("FAILED"), "{}", r.stdout);
+
+    // Nothing to run is a usage error.
+    let empty = tempfile::tempdir().expect("temporary folder");
+    std::fs::create_dir(empty.path().join("datasets")).expect("create folder");
+    let r = metarepro(&["reproduce", "--root", &s(empty.path())]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("analysis.toml"), "{}", r.stderr);
+    // An unknown dataset name is a usage error listing the datasets.
+    let r = metarepro(&["reproduce", "nope", "--root", &s(root)]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("pritz1997"), "{}", r.stderr);
+}

@@ -269,7 +269,13 @@ impl Figure {
         bold: bool,
         anchor: Anchor,
     ) {
-        let text = text.into();
+        // Control characters (a line break inside a quoted CSV cell) would draw as boxes in the
+        // PNG and collapse to spaces in the SVG: make them spaces in both.
+        let text: String = text
+            .into()
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
         if text.is_empty() {
             return;
         }

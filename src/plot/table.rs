@@ -534,10 +534,16 @@ fn interval(fig: &mut Figure, lb: f64, ub: f64, yc: f64, plot: (f64, f64), xmap:
     if cb > ca {
         fig.line(Role::Ci, (ca, yc), (cb, yc), st.line, st.ink);
     }
-    if a < plot.0 && b > plot.0 {
+    end_arrows(fig, a, b, yc, plot, st);
+}
+
+/// Arrows at the axis ends an interval [a, b] (in pixels) runs past; an interval wholly beyond
+/// one end gets an arrow there, so that its row is not left empty.
+fn end_arrows(fig: &mut Figure, a: f64, b: f64, yc: f64, plot: (f64, f64), st: &Style) {
+    if a < plot.0 - 1e-9 {
         arrow(fig, plot.0, yc, -1.0, st);
     }
-    if b > plot.1 && a < plot.1 {
+    if b > plot.1 + 1e-9 {
         arrow(fig, plot.1, yc, 1.0, st);
     }
 }
@@ -615,12 +621,7 @@ fn draw_mark(fig: &mut Figure, mark: &Mark, yc: f64, plot: (f64, f64), xmap: &dy
                     },
                 );
             }
-            if a < plot.0 && b > plot.0 {
-                arrow(fig, plot.0, yc, -1.0, st);
-            }
-            if b > plot.1 && a < plot.1 {
-                arrow(fig, plot.1, yc, 1.0, st);
-            }
+            end_arrows(fig, a, b, yc, plot, st);
         }
     }
 }

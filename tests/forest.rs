@@ -1,0 +1,1161 @@
+//! Figures: forest plots, subgroup summary plots and funnel plots.
+//!
+//! - structure of the SVG (every label and number present, squares and diamonds counted,
+//!   nothing outside the canvas);
+//! - the numbers printed on the plot, read back out of the SVG, against the JSON report;
+//! - canvas sized to content with no overlapping text from 1 to 300 studies and labels up to 60
+//!   characters;
+//! - PNG decodes at the expected size and resolution, text is drawn;
+//! - byte stability, and the committed example figures in `figures/examples/` are what the code
+//!   draws now (regenerate with `METAREPRO_UPDATE_FIGURES=1 cargo test --test forest`);
+//! - the `forest`, `summary-plot` and `funnel` commands.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use metarepro::data::Studies;
+use metarepro::model::{pool, PoolOptions, PoolResult};
+use metarepro::plot::figure::{Figure, Role, Shape, Text};
+use metarepro::plot::forest::{self, ForestOptions, Scale, Sort, Weights};
+use metarepro::plot::funnel::{self, FunnelOptions};
+use metarepro::plot::summary;
+use metarepro::plot::table::{self, Style};
+use metarepro::report::{fmt_num, fmt_p};
+use serde_json::Value;
+
+// ---------------------------------------------------------------------------------------------
+// Data
+
+fn fixture(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/pool/{name}.json"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+fn studies_of(name: &str, grouped: bool) -> Studies {
+    let f = fixture(name);
+    let strs = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect()
+    };
+    let nums = |v: &Value| -> Vec<f64> { v.as_array().unwrap().iter().map(|s| s.as_f64().unwrap()).collect() };
+    let group = if grouped && !f["group"].is_null() {
+        Some(strs(&f["group"]))
+    } else {
+        None
+    };
+    Studies::from_counts(strs(&f["study"]), nums(&f["events"]), nums(&f["total"]), group).unwrap()
+}
+
+fn pooled(name: &str, grouped: bool) -> PoolResult {
+    pool(&studies_of(name, grouped), &PoolOptions::default()).unwrap()
+}
+
+/// Deterministic synthetic studies: `k` studies, labels of `label_len` characters (wide
+/// letters), in `groups` subgroups (0: none).
+fn synthetic(k: usize, label_len: usize, groups: usize) -> PoolResult {
+    let mut state: u64 = 0x2545_F491_4F6C_DD1D ^ (k as u64) ^ ((label_len as u64) << 20);
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut study = Vec::new();
+    let mut events = Vec::new();
+    let mut total = Vec::new();
+    let mut group = Vec::new();
+    for i in 0..k {
+        let n = 5.0 + (next() % 2000) as f64;
+        let x = (next() % (n as u64 + 1)) as f64;
+        let mut label = format!("{i} ");
+        let filler = "WMWmwQ Ødegård–Müller ";
+        while label.chars().count() < label_len {
+            label.push_str(filler);
+        }
+        let label: String = label.chars().take(label_len).collect();
+        study.push(label);
+        events.push(x);
+        total.push(n);
+        group.push(format!("Class {} {}", i % groups.max(1), "W".repeat(label_len.min(40))));
+    }
+    let g = if groups > 0 { Some(group) } else { None };
+    let studies = Studies::from_counts(study, events, total, g).unwrap();
+    pool(&studies, &PoolOptions::default()).unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// A small reader for the SVG that plotters writes
+
+#[derive(Debug, Clone)]
+struct El {
+    name: String,
+    attrs: BTreeMap<String, String>,
+    text: String,
+}
+
+impl El {
+    fn num(&self, k: &str) -> f64 {
+        self.attrs[k].parse().unwrap()
+    }
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+fn parse_svg(svg: &str) -> Vec<El> {
+    let mut out = Vec::new();
+    let mut rest = svg;
+    while let Some(start) = rest.find('<') {
+        rest = &rest[start + 1..];
+        if rest.starts_with('/') || rest.starts_with('?') || rest.starts_with('!') {
+            continue;
+        }
+        let end = rest.find('>').unwrap();
+        let tag = &rest[..end];
+        let self_closing = tag.ends_with('/');
+        let tag = tag.trim_end_matches('/');
+        let (name, mut a) = tag.split_once(' ').unwrap_or((tag, ""));
+        let mut attrs = BTreeMap::new();
+        while let Some(eq) = a.find("=\"") {
+            let key = a[..eq].trim().to_string();
+            let after = &a[eq + 2..];
+            let close = after.find('"').unwrap();
+            attrs.insert(key, unescape(&after[..close]));
+            a = &after[close + 1..];
+        }
+        rest = &rest[end + 1..];
+        let mut text = String::new();
+        if name == "text" && !self_closing {
+            let close = rest.find("</text>").unwrap();
+            text = unescape(rest[..close].trim());
+        }
+        out.push(El {
+            name: name.to_string(),
+            attrs,
+            text,
+        });
+    }
+    out
+}
+
+fn view_box(els: &[El]) -> (f64, f64) {
+    let svg = els.iter().find(|e| e.name == "svg").unwrap();
+    let v: Vec<f64> = svg.attrs["viewBox"].split(' ').map(|x| x.parse().unwrap()).collect();
+    (v[2], v[3])
+}
+
+fn svg_texts(els: &[El]) -> Vec<&El> {
+    els.iter().filter(|e| e.name == "text").collect()
+}
+
+fn count_fill(els: &[El], name: &str, fill: &str) -> usize {
+    els.iter()
+        .filter(|e| e.name == name && e.attrs.get("fill").map(|f| f.as_str()) == Some(fill))
+        .count()
+}
+
+/// Every coordinate of every element lies inside the view box.
+fn assert_inside_view_box(els: &[El]) {
+    let (w, h) = view_box(els);
+    for e in els {
+        let mut pts: Vec<(f64, f64)> = Vec::new();
+        match e.name.as_str() {
+            "rect" => {
+                let (x, y) = (e.num("x"), e.num("y"));
+                pts.push((x, y));
+                pts.push((x + e.num("width"), y + e.num("height")));
+            }
+            "line" => {
+                let sw = e.num("stroke-width") / 2.0;
+                for (a, b) in [("x1", "y1"), ("x2", "y2")] {
+                    let (x, y) = (e.num(a), e.num(b));
+                    pts.push((x - sw, y - sw));
+                    pts.push((x + sw, y + sw));
+                }
+            }
+            "polygon" | "polyline" => {
+                for p in e.attrs["points"].split_whitespace() {
+                    let (x, y) = p.split_once(',').unwrap();
+                    pts.push((x.parse().unwrap(), y.parse().unwrap()));
+                }
+            }
+            "circle" => {
+                let r = e.num("r");
+                pts.push((e.num("cx") - r, e.num("cy") - r));
+                pts.push((e.num("cx") + r, e.num("cy") + r));
+            }
+            "text" => pts.push((e.num("x"), e.num("y"))),
+            _ => {}
+        }
+        for (x, y) in pts {
+            assert!(
+                (-0.5..=w + 0.5).contains(&x) && (-0.5..=h + 0.5).contains(&y),
+                "{} at ({x}, {y}) is outside the {w} x {h} view box: {:?}",
+                e.name,
+                e.attrs
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks on the laid-out figure
+
+/// Every shape inside the canvas; no two texts overlap.
+fn assert_fits_without_overlap(fig: &Figure) {
+    let eps = 1e-6;
+    for item in &fig.items {
+        let (x0, y0, x1, y1) = item.shape.bbox();
+        assert!(
+            x0 >= -eps && y0 >= -eps && x1 <= fig.width + eps && y1 <= fig.height + eps,
+            "{:?} {:?} is outside the {} x {} canvas",
+            item.role,
+            item.shape,
+            fig.width,
+            fig.height
+        );
+    }
+    let mut boxes: Vec<((f64, f64, f64, f64), &Text)> = fig.texts().map(|(_, t)| (t.bbox(), t)).collect();
+    boxes.sort_by(|a, b| a.0 .1.total_cmp(&b.0 .1));
+    for i in 0..boxes.len() {
+        let (a, ta) = boxes[i];
+        for &(b, tb) in &boxes[i + 1..] {
+            if b.1 >= a.3 - 0.5 {
+                break; // sorted by top: nothing further down can overlap a
+            }
+            let overlap_x = a.0 < b.2 - 0.5 && b.0 < a.2 - 0.5;
+            let overlap_y = a.1 < b.3 - 0.5 && b.1 < a.3 - 0.5;
+            assert!(
+                !(overlap_x && overlap_y),
+                "texts overlap: {:?} and {:?}",
+                ta.text,
+                tb.text
+            );
+        }
+    }
+}
+
+/// No table text reaches into the plot column; every mark stays in it (squares may reach half
+/// their side beyond an axis end).
+fn assert_plot_column_clear(res: &PoolResult, opts: &ForestOptions) {
+    let t = forest::table(res, opts).unwrap();
+    let (fig, g) = table::layout_with_geometry(&t);
+    let (px0, px1) = g.plot_x;
+    for item in &fig.items {
+        let (x0, _, x1, _) = item.shape.bbox();
+        match item.role {
+            Role::Label | Role::Number | Role::Header | Role::Note => {
+                assert!(
+                    x1 <= px0 - 2.0 || x0 >= px1 + 2.0,
+                    "{:?} reaches into the plot column",
+                    item.shape
+                )
+            }
+            Role::Diamond | Role::Ci | Role::PredictionBar | Role::Arrow => {
+                assert!(
+                    x0 >= px0 - 1.0 && x1 <= px1 + 1.0,
+                    "{:?} outside the plot column",
+                    item.shape
+                )
+            }
+            Role::Square => {
+                let half = (x1 - x0) / 2.0;
+                assert!(x0 >= px0 - half - 1e-6 && x1 <= px1 + half + 1e-6, "{:?}", item.shape)
+            }
+            _ => {}
+        }
+    }
+}
+
+fn texts_of(fig: &Figure, role: Role) -> Vec<&Text> {
+    fig.texts().filter(|(r, _)| *r == role).map(|(_, t)| t).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// SVG structure
+
+#[test]
+fn svg_has_every_label_number_square_and_diamond() {
+    for (name, grouped) in [
+        ("debruin2009", true),
+        ("pritz1997", false),
+        ("hasselblad1998", true),
+        ("kearon1998", true),
+    ] {
+        let res = pooled(name, grouped);
+        let opts = ForestOptions::default();
+        let svg = forest::render_svg(&res, &opts).unwrap();
+        let els = parse_svg(&svg);
+        assert_inside_view_box(&els);
+        let texts: Vec<String> = svg_texts(&els).iter().map(|e| e.text.clone()).collect();
+        let has = |s: &str| texts.iter().any(|t| t == s);
+        for s in &res.studies {
+            assert!(has(&s.study), "{name}: label {:?} missing", s.study);
+            for n in [
+                fmt_num(s.events, 0),
+                fmt_num(s.total, 0),
+                fmt_num(100.0 * s.proportion, 1),
+                format!("[{};", fmt_num(100.0 * s.ci_lb, 1)),
+                format!("{}]", fmt_num(100.0 * s.ci_ub, 1)),
+                format!("{}%", fmt_num(s.weight_overall, 1)),
+            ] {
+                assert!(has(&n), "{name}: number {n:?} of {:?} missing", s.study);
+            }
+        }
+        for g in &res.subgroups {
+            assert!(has(g.name.as_deref().unwrap()), "{name}: subgroup heading missing");
+        }
+        let st = Style::default();
+        let squares = count_fill(&els, "rect", &st.square.hex());
+        let diamonds = count_fill(&els, "polygon", &st.diamond_fill.hex());
+        let bars = count_fill(&els, "rect", &st.prediction.hex());
+        assert_eq!(squares, res.studies.len(), "{name}: one square per study");
+        assert_eq!(
+            diamonds,
+            res.subgroups.len() + 1,
+            "{name}: one diamond per subgroup and overall"
+        );
+        assert_eq!(bars, 1, "{name}: one prediction bar");
+        for h in [
+            "Study",
+            "Events",
+            "Total",
+            "Proportion (%) [95% CI]",
+            "Weight",
+            "Proportion (%)",
+        ] {
+            assert!(has(h), "{name}: header {h:?} missing");
+        }
+        assert_eq!(
+            texts.iter().filter(|t| t.starts_with("Heterogeneity:")).count(),
+            res.subgroups.len() + 1
+        );
+        assert_eq!(
+            texts
+                .iter()
+                .filter(|t| t.starts_with("Test for subgroup differences"))
+                .count(),
+            usize::from(res.subgroups.len() > 1)
+        );
+        // The figure and the SVG agree on counts.
+        let fig = forest::figure(&res, &opts).unwrap();
+        assert_eq!(fig.with_role(Role::Square).count(), squares);
+        assert_eq!(fig.with_role(Role::Diamond).count(), diamonds);
+        assert_eq!(svg_texts(&els).len(), fig.texts().count());
+        // SVG names the bundled family.
+        assert!(svg_texts(&els)
+            .iter()
+            .all(|e| e.attrs["font-family"].starts_with("DejaVu Sans")));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numbers read back from the SVG against the JSON report
+
+/// The number in `s` after stripping the decorations the plot adds (`[`, `;`, `]`, `%`).
+fn number_in(s: &str) -> f64 {
+    s.trim_matches(|c| c == '[' || c == ']' || c == ';' || c == '%')
+        .parse()
+        .unwrap_or_else(|_| panic!("not a number: {s:?}"))
+}
+
+/// Decimals printed in `s`.
+fn decimals_in(s: &str) -> usize {
+    let t = s.trim_matches(|c: char| !c.is_ascii_digit());
+    t.split_once('.').map(|(_, d)| d.len()).unwrap_or(0)
+}
+
+/// `printed` is `value` rounded to the printed decimals, by the report's own function.
+fn assert_printed(printed: &str, value: f64, what: &str) {
+    let d = decimals_in(printed);
+    let x = number_in(printed);
+    assert!(
+        (x - value).abs() <= 0.5 * 10f64.powi(-(d as i32)) + 1e-9,
+        "{what}: plot shows {printed}, report has {value}"
+    );
+    assert_eq!(fmt_num(x, d), fmt_num(value, d), "{what}: {printed} vs {value}");
+}
+
+/// Numbers of a heterogeneity or subgroup-test line: name → printed text.
+fn stats_in(line: &str) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    let body = line.split_once(": ").unwrap().1;
+    for part in body.split([',', '(', ')']) {
+        let part = part.trim();
+        for (key, sep) in [
+            ("I2", "I² = "),
+            ("tau2", "τ² = "),
+            ("Q", "χ² = "),
+            ("df", "df = "),
+            ("F", "F = "),
+        ] {
+            if let Some(v) = part.strip_prefix(sep) {
+                m.insert(key.to_string(), v.trim_end_matches('%').to_string());
+            }
+        }
+        if let Some(v) = part.strip_prefix("p = ") {
+            m.insert("p".into(), v.to_string());
+        }
+        if let Some(v) = part.strip_prefix("p < ") {
+            m.insert("p".into(), format!("<{v}"));
+        }
+    }
+    m
+}
+
+fn check_stats(line: &str, fit: &Value, what: &str) {
+    let m = stats_in(line);
+    assert_printed(&m["I2"], fit["I2"].as_f64().unwrap(), &format!("{what} I²"));
+    assert_printed(&m["tau2"], fit["tau2"].as_f64().unwrap(), &format!("{what} τ²"));
+    assert_printed(&m["Q"], fit["Q"].as_f64().unwrap(), &format!("{what} Q"));
+    assert_eq!(m["df"], fit["Q_df"].as_u64().unwrap().to_string(), "{what} df");
+    assert_eq!(m["p"], fmt_p(fit["Q_p"].as_f64().unwrap(), 3), "{what} p");
+}
+
+#[test]
+fn numbers_on_the_plot_are_the_json_report_rounded() {
+    for (name, grouped) in [
+        ("debruin2009", true),
+        ("hannum2020", true),
+        ("pritz1997", false),
+        ("kearon1998", true),
+    ] {
+        let res = pooled(name, grouped);
+        let json: Value = serde_json::from_str(&metarepro::report::json::to_json(&res)).unwrap();
+        let svg = forest::render_svg(&res, &ForestOptions::default()).unwrap();
+        let els = parse_svg(&svg);
+        // Rows: texts sharing a y.
+        let mut rows: BTreeMap<i64, Vec<&El>> = BTreeMap::new();
+        for e in svg_texts(&els) {
+            rows.entry(e.num("y") as i64).or_default().push(e);
+        }
+        let rows: Vec<Vec<String>> = rows
+            .into_values()
+            .map(|mut r| {
+                r.sort_by(|a, b| a.num("x").total_cmp(&b.num("x")));
+                r.iter().map(|e| e.text.clone()).collect()
+            })
+            .collect();
+        // Studies, by label (labels are unique in these datasets).
+        let jstudies = json["studies"].as_array().unwrap();
+        let mut seen = 0;
+        for js in jstudies {
+            let label = js["study"].as_str().unwrap();
+            let row = rows
+                .iter()
+                .find(|r| r[0] == label)
+                .unwrap_or_else(|| panic!("{name}: no row {label}"));
+            assert_eq!(row.len(), 7, "{name}: {row:?}");
+            assert_eq!(number_in(&row[1]), js["events"].as_f64().unwrap());
+            assert_eq!(number_in(&row[2]), js["total"].as_f64().unwrap());
+            let what = format!("{name} {label}");
+            assert_printed(&row[3], 100.0 * js["proportion"].as_f64().unwrap(), &what);
+            assert_printed(&row[4], 100.0 * js["ci_lb"].as_f64().unwrap(), &what);
+            assert_printed(&row[5], 100.0 * js["ci_ub"].as_f64().unwrap(), &what);
+            assert_printed(&row[6], js["weight_overall"].as_f64().unwrap(), &what);
+            seen += 1;
+        }
+        assert_eq!(seen, res.studies.len());
+        // Pooled rows, in order: each subgroup, then overall.
+        let pooled_rows: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "Random-effects model").collect();
+        let mut fits: Vec<&Value> = json["subgroups"].as_array().unwrap().iter().collect();
+        fits.push(&json["overall"]);
+        assert_eq!(pooled_rows.len(), fits.len(), "{name}");
+        for (row, fit) in pooled_rows.iter().zip(&fits) {
+            let p = &fit["proportion"];
+            assert_printed(&row[1], fit["events"].as_f64().unwrap(), name);
+            assert_printed(&row[2], fit["total"].as_f64().unwrap(), name);
+            assert_printed(&row[3], 100.0 * p["estimate"].as_f64().unwrap(), name);
+            assert_printed(&row[4], 100.0 * p["ci_lb"].as_f64().unwrap(), name);
+            assert_printed(&row[5], 100.0 * p["ci_ub"].as_f64().unwrap(), name);
+        }
+        // Subgroup weights are the sums of their studies' overall weights.
+        for (row, g) in pooled_rows.iter().zip(json["subgroups"].as_array().unwrap()) {
+            let w: f64 = jstudies
+                .iter()
+                .filter(|s| s["group"] == g["name"])
+                .map(|s| s["weight_overall"].as_f64().unwrap())
+                .sum();
+            assert_printed(&row[6], w, name);
+        }
+        // Prediction interval.
+        let pi = rows.iter().find(|r| r[0] == "Prediction interval").unwrap();
+        let op = &json["overall"]["proportion"];
+        assert_printed(&pi[1], 100.0 * op["pi_lb"].as_f64().unwrap(), name);
+        assert_printed(&pi[2], 100.0 * op["pi_ub"].as_f64().unwrap(), name);
+        // Heterogeneity lines: subgroups in order, then overall.
+        let het: Vec<&String> = rows
+            .iter()
+            .flatten()
+            .filter(|t| t.starts_with("Heterogeneity:"))
+            .collect();
+        assert_eq!(het.len(), fits.len());
+        for (line, fit) in het.iter().zip(&fits) {
+            check_stats(line, fit, name);
+        }
+        // Test for subgroup differences.
+        if let Some(line) = rows
+            .iter()
+            .flatten()
+            .find(|t| t.starts_with("Test for subgroup differences"))
+        {
+            let t = &json["subgroup_test"];
+            let m = stats_in(line);
+            assert_printed(&m["Q"], t["Q"].as_f64().unwrap(), name);
+            assert_eq!(m["df"], t["df"].as_u64().unwrap().to_string());
+            assert_eq!(m["p"], fmt_p(t["p"].as_f64().unwrap(), 3));
+        } else {
+            assert!(json["subgroup_test"].is_null());
+        }
+    }
+}
+
+#[test]
+fn proportion_scale_and_digits() {
+    let res = pooled("debruin2009", false);
+    let opts = ForestOptions {
+        scale: Scale::Proportion,
+        ..ForestOptions::default()
+    };
+    let fig = forest::figure(&res, &opts).unwrap();
+    let numbers: Vec<&str> = texts_of(&fig, Role::Number).iter().map(|t| t.text.as_str()).collect();
+    let s = &res.studies[0];
+    assert!(numbers.contains(&fmt_num(s.proportion, 3).as_str()));
+    assert!(numbers.contains(&format!("[{};", fmt_num(s.ci_lb, 3)).as_str()));
+    let headers: Vec<&str> = texts_of(&fig, Role::Header).iter().map(|t| t.text.as_str()).collect();
+    assert!(headers.contains(&"Proportion [95% CI]"));
+    let mut opts = ForestOptions::default();
+    opts.digits.proportion = Some(2);
+    let fig = forest::figure(&res, &opts).unwrap();
+    let numbers: Vec<&str> = texts_of(&fig, Role::Number).iter().map(|t| t.text.as_str()).collect();
+    assert!(numbers.contains(&fmt_num(100.0 * s.proportion, 2).as_str()));
+    // A 90% analysis says so in the header.
+    let res90 = pool(
+        &studies_of("debruin2009", false),
+        &PoolOptions {
+            level: 0.9,
+            ..PoolOptions::default()
+        },
+    )
+    .unwrap();
+    let fig = forest::figure(&res90, &ForestOptions::default()).unwrap();
+    assert!(texts_of(&fig, Role::Header)
+        .iter()
+        .any(|t| t.text == "Proportion (%) [90% CI]"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Canvas sized to content, no clipping or overlap
+
+#[test]
+fn canvas_fits_content_from_1_to_300_studies() {
+    let mut heights = Vec::new();
+    for &k in &[1usize, 2, 3, 12, 60, 300] {
+        for &len in &[1usize, 12, 60] {
+            for &groups in &[0usize, 3] {
+                if groups > 0 && k < 3 {
+                    continue;
+                }
+                let res = synthetic(k, len, groups);
+                let opts = ForestOptions::default();
+                let fig = forest::figure(&res, &opts).unwrap();
+                assert_fits_without_overlap(&fig);
+                assert_plot_column_clear(&res, &opts);
+                if len == 60 && (k == 12 || k == 300) {
+                    assert_inside_view_box(&parse_svg(&fig.to_svg()));
+                }
+                if len == 12 && groups == 0 {
+                    heights.push((k, fig.height));
+                }
+                let sfig = summary::figure(&res, &opts).unwrap();
+                assert_fits_without_overlap(&sfig);
+            }
+        }
+    }
+    // Height follows the number of rows: one row per study.
+    let row = Style::default().row;
+    for w in heights.windows(2) {
+        let ((k0, h0), (k1, h1)) = (w[0], w[1]);
+        // One row per study; k = 1 has no heterogeneity line and no prediction interval.
+        assert!(
+            ((h1 - h0) - (k1 - k0) as f64 * row).abs() <= 2.0 * row + 1.0,
+            "height {h0} for {k0} studies, {h1} for {k1}"
+        );
+    }
+    // Width follows the longest label (once labels are wider than the notes under the table).
+    let longest = |fig: &Figure| {
+        texts_of(fig, Role::Label)
+            .iter()
+            .filter(|t| !t.bold)
+            .map(|t| t.width())
+            .fold(0.0f64, f64::max)
+    };
+    let mid = forest::figure(&synthetic(12, 40, 0), &ForestOptions::default()).unwrap();
+    let long = forest::figure(&synthetic(12, 60, 0), &ForestOptions::default()).unwrap();
+    let grow = long.width - mid.width;
+    let expected = longest(&long) - longest(&mid);
+    assert!(
+        grow > 50.0 && (grow - expected).abs() <= 1.0,
+        "grew {grow}, labels grew {expected}"
+    );
+}
+
+#[test]
+fn options_titles_limits_reference_and_long_texts_fit() {
+    let res = pooled("hasselblad1998", true);
+    let opts = ForestOptions {
+        title: Some(
+            "A very long title that is wider than the table itself, to check that the canvas grows with it".into(),
+        ),
+        xlab: Some("Quit rate at 12 months (%)".into()),
+        reference: Some(0.5),
+        xlim: Some((0.05, 0.3)),
+        subgroup_prediction: true,
+        sort: Sort::Estimate,
+        ..ForestOptions::default()
+    };
+    let fig = forest::figure(&res, &opts).unwrap();
+    assert_fits_without_overlap(&fig);
+    assert_plot_column_clear(&res, &opts);
+    // The reference at 50% is outside 5–30%: not drawn; intervals beyond the limits get arrows.
+    assert_eq!(fig.with_role(Role::ReferenceLine).count(), 0);
+    assert!(fig.with_role(Role::Arrow).count() > 0);
+    // Studies whose estimate is outside the limits have no square.
+    let inside = res
+        .studies
+        .iter()
+        .filter(|s| s.proportion >= 0.05 && s.proportion <= 0.3)
+        .count();
+    assert_eq!(fig.with_role(Role::Square).count(), inside);
+    assert_eq!(fig.with_role(Role::PredictionBar).count(), res.subgroups.len() + 1);
+    let ticks: Vec<&str> = texts_of(&fig, Role::TickLabel)
+        .iter()
+        .map(|t| t.text.as_str())
+        .collect();
+    assert_eq!(ticks.first(), Some(&"5"));
+    assert_eq!(ticks.last(), Some(&"30"));
+    let opts = ForestOptions {
+        reference: Some(0.2),
+        pooled_line: false,
+        prediction: false,
+        ..ForestOptions::default()
+    };
+    let fig = forest::figure(&res, &opts).unwrap();
+    assert_eq!(fig.with_role(Role::ReferenceLine).count(), 1);
+    assert_eq!(fig.with_role(Role::PooledLine).count(), 0);
+    assert_eq!(fig.with_role(Role::PredictionBar).count(), 0);
+}
+
+#[test]
+fn axis_ticks_are_round_and_cover_every_interval() {
+    for (name, grouped) in [
+        ("debruin2009", true),
+        ("pritz1997", false),
+        ("hasselblad1998", true),
+        ("hannum2020", true),
+    ] {
+        let res = pooled(name, grouped);
+        let t = forest::table(&res, &ForestOptions::default()).unwrap();
+        let a = &t.axis;
+        for s in &res.studies {
+            assert!(100.0 * s.ci_lb >= a.lo - 1e-9 && 100.0 * s.ci_ub <= a.hi + 1e-9);
+        }
+        assert!(a.ticks.len() >= 3 && a.ticks.len() <= 11, "{name}: {:?}", a.ticks);
+        assert_eq!(a.ticks.first().unwrap().value, a.lo);
+        assert_eq!(a.ticks.last().unwrap().value, a.hi);
+        let step = a.ticks[1].value - a.ticks[0].value;
+        assert!(
+            [1.0, 2.0, 2.5, 5.0, 10.0, 20.0, 25.0]
+                .iter()
+                .any(|s| (s - step).abs() < 1e-9),
+            "{name}: step {step}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sorting
+
+fn label_order(fig: &Figure, res: &PoolResult) -> Vec<usize> {
+    let mut labels: Vec<&Text> = texts_of(fig, Role::Label);
+    labels.sort_by(|a, b| a.baseline.total_cmp(&b.baseline));
+    labels
+        .iter()
+        .filter_map(|t| res.studies.iter().position(|s| s.study == t.text))
+        .collect()
+}
+
+#[test]
+fn sort_by_estimate_weight_year_or_input() {
+    let res = pooled("pritz1997", false);
+    let by = |sort: Sort, years: Option<Vec<Option<f64>>>| {
+        let fig = forest::figure(
+            &res,
+            &ForestOptions {
+                sort,
+                years,
+                ..ForestOptions::default()
+            },
+        )
+        .unwrap();
+        label_order(&fig, &res)
+    };
+    assert_eq!(by(Sort::None, None), (0..res.studies.len()).collect::<Vec<_>>());
+    let est = by(Sort::Estimate, None);
+    assert!(est
+        .windows(2)
+        .all(|w| res.studies[w[0]].proportion <= res.studies[w[1]].proportion));
+    let wt = by(Sort::Weight, None);
+    assert!(wt
+        .windows(2)
+        .all(|w| res.studies[w[0]].weight_overall >= res.studies[w[1]].weight_overall));
+    let years: Vec<Option<f64>> = (0..res.studies.len())
+        .map(|i| if i == 2 { None } else { Some(2000.0 - (i % 5) as f64) })
+        .collect();
+    let yr = by(Sort::Year, Some(years.clone()));
+    assert_eq!(*yr.last().unwrap(), 2, "a study without a year comes last");
+    assert!(yr[..yr.len() - 1].windows(2).all(|w| years[w[0]] <= years[w[1]]));
+    // Sorting by year without years is a usage error.
+    assert!(forest::figure(
+        &res,
+        &ForestOptions {
+            sort: Sort::Year,
+            ..ForestOptions::default()
+        }
+    )
+    .is_err());
+    // Within subgroups: the heading stays first, the studies are sorted under it.
+    let res = pooled("debruin2009", true);
+    let fig = forest::figure(
+        &res,
+        &ForestOptions {
+            sort: Sort::Estimate,
+            weights: Weights::Subgroup,
+            ..ForestOptions::default()
+        },
+    )
+    .unwrap();
+    let order = label_order(&fig, &res);
+    for g in &res.subgroups {
+        let block: Vec<usize> = order
+            .iter()
+            .copied()
+            .filter(|&i| res.studies[i].group == g.name)
+            .collect();
+        assert!(block
+            .windows(2)
+            .all(|w| res.studies[w[0]].proportion <= res.studies[w[1]].proportion));
+    }
+    // Subgroup weights: each subgroup's pooled row shows 100%.
+    let numbers: Vec<&str> = texts_of(&fig, Role::Number).iter().map(|t| t.text.as_str()).collect();
+    assert_eq!(numbers.iter().filter(|t| **t == "100.0%").count(), res.subgroups.len());
+}
+
+// ---------------------------------------------------------------------------------------------
+// PNG
+
+fn decode_png(bytes: &[u8]) -> (u32, u32, Vec<u8>, Option<png::PixelDimensions>, png::ColorType) {
+    let dec = png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut reader = dec.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let dims = reader.info().pixel_dims;
+    buf.truncate(info.buffer_size());
+    (info.width, info.height, buf, dims, info.color_type)
+}
+
+#[test]
+fn png_decodes_at_the_expected_size_with_text_drawn() {
+    let res = pooled("debruin2009", true);
+    let fig = forest::figure(&res, &ForestOptions::default()).unwrap();
+    for dpi in [96.0, 300.0, 150.0] {
+        let png = fig.to_png(dpi).unwrap();
+        let (w, h, pixels, dims, color) = decode_png(&png);
+        assert_eq!((w, h), fig.png_size(dpi));
+        assert_eq!(w, (fig.width * dpi / 96.0).round() as u32);
+        assert_eq!(h, (fig.height * dpi / 96.0).round() as u32);
+        let dims = dims.unwrap();
+        assert_eq!(dims.unit, png::Unit::Meter);
+        assert_eq!(dims.xppu, (dpi / 0.0254).round() as u32);
+        // Greyscale figure: encoded as one channel.
+        assert_eq!(color, png::ColorType::Grayscale);
+        // Text is drawn: dark pixels inside the box of a study label, none outside the canvas.
+        let s = dpi / 96.0;
+        let label = texts_of(&fig, Role::Label)
+            .into_iter()
+            .find(|t| t.text == res.studies[0].study)
+            .unwrap();
+        let (x0, y0, x1, y1) = label.bbox();
+        let mut dark = 0;
+        for y in (y0 * s) as u32..(y1 * s) as u32 {
+            for x in (x0 * s) as u32..(x1 * s) as u32 {
+                if pixels[(y * w + x) as usize] < 100 {
+                    dark += 1;
+                }
+            }
+        }
+        let area = (x1 - x0) * (y1 - y0) * s * s;
+        assert!(
+            dark as f64 > 0.05 * area && (dark as f64) < 0.6 * area,
+            "{dark} dark pixels of {area}"
+        );
+        // The margins stay white.
+        let m = (Style::default().margin * s * 0.5) as u32;
+        for y in 0..h {
+            for x in (0..m).chain(w - m..w) {
+                assert_eq!(pixels[(y * w + x) as usize], 255, "pixel ({x}, {y}) in the margin");
+            }
+        }
+    }
+    assert!(fig.to_png(5.0).is_err());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Determinism and the committed example figures
+
+#[test]
+fn byte_identical_across_runs() {
+    let res = pooled("hasselblad1998", true);
+    let opts = ForestOptions {
+        dpi: 96.0,
+        ..ForestOptions::default()
+    };
+    assert_eq!(
+        forest::render_svg(&res, &opts).unwrap(),
+        forest::render_svg(&res, &opts).unwrap()
+    );
+    assert_eq!(
+        forest::render_png(&res, &opts).unwrap(),
+        forest::render_png(&res, &opts).unwrap()
+    );
+    // A fresh pool of the same data gives the same bytes too.
+    let res2 = pooled("hasselblad1998", true);
+    assert_eq!(
+        forest::render_svg(&res, &opts).unwrap(),
+        forest::render_svg(&res2, &opts).unwrap()
+    );
+    let f = FunnelOptions {
+        dpi: 96.0,
+        ..FunnelOptions::default()
+    };
+    assert_eq!(
+        funnel::render_png(&res, &f).unwrap(),
+        funnel::render_png(&res2, &f).unwrap()
+    );
+}
+
+/// The example figures committed in `figures/examples/`, and how to draw them.
+fn examples() -> Vec<(&'static str, Box<dyn Fn() -> Figure>, f64)> {
+    vec![
+        (
+            "debruin2009_forest",
+            Box::new(|| {
+                forest::figure(
+                    &pooled("debruin2009", true),
+                    &ForestOptions {
+                        title: Some("Adherence to HAART by ethnicity (de Bruin et al. 2009)".into()),
+                        ..ForestOptions::default()
+                    },
+                )
+                .unwrap()
+            }),
+            300.0,
+        ),
+        (
+            "hasselblad1998_forest",
+            Box::new(|| {
+                forest::figure(
+                    &pooled("hasselblad1998", true),
+                    &ForestOptions {
+                        title: Some("Smoking cessation by intervention (Hasselblad 1998)".into()),
+                        ..ForestOptions::default()
+                    },
+                )
+                .unwrap()
+            }),
+            150.0,
+        ),
+        (
+            "hasselblad1998_summary",
+            Box::new(|| summary::figure(&pooled("hasselblad1998", true), &ForestOptions::default()).unwrap()),
+            300.0,
+        ),
+        (
+            "hasselblad1998_funnel",
+            Box::new(|| funnel::figure(&pooled("hasselblad1998", true), &FunnelOptions::default()).unwrap()),
+            300.0,
+        ),
+        (
+            "pritz1997_forest",
+            Box::new(|| {
+                forest::figure(
+                    &pooled("pritz1997", false),
+                    &ForestOptions {
+                        sort: Sort::Estimate,
+                        ..ForestOptions::default()
+                    },
+                )
+                .unwrap()
+            }),
+            300.0,
+        ),
+    ]
+}
+
+#[test]
+fn example_figures_are_what_the_code_draws() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("figures/examples");
+    let update = std::env::var_os("METAREPRO_UPDATE_FIGURES").is_some();
+    if update {
+        std::fs::create_dir_all(&dir).unwrap();
+    }
+    for (name, draw, dpi) in examples() {
+        let fig = draw();
+        assert_fits_without_overlap(&fig);
+        for (ext, bytes) in [("svg", fig.to_svg().into_bytes()), ("png", fig.to_png(dpi).unwrap())] {
+            let path = dir.join(format!("{name}.{ext}"));
+            if update {
+                metarepro::report::write_atomic(&path, &bytes).unwrap();
+            } else {
+                let old = std::fs::read(&path).unwrap_or_else(|_| panic!("{} is missing", path.display()));
+                assert!(
+                    old == bytes,
+                    "{} differs from what the code draws now; if the change is intended, regenerate with \
+                     METAREPRO_UPDATE_FIGURES=1 cargo test --test forest example_figures",
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Summary and funnel plots
+
+#[test]
+fn summary_plot_has_one_diamond_per_subgroup() {
+    let res = pooled("hasselblad1998", true);
+    let svg = summary::render_svg(&res, &ForestOptions::default()).unwrap();
+    let els = parse_svg(&svg);
+    assert_inside_view_box(&els);
+    let st = Style::default();
+    assert_eq!(
+        count_fill(&els, "polygon", &st.diamond_fill.hex()),
+        res.subgroups.len() + 1
+    );
+    assert_eq!(count_fill(&els, "rect", &st.square.hex()), 0);
+    let texts: Vec<String> = svg_texts(&els).iter().map(|e| e.text.clone()).collect();
+    for g in &res.subgroups {
+        assert!(texts.contains(g.name.as_ref().unwrap()));
+        assert!(texts.contains(&fmt_num(100.0 * g.proportion.estimate, 1)));
+        assert!(texts.contains(&format!("{}%", fmt_num(g.i2, 1))));
+        assert!(texts.contains(&g.k.to_string()));
+    }
+    assert!(texts.iter().any(|t| t.starts_with("Test for subgroup differences")));
+    let fig = summary::figure(&res, &ForestOptions::default()).unwrap();
+    assert_fits_without_overlap(&fig);
+}
+
+#[test]
+fn funnel_plot_has_every_study_and_the_region() {
+    for (name, measure) in [
+        ("hasselblad1998", "PLO"),
+        ("pritz1997", "PFT"),
+        ("debruin2009", "PR"),
+        ("kearon1998", "PAS"),
+        ("hannum2020", "PLN"),
+    ] {
+        let options = PoolOptions {
+            measure: measure.parse().unwrap(),
+            ..PoolOptions::default()
+        };
+        let res = pool(&studies_of(name, false), &options).unwrap();
+        let fig = funnel::figure(&res, &FunnelOptions::default()).unwrap();
+        assert_fits_without_overlap(&fig);
+        assert_eq!(fig.with_role(Role::Point).count(), res.studies.len(), "{name}");
+        assert_eq!(fig.with_role(Role::Region).count(), 1);
+        let ticks = texts_of(&fig, Role::TickLabel);
+        assert!(
+            ticks.len() >= 6,
+            "{name} {measure}: {:?}",
+            ticks.iter().map(|t| &t.text).collect::<Vec<_>>()
+        );
+        // Every point lies in the plot area, at its yi and SE.
+        for s in fig.with_role(Role::Point) {
+            let Shape::Circle { cx, cy, .. } = s else { panic!() };
+            assert!(*cx > 0.0 && *cx < fig.width && *cy > 0.0 && *cy < fig.height);
+        }
+        let els = parse_svg(&fig.to_svg());
+        assert_inside_view_box(&els);
+        assert_eq!(els.iter().filter(|e| e.name == "circle").count(), res.studies.len());
+        let (w, h, _, _, _) = decode_png(&fig.to_png(96.0).unwrap());
+        assert_eq!((w, h), fig.png_size(96.0));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Command line
+
+fn write_csv(dir: &Path) -> PathBuf {
+    let f = fixture("debruin2009");
+    let mut s = String::from("study,year,events,total,ethnicity\n");
+    let arr = |k: &str| f[k].as_array().unwrap().clone();
+    for (i, ((st, e), (t, g))) in arr("study")
+        .iter()
+        .zip(arr("events"))
+        .zip(arr("total").iter().zip(arr("group")))
+        .enumerate()
+    {
+        s.push_str(&format!(
+            "\"{}\",{},{},{},{}\n",
+            st.as_str().unwrap(),
+            2010 - (i % 4),
+            e,
+            t,
+            g.as_str().unwrap()
+        ));
+    }
+    let p = dir.join("debruin.csv");
+    std::fs::write(&p, s).unwrap();
+    p
+}
+
+fn metarepro() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("metarepro").unwrap()
+}
+
+#[test]
+fn cli_forest_writes_svg_and_png_matching_the_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write_csv(dir.path());
+    let svg = dir.path().join("f.svg");
+    let png = dir.path().join("f.png");
+    metarepro()
+        .arg("forest")
+        .arg(&csv)
+        .args(["--by", "ethnicity", "--sort", "year", "--dpi", "96", "--ref", "50"])
+        .arg("--out")
+        .arg(&svg)
+        .arg("--out")
+        .arg(&png)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg "));
+    let (w, h, _, dims, _) = decode_png(&std::fs::read(&png).unwrap());
+    assert_eq!(dims.unwrap().xppu, (96.0f64 / 0.0254).round() as u32);
+    // The same figure from the library.
+    let studies = metarepro::data::load(
+        &csv,
+        &metarepro::data::LoadOptions {
+            by: Some("ethnicity".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let res = pool(&studies, &PoolOptions::default()).unwrap();
+    let opts = ForestOptions {
+        sort: Sort::Year,
+        years: Some(metarepro::plot::years_from_frame(&studies, "year").unwrap()),
+        reference: Some(0.5),
+        dpi: 96.0,
+        ..ForestOptions::default()
+    };
+    assert_eq!(forest::render_svg(&res, &opts).unwrap(), text);
+    let fig = forest::figure(&res, &opts).unwrap();
+    assert_eq!((w, h), fig.png_size(96.0));
+    assert_eq!(fig.with_role(Role::ReferenceLine).count(), 1);
+
+    // Summary and funnel commands.
+    let s = dir.path().join("s.svg");
+    metarepro()
+        .arg("summary-plot")
+        .arg(&csv)
+        .args(["--by", "ethnicity", "--out"])
+        .arg(&s)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(&s).unwrap(),
+        summary::render_svg(&res, &ForestOptions::default()).unwrap()
+    );
+    let fpng = dir.path().join("funnel.png");
+    metarepro()
+        .arg("funnel")
+        .arg(&csv)
+        .args(["--dpi", "96", "--out"])
+        .arg(&fpng)
+        .assert()
+        .success();
+    assert!(std::fs::metadata(&fpng).unwrap().len() > 1000);
+}
+
+#[test]
+fn cli_forest_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write_csv(dir.path());
+    let out = dir.path().join("f.pdf");
+    let a = metarepro()
+        .arg("forest")
+        .arg(&csv)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    assert_stderr_has(&a, ".svg or .png");
+    assert!(!out.exists());
+    // --sort year with neither --year nor a "year" column.
+    let no_year = dir.path().join("noyear.csv");
+    std::fs::write(&no_year, "study,events,total\nA,1,10\nB,3,12\n").unwrap();
+    let svg = dir.path().join("x.svg");
+    let a = metarepro()
+        .arg("forest")
+        .arg(&no_year)
+        .args(["--sort", "year", "--out"])
+        .arg(&svg)
+        .assert()
+        .code(3);
+    assert_stderr_has(&a, "year");
+    assert!(!svg.exists());
+    for bad in [
+        ["--scale", "logit"],
+        ["--sort", "author"],
+        ["--xlim", "60,10"],
+        ["--ref", "150"],
+        ["--dpi", "0"],
+    ] {
+        metarepro()
+            .arg("forest")
+            .arg(&csv)
+            .args(bad)
+            .arg("--out")
+            .arg(&svg)
+            .assert()
+            .code(2);
+        assert!(!svg.exists(), "{bad:?}");
+    }
+    // --out is required; the input file is never overwritten.
+    metarepro().arg("forest").arg(&csv).assert().code(2);
+    let csv_as_svg = dir.path().join("data.svg");
+    std::fs::copy(&csv, &csv_as_svg).unwrap();
+    metarepro()
+        .arg("forest")
+        .arg(&csv_as_svg)
+        .arg("--out")
+        .arg(&csv_as_svg)
+        .assert()
+        .code(2);
+}
+
+fn assert_stderr_has(a: &assert_cmd::assert::Assert, s: &str) {
+    let err = String::from_utf8_lossy(&a.get_output().stderr);
+    assert!(err.contains(s), "stderr {err:?} lacks {s:?}");
+}

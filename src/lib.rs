@@ -34,5 +34,6 @@ pub mod model;
 pub mod plot;
 pub mod report;
 pub mod reproduce;
+pub mod verify;
 
 pub use error::{Error, Result};

@@ -4,6 +4,7 @@ pub mod args;
 pub mod forest;
 pub mod pool;
 pub mod reproduce;
+pub mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -33,6 +34,8 @@ pub enum Command {
     Funnel(forest::FunnelCmd),
     /// Run every analysis of datasets/*/analysis.toml: reports (JSON, CSV, Markdown) and forest plots.
     Reproduce(reproduce::ReproduceCmd),
+    /// Verify a paper's printed numbers (claims file): recompute, search the method, check the numbers alone.
+    Verify(verify::VerifyCmd),
 }
 
 /// Parse the arguments and run the command.
@@ -44,5 +47,6 @@ pub fn run() -> Result<i32> {
         Command::SummaryPlot(c) => forest::run_summary(&c),
         Command::Funnel(c) => forest::run_funnel(&c),
         Command::Reproduce(c) => reproduce::run(&c),
+        Command::Verify(c) => verify::run(&c),
     }
 }

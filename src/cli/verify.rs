@@ -1,0 +1,57 @@
+//! `metarepro verify`: check a paper's printed numbers (a claims file).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::error::Result;
+use crate::report::write_atomic;
+use crate::verify::{self, claims, report};
+
+#[derive(Debug, Clone, Args)]
+pub struct VerifyCmd {
+    /// Claims file (TOML): the paper, what it printed, optionally its data and stated method.
+    pub claims: PathBuf,
+    /// Search the grid of analysis choices for those that reproduce every printed number (needs data).
+    #[arg(long)]
+    pub search: bool,
+    /// Output format: table (terminal, coloured on a TTY), markdown, json (the contract).
+    #[arg(long, value_enum, default_value_t = VerifyFormat::Table)]
+    pub format: VerifyFormat,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Exit with code 1 when any number does not match or any check is flagged.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerifyFormat {
+    Table,
+    Markdown,
+    Json,
+}
+
+pub fn run(cmd: &VerifyCmd) -> Result<i32> {
+    let c = claims::load(&cmd.claims)?;
+    let tty = std::io::stderr().is_terminal();
+    let r = verify::verify(
+        &c,
+        &verify::VerifyOptions {
+            search: cmd.search,
+            progress: tty,
+        },
+    )?;
+    let text = match cmd.format {
+        VerifyFormat::Table => report::terminal(&r, cmd.output.is_none() && std::io::stdout().is_terminal()),
+        VerifyFormat::Markdown => report::markdown(&r, None),
+        VerifyFormat::Json => report::json(&r),
+    };
+    match &cmd.output {
+        Some(p) => write_atomic(p, text.as_bytes())?,
+        None => print!("{text}"),
+    }
+    Ok(if cmd.strict && r.problems() > 0 { 1 } else { 0 })
+}

@@ -1,0 +1,242 @@
+//! The claims file: what a paper printed, where, and optionally its data and stated method.
+//!
+//! ```toml
+//! [paper]
+//! citation = "Wang H et al. Autoimmun Rev 2023;22(8):103335"
+//! doi = "10.1016/j.autrev.2023.103335"
+//! [data]                      # optional: recompute from study data
+//! file = "studies.csv"        # relative to the claims file
+//! by = "treatment_class"      # also events, total, study, where, delimiter as in `pool`
+//! outcome_column = "outcome"  # a claim's `outcome` selects these rows
+//! [method]                    # optional: what the paper says it did
+//! measure = "PR"
+//! method = "DL"
+//! [[claim]]
+//! label = "remission, biologics"
+//! outcome = "remission"
+//! subgroup = "biologics"      # absent: the overall estimate
+//! printed = "74.7% (95% CI, 62.8% to 85.7%)"
+//! source = "abstract"
+//! k = 7                       # optional, as printed; also n, I2, tau2, Q, p, pi
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::printed::{self, PNum, Printed};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// A number given as printed: a string keeps trailing zeros ("0.50"); a TOML number is read with
+/// the decimals of its shortest representation.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum AsPrinted {
+    Text(String),
+    Int(i64),
+    Float(f64),
+}
+
+impl AsPrinted {
+    pub fn to_pnum(&self) -> std::result::Result<PNum, String> {
+        let text = match self {
+            AsPrinted::Text(s) => s.clone(),
+            AsPrinted::Int(i) => i.to_string(),
+            AsPrinted::Float(f) => format!("{f}"),
+        };
+        let p = printed::parse(&text)?;
+        p.estimate.ok_or_else(|| format!("no number in \"{text}\""))
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Paper {
+    pub citation: String,
+    pub doi: Option<String>,
+    pub pmid: Option<String>,
+    pub read_from: Option<OneOrMany>,
+    pub read_on: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct DataSpec {
+    pub file: PathBuf,
+    pub events: Option<String>,
+    pub total: Option<String>,
+    pub study: Option<String>,
+    pub by: Option<String>,
+    #[serde(rename = "where")]
+    pub filters: Option<OneOrMany>,
+    pub delimiter: Option<String>,
+    /// Column whose value a claim's `outcome` selects.
+    pub outcome_column: Option<String>,
+}
+
+/// The analysis as the paper states it; every key optional.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+pub struct MethodSpec {
+    pub measure: Option<String>,
+    pub method: Option<String>,
+    pub test: Option<String>,
+    pub pi: Option<String>,
+    pub add: Option<f64>,
+    pub to: Option<String>,
+    pub pft_mean: Option<String>,
+    pub tau2_common: Option<bool>,
+    /// Leave out studies with 0 or all events (Stata `metaprop` without `cc()`).
+    pub drop_zero_all: Option<bool>,
+    pub level: Option<f64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ClaimSpec {
+    pub label: String,
+    pub outcome: Option<String>,
+    pub subgroup: Option<String>,
+    pub printed: String,
+    pub source: Option<String>,
+    pub k: Option<u64>,
+    pub n: Option<u64>,
+    #[serde(rename = "I2")]
+    pub i2: Option<AsPrinted>,
+    pub tau2: Option<AsPrinted>,
+    #[serde(rename = "Q")]
+    pub q: Option<AsPrinted>,
+    pub p: Option<AsPrinted>,
+    /// Printed prediction interval, e.g. "(30.1% to 85.2%)".
+    pub pi: Option<String>,
+    /// Extra row filters for this claim (`COL=VALUE`).
+    #[serde(rename = "where")]
+    pub filters: Option<OneOrMany>,
+    pub quote: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ClaimsFile {
+    pub paper: Paper,
+    pub data: Option<DataSpec>,
+    pub method: Option<MethodSpec>,
+    #[serde(rename = "claim", default)]
+    pub claims: Vec<ClaimSpec>,
+}
+
+/// One claim with its printed text read.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub spec: ClaimSpec,
+    pub printed: Printed,
+    pub pi: Option<Printed>,
+    pub i2: Option<PNum>,
+    pub tau2: Option<PNum>,
+    pub q: Option<PNum>,
+    pub p: Option<PNum>,
+}
+
+impl Claim {
+    /// k as printed on the claim or inside its text.
+    pub fn k(&self) -> Option<u64> {
+        self.spec.k.or(self.printed.k)
+    }
+
+    pub fn n(&self) -> Option<u64> {
+        self.spec.n.or(self.printed.n)
+    }
+
+    pub fn i2(&self) -> Option<&PNum> {
+        self.i2.as_ref().or(self.printed.i2.as_ref())
+    }
+}
+
+/// A claims file, read and checked.
+#[derive(Debug, Clone)]
+pub struct Claims {
+    pub path: PathBuf,
+    pub file: ClaimsFile,
+    pub claims: Vec<Claim>,
+}
+
+impl Claims {
+    /// The data file, resolved relative to the claims file.
+    pub fn data_path(&self) -> Option<PathBuf> {
+        self.file.data.as_ref().map(|d| {
+            if d.file.is_absolute() {
+                d.file.clone()
+            } else {
+                self.path.parent().unwrap_or(Path::new(".")).join(&d.file)
+            }
+        })
+    }
+}
+
+/// Read and parse a claims file; an unreadable text is an error naming the file and the claim.
+pub fn load(path: &Path) -> Result<Claims> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Input {
+        file: path.to_path_buf(),
+        message: format!("cannot read: {e}"),
+    })?;
+    parse(&text, path)
+}
+
+/// Parse claims from TOML text (`path` names it in errors).
+pub fn parse(text: &str, path: &Path) -> Result<Claims> {
+    let file: ClaimsFile = toml::from_str(text).map_err(|e| Error::Input {
+        file: path.to_path_buf(),
+        message: format!("not a valid claims file: {e}"),
+    })?;
+    if file.claims.is_empty() {
+        return Err(Error::Input {
+            file: path.to_path_buf(),
+            message: "no [[claim]] entries".into(),
+        });
+    }
+    let mut claims = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for spec in &file.claims {
+        let err = |what: &str, m: String| Error::Input {
+            file: path.to_path_buf(),
+            message: format!("claim \"{}\": {what}: {m}", spec.label),
+        };
+        if !seen.insert(spec.label.clone()) {
+            return Err(err("label", "used twice; labels must be unique".into()));
+        }
+        let printed = printed::parse(&spec.printed).map_err(|m| err("printed", m))?;
+        let pi = match &spec.pi {
+            Some(t) => Some(printed::parse_interval(t).map_err(|m| err("pi", m))?),
+            None => None,
+        };
+        let num = |what: &str, v: &Option<AsPrinted>| -> Result<Option<PNum>> {
+            v.as_ref().map(|a| a.to_pnum().map_err(|m| err(what, m))).transpose()
+        };
+        claims.push(Claim {
+            printed,
+            pi,
+            i2: num("I2", &spec.i2)?,
+            tau2: num("tau2", &spec.tau2)?,
+            q: num("Q", &spec.q)?,
+            p: num("p", &spec.p)?,
+            spec: spec.clone(),
+        });
+    }
+    Ok(Claims {
+        path: path.to_path_buf(),
+        file,
+        claims,
+    })
+}

@@ -1,0 +1,500 @@
+//! Verification of published results: read what a paper printed (a claims file), recompute it
+//! from study data where there is any, search for the analysis choices that reproduce it, and say
+//! what the printed numbers imply on their own.
+//!
+//! - [`printed`]: parse printed text into numbers with their precision;
+//! - [`rounding`]: rounding-aware verdicts (`match`, `off by N`, `mismatch`);
+//! - [`claims`]: the claims file (TOML);
+//! - [`search`]: analysis settings, their evaluation, the method search;
+//! - [`published`]: checks of the published numbers alone;
+//! - [`report`]: terminal, Markdown and JSON renderings.
+
+pub mod claims;
+pub mod printed;
+pub mod published;
+pub mod report;
+pub mod rounding;
+pub mod search;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::data::{self, LoadOptions};
+use crate::error::Result;
+use claims::{Claim, Claims, MethodSpec, Paper};
+use printed::{PNum, Unit};
+use published::{Check, ScaleImplication};
+use rounding::compare;
+use search::{Grid, Prepared, SearchResult, Setting, Target, Values};
+
+/// Options of a verification run.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// Run the method search (needs study data).
+    pub search: bool,
+    /// Show a progress bar for the search.
+    pub progress: bool,
+}
+
+/// One printed number and its verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct NumberReport {
+    pub name: String,
+    pub printed: String,
+    pub decimals: u32,
+    /// Recomputed value in the printed unit (`null` without data).
+    pub recomputed: Option<f64>,
+    /// `match`, `off by +N`, `mismatch`, `not computed` (recomputed from data), or `consistent` /
+    /// `inconsistent` (published numbers alone).
+    pub verdict: String,
+}
+
+/// Everything said about one claim.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimReport {
+    pub label: String,
+    pub printed: String,
+    pub source: Option<String>,
+    pub outcome: Option<String>,
+    pub subgroup: Option<String>,
+    pub unit: Unit,
+    pub numbers: Vec<NumberReport>,
+    /// The claim's verdict: the worst of its numbers and checks.
+    pub verdict: String,
+    /// Scales on which the printed CI is symmetric within rounding.
+    pub scales_consistent: Vec<String>,
+    /// Implied SE on each scale.
+    pub implied: Vec<ScaleImplication>,
+    pub checks: Vec<Check>,
+    /// Why the claim could not be recomputed from the data, if it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_note: Option<String>,
+}
+
+/// The whole verification of one claims file.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub claims_file: String,
+    pub paper: Paper,
+    /// The data file the claims were recomputed from, if any.
+    pub data: Option<String>,
+    pub stated_method: Option<MethodSpec>,
+    /// The setting used to recompute (the stated method, metafor's defaults for what it leaves out).
+    pub setting: Option<Setting>,
+    pub claims: Vec<ClaimReport>,
+    pub method_search: Option<SearchResult>,
+}
+
+impl VerifyReport {
+    /// Number of claims whose verdict is not a match / consistent.
+    pub fn problems(&self) -> usize {
+        self.claims
+            .iter()
+            .filter(|c| !matches!(c.verdict.as_str(), "match" | "consistent"))
+            .count()
+            + self
+                .claims
+                .iter()
+                .map(|c| c.checks.iter().filter(|k| k.status == "flag").count())
+                .sum::<usize>()
+    }
+}
+
+/// Load the claims' data into the row sets the claims need.
+pub fn prepare(claims: &Claims) -> Result<Option<Prepared>> {
+    let (Some(spec), Some(path)) = (&claims.file.data, claims.data_path()) else {
+        return Ok(None);
+    };
+    let mut base = LoadOptions::default();
+    if let Some(e) = &spec.events {
+        base.events = e.clone();
+    }
+    if let Some(t) = &spec.total {
+        base.total = t.clone();
+    }
+    if let Some(s) = &spec.study {
+        base.study = s.clone();
+    }
+    base.by = spec.by.clone();
+    base.delimiter = match spec.delimiter.as_deref() {
+        Some("\\t") | Some("\t") | Some("tab") => Some(b'\t'),
+        Some(d) if d.len() == 1 => Some(d.as_bytes()[0]),
+        _ => None,
+    };
+    for f in spec.filters.as_ref().map(|f| f.to_vec()).unwrap_or_default() {
+        base.filters.push(LoadOptions::parse_filter(&f)?);
+    }
+    // Read the file once to fail early on a bad file.
+    let frame = data::read_frame(&path, base.delimiter)?;
+    let mut sets: Vec<crate::data::Studies> = Vec::new();
+    let mut keys: BTreeMap<Vec<(String, String)>, std::result::Result<usize, String>> = BTreeMap::new();
+    let mut targets = Vec::new();
+    for c in &claims.claims {
+        let mut filters = base.filters.clone();
+        for f in c.spec.filters.as_ref().map(|f| f.to_vec()).unwrap_or_default() {
+            filters.push(LoadOptions::parse_filter(&f)?);
+        }
+        if let (Some(col), Some(outcome)) = (&spec.outcome_column, &c.spec.outcome) {
+            filters.push((col.clone(), outcome.clone()));
+        }
+        filters.sort();
+        let set = keys
+            .entry(filters.clone())
+            .or_insert_with(|| {
+                let opts = LoadOptions {
+                    filters: filters.clone(),
+                    ..base.clone()
+                };
+                match data::select(frame.clone(), &path, &opts) {
+                    Ok(s) => {
+                        sets.push(s);
+                        Ok(sets.len() - 1)
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
+            })
+            .clone();
+        let target = set.and_then(|si| {
+            let s = &sets[si];
+            match &c.spec.subgroup {
+                None => Ok(Target {
+                    set: si,
+                    idx: (0..s.k()).collect(),
+                }),
+                Some(g) => {
+                    let groups = s
+                        .group
+                        .as_ref()
+                        .ok_or_else(|| format!("claim names subgroup \"{g}\" but [data] has no `by` column"))?;
+                    let idx: Vec<usize> = (0..s.k()).filter(|&i| groups[i].eq_ignore_ascii_case(g)).collect();
+                    if idx.is_empty() {
+                        let mut lv: Vec<&String> = groups.iter().collect();
+                        lv.sort();
+                        lv.dedup();
+                        Err(format!(
+                            "no studies in subgroup \"{g}\" (the data have: {})",
+                            lv.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                        ))
+                    } else {
+                        Ok(Target { set: si, idx })
+                    }
+                }
+            }
+        });
+        targets.push(target);
+    }
+    Ok(Some(Prepared { sets, targets }))
+}
+
+fn verdict_label(v: rounding::Verdict) -> String {
+    v.label()
+}
+
+/// Verify a claims file.
+pub fn verify(claims: &Claims, options: &VerifyOptions) -> Result<VerifyReport> {
+    let prepared = prepare(claims)?;
+    let setting = match (&prepared, &claims.file.method) {
+        (Some(_), Some(m)) => Some(Setting::from_spec(m)?),
+        (Some(_), None) => Some(Setting::from_spec(&MethodSpec::default())?),
+        _ => None,
+    };
+    let recomputed: Vec<Option<Values>> = match (&prepared, &setting) {
+        (Some(p), Some(s)) => search::evaluate(p, s),
+        _ => vec![None; claims.claims.len()],
+    };
+    let cross = cross_checks(&claims.claims);
+    let mut reports = Vec::new();
+    for (i, c) in claims.claims.iter().enumerate() {
+        let data_note = match &prepared {
+            Some(p) => match &p.targets[i] {
+                Err(e) => Some(e.clone()),
+                Ok(_) if recomputed[i].is_none() => {
+                    Some("the stated setting could not be fitted to these studies".into())
+                }
+                Ok(_) => None,
+            },
+            None => None,
+        };
+        let mut checks = published::claim_checks(c);
+        checks.extend(cross[i].iter().cloned());
+        let implied = published::scales(&c.printed);
+        let scales_consistent: Vec<String> = implied
+            .iter()
+            .filter(|s| s.symmetric)
+            .map(|s| s.scale.name().to_string())
+            .collect();
+        let mut numbers = Vec::new();
+        let with_data = prepared.is_some() && matches!(c.printed.unit, Unit::Percent | Unit::Proportion);
+        let consistent = |name: &str| -> String {
+            let inside = checks
+                .iter()
+                .find(|k| k.name == "estimate inside CI")
+                .map(|k| k.status != "flag")
+                .unwrap_or(true);
+            let sym = checks
+                .iter()
+                .find(|k| k.name == "CI symmetric on some scale")
+                .map(|k| k.status != "flag")
+                .unwrap_or(true);
+            let grim = checks
+                .iter()
+                .find(|k| k.name == "GRIM: x of n")
+                .map(|k| k.status != "flag")
+                .unwrap_or(true);
+            let ok = inside && (sym || name == "n" || name == "k") && (grim || name != "estimate");
+            if ok { "consistent" } else { "inconsistent" }.to_string()
+        };
+        for (name, pn) in search::claim_numbers(&c.printed, c.pi.as_ref()) {
+            let (rec, verdict) = match (&recomputed[i], with_data) {
+                (Some(v), true) => {
+                    let x = search::pick(v, name, c.printed.unit);
+                    (Some(x), verdict_label(compare(x, &pn)))
+                }
+                (None, true) => (None, "not computed".to_string()),
+                _ => (None, consistent(name)),
+            };
+            numbers.push(NumberReport {
+                name: name.into(),
+                printed: pn.text.clone(),
+                decimals: pn.decimals,
+                recomputed: rec,
+                verdict,
+            });
+        }
+        let mut extra = |name: &str, pn: Option<PNum>, val: Option<f64>| {
+            if let Some(pn) = pn {
+                let (rec, verdict) = match (val, prepared.is_some()) {
+                    (Some(x), true) => (Some(x), verdict_label(compare(x, &pn))),
+                    (None, true) => (None, "not computed".to_string()),
+                    _ => (None, consistent(name)),
+                };
+                numbers.push(NumberReport {
+                    name: name.into(),
+                    printed: pn.text.clone(),
+                    decimals: pn.decimals,
+                    recomputed: rec,
+                    verdict,
+                });
+            }
+        };
+        let v = recomputed[i].as_ref();
+        let int = |x: Option<u64>| {
+            x.map(|k| PNum {
+                value: k as f64,
+                decimals: 0,
+                text: k.to_string(),
+            })
+        };
+        extra("k", int(c.k()), v.map(|v| v.k as f64));
+        extra("n", int(c.n()), v.map(|v| v.n));
+        extra("I2", c.i2().cloned(), v.map(|v| v.i2));
+        extra("tau2", c.tau2.clone(), v.map(|v| v.tau2));
+        extra("Q", c.q.clone(), v.map(|v| v.q));
+        let worst = numbers
+            .iter()
+            .map(|n| match n.verdict.as_str() {
+                "match" | "consistent" => 0,
+                v if v.starts_with("off by") => 1,
+                "not computed" => 2,
+                _ => 3,
+            })
+            .max()
+            .unwrap_or(0);
+        let verdict = match (worst, with_data && data_note.is_none()) {
+            (0, true) => "match",
+            (1, true) => "near miss",
+            (2, _) => "not computed",
+            (_, true) => "mismatch",
+            (0, false) => "consistent",
+            (_, false) => "inconsistent",
+        }
+        .to_string();
+        reports.push(ClaimReport {
+            label: c.spec.label.clone(),
+            printed: c.spec.printed.clone(),
+            source: c.spec.source.clone(),
+            outcome: c.spec.outcome.clone(),
+            subgroup: c.spec.subgroup.clone(),
+            unit: c.printed.unit,
+            numbers,
+            verdict,
+            scales_consistent,
+            implied,
+            checks,
+            data_note,
+        });
+    }
+    let method_search = match (&prepared, options.search) {
+        (Some(p), true) => {
+            let any_pi = claims.claims.iter().any(|c| c.pi.is_some());
+            let any_sub = claims.claims.iter().any(|c| c.spec.subgroup.is_some());
+            let grid = Grid::full(any_pi, any_sub);
+            let pb = if options.progress {
+                let pb = indicatif::ProgressBar::new(0);
+                pb.set_style(
+                    indicatif::ProgressStyle::with_template("method search {bar:40} {pos}/{len} fits-groups {elapsed}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                Some(pb)
+            } else {
+                None
+            };
+            let r = search::search(claims, p, &grid, pb.as_ref())?;
+            if let Some(pb) = pb {
+                pb.finish_and_clear();
+            }
+            Some(r)
+        }
+        _ => None,
+    };
+    Ok(VerifyReport {
+        claims_file: claims.path.display().to_string(),
+        paper: claims.file.paper.clone(),
+        data: claims.data_path().map(|p| p.display().to_string()),
+        stated_method: claims.file.method.clone(),
+        setting,
+        claims: reports,
+        method_search,
+    })
+}
+
+/// Months of a survival outcome name (`survival_6m`, `survival_1y`), if it is one.
+fn survival_months(outcome: &str) -> Option<f64> {
+    let o = outcome.to_ascii_lowercase();
+    let rest = o.strip_prefix("survival_")?;
+    if let Some(m) = rest.strip_suffix('m') {
+        return m.parse().ok();
+    }
+    if let Some(y) = rest.strip_suffix('y') {
+        return y.parse::<f64>().ok().map(|y| 12.0 * y);
+    }
+    None
+}
+
+fn norm(s: &Option<String>) -> String {
+    s.as_deref().unwrap_or("").trim().to_ascii_lowercase()
+}
+
+fn overlap(a: &PNum, b: &PNum) -> bool {
+    let (al, ah) = a.interval();
+    let (bl, bh) = b.interval();
+    al <= bh && bl <= ah
+}
+
+/// Checks across claims: the same quantity printed twice, survival over time, subgroup k and n
+/// adding up to the total.
+pub fn cross_checks(claims: &[Claim]) -> Vec<Vec<Check>> {
+    let mut out = vec![Vec::new(); claims.len()];
+    // Same quantity printed in two places.
+    for i in 0..claims.len() {
+        for j in (i + 1)..claims.len() {
+            let (a, b) = (&claims[i], &claims[j]);
+            if a.spec.outcome.is_none()
+                || norm(&a.spec.outcome) != norm(&b.spec.outcome)
+                || norm(&a.spec.subgroup) != norm(&b.spec.subgroup)
+            {
+                continue;
+            }
+            let pairs = [
+                (&a.printed.estimate, &b.printed.estimate),
+                (&a.printed.ci_lb, &b.printed.ci_lb),
+                (&a.printed.ci_ub, &b.printed.ci_ub),
+            ];
+            let mut compared = 0;
+            let mut bad = Vec::new();
+            for (x, y) in pairs {
+                if let (Some(x), Some(y)) = (x, y) {
+                    compared += 1;
+                    if !overlap(x, y) {
+                        bad.push(format!("{} vs {}", x.text, y.text));
+                    }
+                }
+            }
+            if compared == 0 {
+                continue;
+            }
+            let name = "same quantity printed twice";
+            let ch = if bad.is_empty() {
+                Check::pass(
+                    name,
+                    format!("\"{}\" and \"{}\" agree within rounding", a.spec.label, b.spec.label),
+                )
+            } else {
+                Check::flag(
+                    name,
+                    format!(
+                        "\"{}\" and \"{}\" disagree: {}",
+                        a.spec.label,
+                        b.spec.label,
+                        bad.join(", ")
+                    ),
+                )
+            };
+            out[i].push(ch.clone());
+            out[j].push(ch);
+        }
+    }
+    // Survival at a later time not above an earlier one for the same group.
+    for i in 0..claims.len() {
+        for j in 0..claims.len() {
+            let (a, b) = (&claims[i], &claims[j]);
+            let (Some(ta), Some(tb)) = (
+                a.spec.outcome.as_deref().and_then(survival_months),
+                b.spec.outcome.as_deref().and_then(survival_months),
+            ) else {
+                continue;
+            };
+            if ta >= tb || norm(&a.spec.subgroup) != norm(&b.spec.subgroup) {
+                continue;
+            }
+            let (Some(ea), Some(eb)) = (&a.printed.estimate, &b.printed.estimate) else {
+                continue;
+            };
+            let name = "survival not increasing over time";
+            let ch = if eb.interval().0 > ea.interval().1 {
+                Check::flag(name, format!("{} at {} months is above {} at {} months for the same group (possible with different studies per time point, but worth a look)", eb.text, tb, ea.text, ta))
+            } else {
+                Check::pass(
+                    name,
+                    format!("{} at {} months ≤ {} at {} months", eb.text, tb, ea.text, ta),
+                )
+            };
+            out[i].push(ch.clone());
+            out[j].push(ch);
+        }
+    }
+    // Subgroup k and n adding up to the overall claim of the same outcome.
+    for i in 0..claims.len() {
+        let total = &claims[i];
+        if total.spec.subgroup.is_some() || total.spec.outcome.is_none() {
+            continue;
+        }
+        let subs: Vec<&Claim> = claims
+            .iter()
+            .filter(|c| {
+                c.spec.subgroup.is_some()
+                    && norm(&c.spec.outcome) == norm(&total.spec.outcome)
+                    && norm(&c.spec.source) == norm(&total.spec.source)
+            })
+            .collect();
+        if subs.len() < 2 {
+            continue;
+        }
+        for (what, tot, parts) in [
+            ("k", total.k(), subs.iter().map(|c| c.k()).collect::<Option<Vec<u64>>>()),
+            ("n", total.n(), subs.iter().map(|c| c.n()).collect::<Option<Vec<u64>>>()),
+        ] {
+            if let (Some(t), Some(p)) = (tot, parts) {
+                let s: u64 = p.iter().sum();
+                let name = format!("subgroup {what} add up to the total");
+                out[i].push(if s == t {
+                    Check::pass(&name, format!("{} subgroups sum to {what} = {s}, as printed", subs.len()))
+                } else {
+                    Check::flag(&name, format!("{} subgroups sum to {what} = {s}, the total says {t} (studies in several subgroups, or subgroups not printed)", subs.len()))
+                });
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,691 @@
+//! Analysis settings, their evaluation on a claims file's data, and the search over the grid of
+//! settings for the ones that reproduce every printed number.
+//!
+//! The grid: measure (PR, PLN, PLO, PAS, PFT) × τ² estimator (all of the engine's and the
+//! common-effect model) × test (z, t, Hartung–Knapp) × continuity correction (0.5 to 0/N studies,
+//! 0.5 to all, none, drop 0/N studies) × prediction-interval df (metafor, z, k − 1, k − 2) × PFT
+//! back-transformation n (harmonic, geometric, arithmetic) × separate or common τ² across subgroups.
+//! Fits are shared between settings that differ only in the PI or the PFT n.
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::claims::{Claims, MethodSpec};
+use super::printed::{Printed, Unit};
+use super::rounding::{compare, Verdict};
+use crate::data::Studies;
+use crate::effect::{escalc, AddTo, BackTransform, Correction, Measure, PftMean};
+use crate::error::{Error, Result};
+use crate::model::subgroup::{factor_design, levels};
+use crate::model::{rma, rma_mods, Control, Method, PiType, RmaOptions, Test};
+
+/// How studies with 0 or all events are handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum CcChoice {
+    /// 0.5 added to studies with 0 or n events (metafor, meta).
+    #[serde(rename = "0.5 only0")]
+    HalfOnly0,
+    /// 0.5 added to every study.
+    #[serde(rename = "0.5 all")]
+    HalfAll,
+    /// No correction.
+    #[serde(rename = "none")]
+    None,
+    /// Studies with 0 or n events left out (Stata `metaprop` without `cc()`).
+    #[serde(rename = "drop 0/n")]
+    Drop,
+}
+
+impl CcChoice {
+    pub const ALL: [CcChoice; 4] = [CcChoice::HalfOnly0, CcChoice::HalfAll, CcChoice::None, CcChoice::Drop];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CcChoice::HalfOnly0 => "0.5 only0",
+            CcChoice::HalfAll => "0.5 all",
+            CcChoice::None => "none",
+            CcChoice::Drop => "drop 0/n",
+        }
+    }
+
+    fn correction(self) -> Correction {
+        match self {
+            CcChoice::HalfOnly0 => Correction {
+                add: 0.5,
+                to: AddTo::Only0,
+            },
+            CcChoice::HalfAll => Correction {
+                add: 0.5,
+                to: AddTo::All,
+            },
+            CcChoice::None | CcChoice::Drop => Correction {
+                add: 0.0,
+                to: AddTo::None,
+            },
+        }
+    }
+
+    /// metafor's default for the measure.
+    pub fn metafor_default(measure: Measure) -> CcChoice {
+        if measure.uses_correction() {
+            CcChoice::HalfOnly0
+        } else {
+            CcChoice::None
+        }
+    }
+}
+
+/// One complete set of analysis choices.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Setting {
+    pub measure: Measure,
+    pub method: Method,
+    pub test: Test,
+    pub pi: PiType,
+    pub correction: CcChoice,
+    pub pft_mean: PftMean,
+    pub tau2_common: bool,
+}
+
+impl Setting {
+    pub fn describe(&self) -> String {
+        let mut s = format!(
+            "{} {} {} PI:{} cc:{}",
+            self.measure,
+            self.method,
+            self.test,
+            self.pi.as_str(),
+            self.correction.label()
+        );
+        if self.measure == Measure::PFT {
+            s.push_str(&format!(" n:{}", self.pft_mean.as_str()));
+        }
+        if self.tau2_common {
+            s.push_str(" common-tau2");
+        }
+        s
+    }
+
+    /// The setting a stated method describes, with metafor's defaults for what it leaves out.
+    pub fn from_spec(spec: &MethodSpec) -> Result<Setting> {
+        let measure: Measure = spec.measure.as_deref().unwrap_or("PLO").parse()?;
+        let correction = if spec.drop_zero_all == Some(true) {
+            CcChoice::Drop
+        } else {
+            match (spec.add, spec.to.as_deref()) {
+                (Some(a), _) if a == 0.0 => CcChoice::None,
+                (_, Some("none")) => CcChoice::None,
+                (_, Some("all")) => CcChoice::HalfAll,
+                (Some(_), _) | (_, Some(_)) => CcChoice::HalfOnly0,
+                (None, None) => CcChoice::metafor_default(measure),
+            }
+        };
+        Ok(Setting {
+            measure,
+            method: spec.method.as_deref().unwrap_or("REML").parse()?,
+            test: spec.test.as_deref().unwrap_or("z").parse()?,
+            pi: spec.pi.as_deref().unwrap_or("metafor").parse()?,
+            correction,
+            pft_mean: spec.pft_mean.as_deref().unwrap_or("harmonic").parse()?,
+            tau2_common: spec.tau2_common.unwrap_or(false),
+        })
+    }
+
+    /// Whether this setting agrees with every choice the stated method makes.
+    pub fn agrees_with(&self, spec: &MethodSpec) -> bool {
+        let eq = |s: &Option<String>, v: &str| s.as_deref().is_none_or(|x| x.eq_ignore_ascii_case(v));
+        let method_ok = match spec.method.as_deref() {
+            None => true,
+            Some(m) => m
+                .parse::<Method>()
+                .map(|pm| pm == self.method || (pm.is_common() && self.method.is_common()))
+                .unwrap_or(false),
+        };
+        eq(&spec.measure, self.measure.as_str())
+            && method_ok
+            && eq(&spec.test, self.test.as_str())
+            && spec
+                .pi
+                .as_deref()
+                .is_none_or(|p| p.parse::<PiType>().is_ok_and(|p| p == self.pi))
+            && spec
+                .pft_mean
+                .as_deref()
+                .is_none_or(|p| p.parse::<PftMean>().is_ok_and(|p| p == self.pft_mean))
+            && spec.tau2_common.is_none_or(|t| t == self.tau2_common)
+            && spec
+                .drop_zero_all
+                .is_none_or(|d| d == (self.correction == CcChoice::Drop))
+    }
+
+    /// Named configurations of other software that this setting reproduces.
+    pub fn presets(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let m = self.measure;
+        let harmonic = m != Measure::PFT || self.pft_mean == PftMean::Harmonic;
+        let sep = !self.tau2_common;
+        if self.method == Method::REML
+            && self.test == Test::Z
+            && self.pi == PiType::Metafor
+            && self.correction == CcChoice::metafor_default(m)
+            && harmonic
+            && sep
+        {
+            out.push("metafor defaults (REML, z, PI z)");
+        }
+        let meta_cc = self.correction == CcChoice::metafor_default(m);
+        if self.method == Method::REML
+            && self.test == Test::Z
+            && self.pi == PiType::TkMinus1
+            && meta_cc
+            && harmonic
+            && sep
+        {
+            out.push("meta >= 7.0 inverse variance (REML, z, PI t(k-1))");
+        }
+        if self.method == Method::REML
+            && self.test == Test::Z
+            && self.pi == PiType::TkMinus2
+            && meta_cc
+            && harmonic
+            && sep
+        {
+            out.push("meta 5-6 (REML, z, PI t(k-2))");
+        }
+        if self.method == Method::DL
+            && self.test == Test::Z
+            && self.pi == PiType::TkMinus2
+            && meta_cc
+            && harmonic
+            && sep
+        {
+            out.push("meta <= 4 (DL, z, PI t(k-2))");
+        }
+        let stata_cc = if m == Measure::PFT {
+            self.correction == CcChoice::None
+        } else {
+            self.correction == CcChoice::Drop
+        };
+        if matches!(m, Measure::PR | Measure::PFT)
+            && self.method == Method::DL
+            && self.test == Test::Z
+            && self.pi == PiType::TkMinus2
+            && stata_cc
+            && harmonic
+            && sep
+        {
+            out.push(if m == Measure::PFT {
+                "Stata metaprop, random, ftt"
+            } else {
+                "Stata metaprop, random"
+            });
+        }
+        if matches!(m, Measure::PR | Measure::PFT)
+            && self.method.is_common()
+            && self.test == Test::Z
+            && stata_cc
+            && harmonic
+            && sep
+        {
+            out.push(if m == Measure::PFT {
+                "Stata metaprop, fixed, ftt"
+            } else {
+                "Stata metaprop, fixed"
+            });
+        }
+        if self.method == Method::DL && self.test == Test::Z && sep {
+            out.push("RevMan 5 (DL, z)");
+        }
+        if self.method == Method::REML && self.test == Test::Knha && self.pi == PiType::TkMinus1 && sep {
+            out.push("RevMan Web 2025 (REML, Hartung-Knapp, PI t(k-1))");
+        }
+        out
+    }
+}
+
+/// The studies of one claim: the filtered rows and the subset the claim pools.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Index into `Prepared::sets`.
+    pub set: usize,
+    /// Positions of the claim's studies in that set (all of them for an overall claim).
+    pub idx: Vec<usize>,
+}
+
+/// The data of a claims file, split into the row sets its claims use.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub sets: Vec<Studies>,
+    /// For each claim: its target, or why it has none.
+    pub targets: Vec<std::result::Result<Target, String>>,
+}
+
+/// Proportion-scale values recomputed for one claim under one setting.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Values {
+    pub estimate: f64,
+    pub ci_lb: f64,
+    pub ci_ub: f64,
+    pub pi_lb: f64,
+    pub pi_ub: f64,
+    pub k: usize,
+    pub n: f64,
+    pub tau2: f64,
+    #[serde(rename = "I2")]
+    pub i2: f64,
+    #[serde(rename = "Q")]
+    pub q: f64,
+}
+
+struct FitOut {
+    estimate: f64,
+    se: f64,
+    ci_lb: f64,
+    ci_ub: f64,
+    tau2: f64,
+    i2: f64,
+    q: f64,
+    k: usize,
+    n: f64,
+    ni: Vec<f64>,
+    fit: crate::model::RmaFit,
+}
+
+/// Keep the studies a correction choice keeps.
+fn kept(studies: &Studies, idx: &[usize], cc: CcChoice) -> Vec<usize> {
+    idx.iter()
+        .copied()
+        .filter(|&i| cc != CcChoice::Drop || (studies.events[i] > 0.0 && studies.events[i] < studies.total[i]))
+        .collect()
+}
+
+/// Fit every claim under the fit-relevant part of a setting (measure, correction, method, test,
+/// τ² mode). `None` where the claim cannot be fitted that way.
+fn fit_all(
+    p: &Prepared,
+    measure: Measure,
+    cc: CcChoice,
+    method: Method,
+    test: Test,
+    tau2_common: bool,
+) -> Vec<Option<FitOut>> {
+    let control = Control::default();
+    let base = RmaOptions {
+        method,
+        test,
+        level: 0.95,
+        tau2_fixed: None,
+        control,
+    };
+    // Common τ² per set (from the factor model over that set's subgroups).
+    let common: Vec<Option<f64>> = p
+        .sets
+        .iter()
+        .map(|s| {
+            if !tau2_common || method.is_common() {
+                return None;
+            }
+            let g = s.group.as_ref()?;
+            let all: Vec<usize> = (0..s.k()).collect();
+            let keep = kept(s, &all, cc);
+            let groups: Vec<String> = keep.iter().map(|&i| g[i].clone()).collect();
+            let lv = levels(&groups);
+            if lv.len() < 2 {
+                return None;
+            }
+            let ev: Vec<f64> = keep.iter().map(|&i| s.events[i]).collect();
+            let tot: Vec<f64> = keep.iter().map(|&i| s.total[i]).collect();
+            let es = escalc(measure, &ev, &tot, cc.correction());
+            let (x, names) = factor_design(&groups, &lv);
+            rma_mods(&es.yi, &es.vi, x, names, &base).ok().map(|f| f.tau2)
+        })
+        .collect();
+    p.targets
+        .iter()
+        .map(|t| {
+            let t = t.as_ref().ok()?;
+            let s = &p.sets[t.set];
+            let keep = kept(s, &t.idx, cc);
+            if keep.is_empty() {
+                return None;
+            }
+            let ev: Vec<f64> = keep.iter().map(|&i| s.events[i]).collect();
+            let tot: Vec<f64> = keep.iter().map(|&i| s.total[i]).collect();
+            let es = escalc(measure, &ev, &tot, cc.correction());
+            if es.yi.iter().any(|y| !y.is_finite()) || es.vi.iter().any(|v| !(*v > 0.0)) {
+                return None;
+            }
+            if tau2_common && common[t.set].is_none() && !method.is_common() {
+                return None;
+            }
+            let mut o = base;
+            o.tau2_fixed = common[t.set];
+            let fit = rma(&es.yi, &es.vi, &o).ok()?;
+            Some(FitOut {
+                estimate: fit.estimate(),
+                se: fit.se(),
+                ci_lb: fit.coefficients[0].ci_lb,
+                ci_ub: fit.coefficients[0].ci_ub,
+                tau2: fit.tau2,
+                i2: fit.i2,
+                q: fit.q,
+                k: keep.len(),
+                n: tot.iter().sum(),
+                ni: tot,
+                fit,
+            })
+        })
+        .collect()
+}
+
+fn values(f: &FitOut, measure: Measure, pi: PiType, pft_mean: PftMean) -> Values {
+    let pred = f.fit.predict(pi);
+    let back = BackTransform::with_mean(measure, &f.ni, pft_mean);
+    let (a, b) = (back.apply(f.ci_lb), back.apply(f.ci_ub));
+    let (c, d) = (back.apply(pred.pi_lb), back.apply(pred.pi_ub));
+    let _ = f.se;
+    Values {
+        estimate: back.apply(f.estimate),
+        ci_lb: a.min(b),
+        ci_ub: a.max(b),
+        pi_lb: c.min(d),
+        pi_ub: c.max(d),
+        k: f.k,
+        n: f.n,
+        tau2: f.tau2,
+        i2: f.i2,
+        q: f.q,
+    }
+}
+
+/// Recompute every claim under one setting.
+pub fn evaluate(p: &Prepared, s: &Setting) -> Vec<Option<Values>> {
+    fit_all(p, s.measure, s.correction, s.method, s.test, s.tau2_common)
+        .iter()
+        .map(|f| f.as_ref().map(|f| values(f, s.measure, s.pi, s.pft_mean)))
+        .collect()
+}
+
+/// A printed number's name and value in the claim's unit.
+pub fn claim_numbers(pr: &Printed, pi: Option<&Printed>) -> Vec<(&'static str, super::printed::PNum)> {
+    let mut out = Vec::new();
+    if let Some(e) = &pr.estimate {
+        out.push(("estimate", e.clone()));
+    }
+    if let Some(l) = &pr.ci_lb {
+        out.push(("ci_lb", l.clone()));
+    }
+    if let Some(u) = &pr.ci_ub {
+        out.push(("ci_ub", u.clone()));
+    }
+    if let Some(pi) = pi {
+        if let Some(l) = &pi.ci_lb {
+            out.push(("pi_lb", l.clone()));
+        }
+        if let Some(u) = &pi.ci_ub {
+            out.push(("pi_ub", u.clone()));
+        }
+    }
+    out
+}
+
+/// The recomputed value of a named number, in the printed unit.
+pub fn pick(v: &Values, name: &str, unit: Unit) -> f64 {
+    let x = match name {
+        "estimate" => v.estimate,
+        "ci_lb" => v.ci_lb,
+        "ci_ub" => v.ci_ub,
+        "pi_lb" => v.pi_lb,
+        "pi_ub" => v.pi_ub,
+        _ => f64::NAN,
+    };
+    if unit == Unit::Percent {
+        100.0 * x
+    } else {
+        x
+    }
+}
+
+/// Result of the method search.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResult {
+    /// Settings tried.
+    pub tried: usize,
+    /// Claims whose numbers the search used (proportion claims with study data).
+    pub claims_used: Vec<String>,
+    /// Settings that reproduce every printed number of those claims, best first.
+    pub matches: Vec<SearchMatch>,
+    /// When nothing matches: the closest settings (fewest units off in total).
+    pub closest: Vec<SearchMatch>,
+    /// Whether a setting agreeing with the paper's stated method is among the matches
+    /// (`None` when the paper states no method).
+    pub stated_method_matches: Option<bool>,
+    /// For each claim, how many settings reproduce it on its own.
+    pub per_claim: Vec<(String, usize)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchMatch {
+    #[serde(flatten)]
+    pub setting: Setting,
+    pub presets: Vec<&'static str>,
+    pub agrees_with_stated: Option<bool>,
+    /// Total units of the last printed digit by which the numbers miss (0 for a match).
+    pub units_off: i64,
+}
+
+/// Which grid dimensions to search.
+#[derive(Debug, Clone)]
+pub struct Grid {
+    pub measures: Vec<Measure>,
+    pub methods: Vec<Method>,
+    pub tests: Vec<Test>,
+    pub pis: Vec<PiType>,
+    pub ccs: Vec<CcChoice>,
+    pub pft_means: Vec<PftMean>,
+    pub tau2_modes: Vec<bool>,
+}
+
+impl Grid {
+    /// The full grid; the PI and common-τ² dimensions only when they can matter.
+    pub fn full(any_pi: bool, any_subgroups: bool) -> Grid {
+        Grid {
+            measures: Measure::ALL.to_vec(),
+            methods: Method::ALL.to_vec(),
+            tests: Test::ALL.to_vec(),
+            pis: if any_pi {
+                vec![PiType::Metafor, PiType::Z, PiType::TkMinus1, PiType::TkMinus2]
+            } else {
+                vec![PiType::Metafor]
+            },
+            ccs: CcChoice::ALL.to_vec(),
+            pft_means: vec![PftMean::Harmonic, PftMean::Geometric, PftMean::Arithmetic],
+            tau2_modes: if any_subgroups { vec![false, true] } else { vec![false] },
+        }
+    }
+
+    pub fn size(&self) -> usize {
+        let per_measure: usize = self
+            .measures
+            .iter()
+            .map(|m| if *m == Measure::PFT { self.pft_means.len() } else { 1 })
+            .sum();
+        per_measure * self.methods.len() * self.tests.len() * self.pis.len() * self.ccs.len() * self.tau2_modes.len()
+    }
+}
+
+/// Search the grid for settings that reproduce every printed number of the claims that have data.
+pub fn search(
+    claims: &Claims,
+    p: &Prepared,
+    grid: &Grid,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Result<SearchResult> {
+    let used: Vec<usize> = (0..claims.claims.len())
+        .filter(|&i| {
+            p.targets[i].is_ok()
+                && matches!(claims.claims[i].printed.unit, Unit::Percent | Unit::Proportion)
+                && !claim_numbers(&claims.claims[i].printed, claims.claims[i].pi.as_ref()).is_empty()
+        })
+        .collect();
+    if used.is_empty() {
+        return Err(Error::Usage(
+            "method search: no proportion claim can be recomputed from the data".into(),
+        ));
+    }
+    let mut keys = Vec::new();
+    for &m in &grid.measures {
+        for &cc in &grid.ccs {
+            for &me in &grid.methods {
+                for &t in &grid.tests {
+                    for &tc in &grid.tau2_modes {
+                        if tc && me.is_common() {
+                            continue;
+                        }
+                        keys.push((m, cc, me, t, tc));
+                    }
+                }
+            }
+        }
+    }
+    if let Some(pb) = progress {
+        pb.set_length(keys.len() as u64);
+    }
+    let stated = claims.file.method.clone();
+    // Each fit key yields its settings with their total miss (units) and per-claim matches.
+    let rows: Vec<(Setting, i64, bool, Vec<bool>)> = keys
+        .par_iter()
+        .flat_map_iter(|&(m, cc, me, t, tc)| {
+            let fits = fit_all(p, m, cc, me, t, tc);
+            let means: Vec<PftMean> = if m == Measure::PFT {
+                grid.pft_means.clone()
+            } else {
+                vec![PftMean::Harmonic]
+            };
+            let mut out = Vec::new();
+            for &pi in &grid.pis {
+                for &pm in &means {
+                    let setting = Setting {
+                        measure: m,
+                        method: me,
+                        test: t,
+                        pi,
+                        correction: cc,
+                        pft_mean: pm,
+                        tau2_common: tc,
+                    };
+                    let mut total = 0i64;
+                    let mut all = true;
+                    let mut per = Vec::with_capacity(used.len());
+                    for &ci in &used {
+                        let c = &claims.claims[ci];
+                        let mut ok = true;
+                        match &fits[ci] {
+                            None => {
+                                ok = false;
+                                total += 1000;
+                            }
+                            Some(f) => {
+                                let v = values(f, m, pi, pm);
+                                for (name, pn) in claim_numbers(&c.printed, c.pi.as_ref()) {
+                                    let verdict = compare(pick(&v, name, c.printed.unit), &pn);
+                                    if !verdict.is_match() {
+                                        ok = false;
+                                    }
+                                    total += match verdict {
+                                        Verdict::Match => 0,
+                                        Verdict::OffBy(n) => n.abs(),
+                                        _ => {
+                                            let unit = 10f64.powi(-(pn.decimals as i32));
+                                            let x = pick(&v, name, c.printed.unit);
+                                            if x.is_finite() {
+                                                (((x - pn.value) / unit).abs().round() as i64).min(1000)
+                                            } else {
+                                                1000
+                                            }
+                                        }
+                                    };
+                                }
+                            }
+                        }
+                        all &= ok;
+                        per.push(ok);
+                    }
+                    out.push((setting, total, all, per));
+                }
+            }
+            if let Some(pb) = progress {
+                pb.inc(1);
+            }
+            out
+        })
+        .collect();
+    let tried = rows.len();
+    let to_match = |s: &Setting, units: i64| SearchMatch {
+        setting: *s,
+        presets: s.presets(),
+        agrees_with_stated: stated.as_ref().map(|m| s.agrees_with(m)),
+        units_off: units,
+    };
+    let rank = |a: &SearchMatch| {
+        (
+            if a.agrees_with_stated == Some(true) { 0 } else { 1 },
+            if a.presets.is_empty() { 1 } else { 0 },
+            a.units_off,
+            unusual(&a.setting),
+        )
+    };
+    let mut matches: Vec<SearchMatch> = rows.iter().filter(|r| r.2).map(|r| to_match(&r.0, 0)).collect();
+    matches.sort_by_key(|a| rank(a));
+    let mut closest = Vec::new();
+    if matches.is_empty() {
+        let mut all: Vec<SearchMatch> = rows.iter().map(|r| to_match(&r.0, r.1)).collect();
+        all.sort_by_key(|a| (a.units_off, rank(a)));
+        closest = all.into_iter().take(10).collect();
+    }
+    let per_claim = used
+        .iter()
+        .enumerate()
+        .map(|(j, &ci)| {
+            (
+                claims.claims[ci].spec.label.clone(),
+                rows.iter().filter(|r| r.3[j]).count(),
+            )
+        })
+        .collect();
+    let stated_method_matches = stated
+        .as_ref()
+        .map(|_| matches.iter().any(|m| m.agrees_with_stated == Some(true)));
+    Ok(SearchResult {
+        tried,
+        claims_used: used.iter().map(|&i| claims.claims[i].spec.label.clone()).collect(),
+        matches,
+        closest,
+        stated_method_matches,
+        per_claim,
+    })
+}
+
+/// How many choices depart from the common ones (for ranking equally good matches).
+fn unusual(s: &Setting) -> u32 {
+    let mut n = 0;
+    if !matches!(s.method, Method::REML | Method::DL | Method::EE) {
+        n += 1;
+    }
+    if s.test != Test::Z {
+        n += 1;
+    }
+    if s.correction != CcChoice::metafor_default(s.measure) {
+        n += 1;
+    }
+    if s.pft_mean != PftMean::Harmonic {
+        n += 1;
+    }
+    if s.tau2_common {
+        n += 1;
+    }
+    if s.pi != PiType::Metafor {
+        n += 1;
+    }
+    n
+}

@@ -15,6 +15,8 @@ pub mod published;
 pub mod report;
 pub mod rounding;
 pub mod search;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 

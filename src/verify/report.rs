@@ -19,6 +19,7 @@ fn colour(s: &str, verdict: &str, on: bool) -> String {
 
 fn rec(x: Option<f64>, decimals: u32) -> String {
     match x {
+        Some(v) if decimals == 0 && v.fract() == 0.0 => fmt_num(v, 0),
         // One more decimal than printed, to show which way it rounds.
         Some(v) => fmt_num(v, decimals as usize + 2),
         None => "—".into(),
@@ -118,6 +119,14 @@ pub fn terminal(r: &VerifyReport, colour_on: bool) -> String {
             for m in s.matches.iter().take(10) {
                 let _ = writeln!(o, "    {}{}", m.setting.describe(), presets(&m.presets));
             }
+        }
+        if !s.constrained.is_empty() {
+            let d: Vec<String> = s
+                .constrained
+                .iter()
+                .map(|(k, v)| format!("{k}: {}", v.join(", ")))
+                .collect();
+            let _ = writeln!(o, "  the matches pin down: {}", d.join("; "));
         }
         match s.stated_method_matches {
             Some(true) => {

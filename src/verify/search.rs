@@ -462,6 +462,9 @@ pub struct SearchResult {
     pub stated_method_matches: Option<bool>,
     /// For each claim, how many settings reproduce it on its own.
     pub per_claim: Vec<(String, usize)>,
+    /// For each grid dimension, the values found among the matches ("any" when every value of the
+    /// grid appears): what the printed numbers pin down and what they leave open.
+    pub constrained: Vec<(String, Vec<String>)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -656,6 +659,7 @@ pub fn search(
     let stated_method_matches = stated
         .as_ref()
         .map(|_| matches.iter().any(|m| m.agrees_with_stated == Some(true)));
+    let constrained = constrained_dims(&matches, grid);
     Ok(SearchResult {
         tried,
         claims_used: used.iter().map(|&i| claims.claims[i].spec.label.clone()).collect(),
@@ -663,7 +667,74 @@ pub fn search(
         closest,
         stated_method_matches,
         per_claim,
+        constrained,
     })
+}
+
+/// Values of each dimension among the matches, in grid order.
+fn constrained_dims(matches: &[SearchMatch], grid: &Grid) -> Vec<(String, Vec<String>)> {
+    fn dim<T: PartialEq + Copy>(
+        matches: &[SearchMatch],
+        all: &[T],
+        get: impl Fn(&Setting) -> T,
+        name: impl Fn(T) -> String,
+    ) -> Vec<String> {
+        let seen: Vec<T> = all
+            .iter()
+            .copied()
+            .filter(|v| matches.iter().any(|m| get(&m.setting) == *v))
+            .collect();
+        if seen.len() == all.len() && all.len() > 1 {
+            vec!["any".to_string()]
+        } else {
+            seen.into_iter().map(name).collect()
+        }
+    }
+    if matches.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![
+        (
+            "measure".to_string(),
+            dim(matches, &grid.measures, |s| s.measure, |v| v.to_string()),
+        ),
+        (
+            "method".to_string(),
+            dim(matches, &grid.methods, |s| s.method, |v| v.to_string()),
+        ),
+        (
+            "test".to_string(),
+            dim(matches, &grid.tests, |s| s.test, |v| v.to_string()),
+        ),
+        (
+            "correction".to_string(),
+            dim(matches, &grid.ccs, |s| s.correction, |v| v.label().to_string()),
+        ),
+    ];
+    if grid.pis.len() > 1 {
+        out.push((
+            "pi".to_string(),
+            dim(matches, &grid.pis, |s| s.pi, |v| v.as_str().to_string()),
+        ));
+    }
+    if matches.iter().any(|m| m.setting.measure == Measure::PFT) {
+        let pft: Vec<SearchMatch> = matches
+            .iter()
+            .filter(|m| m.setting.measure == Measure::PFT)
+            .cloned()
+            .collect();
+        out.push((
+            "pft_mean".to_string(),
+            dim(&pft, &grid.pft_means, |s| s.pft_mean, |v| v.as_str().to_string()),
+        ));
+    }
+    if grid.tau2_modes.len() > 1 {
+        out.push((
+            "tau2_common".to_string(),
+            dim(matches, &grid.tau2_modes, |s| s.tau2_common, |v| v.to_string()),
+        ));
+    }
+    out
 }
 
 /// How many choices depart from the common ones (for ranking equally good matches).

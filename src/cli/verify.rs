@@ -25,6 +25,18 @@ pub struct VerifyCmd {
     /// Exit with code 1 when any number does not match or any check is flagged.
     #[arg(long)]
     pub strict: bool,
+    /// Recompute from this study table instead of the claims file's [data] (e.g. an independent extraction).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// With --data: the subgroup column.
+    #[arg(long)]
+    pub by: Option<String>,
+    /// With --data: the column a claim's `outcome` selects.
+    #[arg(long = "outcome-column")]
+    pub outcome_column: Option<String>,
+    /// With --data: leave out rows with a missing count instead of failing.
+    #[arg(long = "na-drop")]
+    pub na_drop: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -35,7 +47,22 @@ pub enum VerifyFormat {
 }
 
 pub fn run(cmd: &VerifyCmd) -> Result<i32> {
-    let c = claims::load(&cmd.claims)?;
+    let mut c = claims::load(&cmd.claims)?;
+    if let Some(file) = &cmd.data {
+        // Resolve against the current directory, not the claims file.
+        let file = std::path::absolute(file).unwrap_or_else(|_| file.clone());
+        c.file.data = Some(claims::DataSpec {
+            file,
+            events: None,
+            total: None,
+            study: None,
+            by: cmd.by.clone(),
+            filters: None,
+            delimiter: None,
+            outcome_column: cmd.outcome_column.clone(),
+            na: cmd.na_drop.then(|| "drop".to_string()),
+        });
+    }
     let tty = std::io::stderr().is_terminal();
     let r = verify::verify(
         &c,

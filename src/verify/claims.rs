@@ -86,6 +86,8 @@ pub struct DataSpec {
     pub delimiter: Option<String>,
     /// Column whose value a claim's `outcome` selects.
     pub outcome_column: Option<String>,
+    /// `"drop"`: leave out rows with a missing count (reported), as `pool --na drop`.
+    pub na: Option<String>,
 }
 
 /// The analysis as the paper states it; every key optional.

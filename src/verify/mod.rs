@@ -119,6 +119,16 @@ pub fn prepare(claims: &Claims) -> Result<Option<Prepared>> {
         base.study = s.clone();
     }
     base.by = spec.by.clone();
+    base.na_drop = match spec.na.as_deref() {
+        None | Some("error") => false,
+        Some("drop") => true,
+        Some(other) => {
+            return Err(crate::error::Error::Input {
+                file: claims.path.clone(),
+                message: format!("[data] na = \"{other}\": expected \"error\" or \"drop\""),
+            })
+        }
+    };
     base.delimiter = match spec.delimiter.as_deref() {
         Some("\\t") | Some("\t") | Some("tab") => Some(b'\t'),
         Some(d) if d.len() == 1 => Some(d.as_bytes()[0]),
@@ -169,7 +179,8 @@ pub fn prepare(claims: &Claims) -> Result<Option<Prepared>> {
                         .group
                         .as_ref()
                         .ok_or_else(|| format!("claim names subgroup \"{g}\" but [data] has no `by` column"))?;
-                    let idx: Vec<usize> = (0..s.k()).filter(|&i| groups[i].eq_ignore_ascii_case(g)).collect();
+                    let want = group_key(g);
+                    let idx: Vec<usize> = (0..s.k()).filter(|&i| group_key(&groups[i]) == want).collect();
                     if idx.is_empty() {
                         let mut lv: Vec<&String> = groups.iter().collect();
                         lv.sort();
@@ -187,6 +198,16 @@ pub fn prepare(claims: &Claims) -> Result<Option<Prepared>> {
         targets.push(target);
     }
     Ok(Some(Prepared { sets, targets }))
+}
+
+/// Subgroup names compare without case, and with `_`, `-` and runs of spaces alike
+/// ("triple therapy" = "triple_therapy", "cDMARDs" = "cdmards").
+fn group_key(s: &str) -> String {
+    s.to_lowercase()
+        .replace(['_', '-'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn verdict_label(v: rounding::Verdict) -> String {

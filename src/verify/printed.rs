@@ -350,6 +350,51 @@ pub fn parse(text: &str) -> Result<Printed, String> {
     })
 }
 
+/// Read a printed interval ("(30.1% to 85.2%)", "0.30-0.85") as two bounds.
+pub fn parse_interval(text: &str) -> Result<Printed, String> {
+    let norm = normalise(text);
+    let toks = tokenize(&norm);
+    let nums: Vec<PNum> = toks
+        .iter()
+        .enumerate()
+        .filter(|(i, t)| {
+            // Skip a confidence level ("95% PI").
+            !matches!(t, Tok::Num { percent: true, .. } if is_word(toks.get(i + 1), &["PI", "CI", "prediction", "confidence"]))
+        })
+        .filter_map(|(_, t)| match t {
+            Tok::Num { value, decimals, text, .. } => Some(PNum { value: *value, decimals: *decimals, text: text.clone() }),
+            _ => None,
+        })
+        .collect();
+    if nums.len() != 2 {
+        return Err(format!(
+            "expected two bounds in \"{text}\", found {} numbers",
+            nums.len()
+        ));
+    }
+    let percent = toks.iter().any(|t| matches!(t, Tok::Num { percent: true, .. }));
+    let unit = if percent {
+        Unit::Percent
+    } else if nums.iter().all(|p| (0.0..=1.0).contains(&p.value)) {
+        Unit::Proportion
+    } else {
+        Unit::Difference
+    };
+    Ok(Printed {
+        text: text.to_string(),
+        estimate: None,
+        ci_lb: Some(nums[0].clone()),
+        ci_ub: Some(nums[1].clone()),
+        unit,
+        level: 95.0,
+        x_of_n: None,
+        k: None,
+        n: None,
+        i2: None,
+        label: None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,49 +457,4 @@ mod tests {
         assert!(parse("1.2 3.4").is_err());
         assert!(parse("1 2 3 4 5").is_err());
     }
-}
-
-/// Read a printed interval ("(30.1% to 85.2%)", "0.30-0.85") as two bounds.
-pub fn parse_interval(text: &str) -> Result<Printed, String> {
-    let norm = normalise(text);
-    let toks = tokenize(&norm);
-    let nums: Vec<PNum> = toks
-        .iter()
-        .enumerate()
-        .filter(|(i, t)| {
-            // Skip a confidence level ("95% PI").
-            !matches!(t, Tok::Num { percent: true, .. } if is_word(toks.get(i + 1), &["PI", "CI", "prediction", "confidence"]))
-        })
-        .filter_map(|(_, t)| match t {
-            Tok::Num { value, decimals, text, .. } => Some(PNum { value: *value, decimals: *decimals, text: text.clone() }),
-            _ => None,
-        })
-        .collect();
-    if nums.len() != 2 {
-        return Err(format!(
-            "expected two bounds in \"{text}\", found {} numbers",
-            nums.len()
-        ));
-    }
-    let percent = toks.iter().any(|t| matches!(t, Tok::Num { percent: true, .. }));
-    let unit = if percent {
-        Unit::Percent
-    } else if nums.iter().all(|p| (0.0..=1.0).contains(&p.value)) {
-        Unit::Proportion
-    } else {
-        Unit::Difference
-    };
-    Ok(Printed {
-        text: text.to_string(),
-        estimate: None,
-        ci_lb: Some(nums[0].clone()),
-        ci_ub: Some(nums[1].clone()),
-        unit,
-        level: 95.0,
-        x_of_n: None,
-        k: None,
-        n: None,
-        i2: None,
-        label: None,
-    })
 }

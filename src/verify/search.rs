@@ -113,7 +113,7 @@ impl Setting {
             CcChoice::Drop
         } else {
             match (spec.add, spec.to.as_deref()) {
-                (Some(a), _) if a == 0.0 => CcChoice::None,
+                (Some(0.0), _) => CcChoice::None,
                 (_, Some("none")) => CcChoice::None,
                 (_, Some("all")) => CcChoice::HalfAll,
                 (Some(_), _) | (_, Some(_)) => CcChoice::HalfOnly0,

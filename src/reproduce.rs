@@ -2,7 +2,9 @@
 //! describes analyses of its folder's study table; each is pooled with [`model::pool`] and
 //! written as `reports/<dataset>/<name>.json` (exactly what `metarepro pool --format json` prints
 //! for the same options), `.csv` (as `pool --format csv`) and `.md` (a readable summary), plus a
-//! forest plot `figures/<dataset>_<name>.svg` and `.png`.
+//! forest plot `figures/<dataset>_<name>.svg` and `.png`. Every `datasets/*/claims.toml` (a
+//! paper's printed numbers) is verified with [`crate::verify`] (method search included where the
+//! claims have study data) into `reports/<dataset>/verification.{json,md}`.
 //!
 //! # The `analysis.toml` schema
 //!
@@ -342,7 +344,7 @@ pub fn dataset_dirs(root: &Path) -> Result<Vec<(String, PathBuf)>> {
 /// Every `datasets/*/analysis.toml` under `root` (sorted by dataset), restricted to `only` when
 /// not empty. A file that cannot be read or checked is returned as its error, so that the others
 /// still run.
-pub fn discover(root: &Path, only: &[String]) -> Result<Vec<std::result::Result<DatasetAnalyses, (String, Error)>>> {
+pub fn discover(root: &Path, only: &[String]) -> Result<Vec<Discovered>> {
     let dirs = dataset_dirs(root)?;
     for name in only {
         if !dirs.iter().any(|(n, _)| n == name) {
@@ -358,9 +360,80 @@ pub fn discover(root: &Path, only: &[String]) -> Result<Vec<std::result::Result<
         .filter(|(n, _)| only.is_empty() || only.contains(n))
         .filter_map(|(n, d)| {
             let f = d.join(ANALYSIS_FILE);
-            f.is_file().then(|| read_analysis_file(&f, &n).map_err(|e| (n, e)))
+            f.is_file().then(|| Discovered {
+                analyses: read_analysis_file(&f, &n),
+                dataset: n,
+            })
         })
         .collect())
+}
+
+/// A dataset's `analysis.toml`, read and checked, or why it could not be.
+#[derive(Debug)]
+pub struct Discovered {
+    pub dataset: String,
+    pub analyses: Result<DatasetAnalyses>,
+}
+
+/// File name of a paper's published numbers inside a dataset folder.
+pub const CLAIMS_FILE: &str = "claims.toml";
+
+/// Every `datasets/*/claims.toml` under `root` (sorted by dataset), restricted to `only` when not
+/// empty: (dataset, file).
+pub fn discover_claims(root: &Path, only: &[String]) -> Result<Vec<(String, PathBuf)>> {
+    Ok(dataset_dirs(root)?
+        .into_iter()
+        .filter(|(n, _)| only.is_empty() || only.contains(n))
+        .map(|(n, d)| (n, d.join(CLAIMS_FILE)))
+        .filter(|(_, f)| f.is_file())
+        .collect())
+}
+
+/// A verified claims file.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub report: crate::verify::VerifyReport,
+    /// Files written, in order.
+    pub files: Vec<PathBuf>,
+}
+
+impl Verified {
+    /// Claims per verdict (`match`, `consistent`, `inconsistent`, ...), in first-seen order.
+    pub fn verdict_counts(&self) -> Vec<(String, usize)> {
+        let mut out: Vec<(String, usize)> = Vec::new();
+        for c in &self.report.claims {
+            match out.iter_mut().find(|(v, _)| *v == c.verdict) {
+                Some((_, n)) => *n += 1,
+                None => out.push((c.verdict.clone(), 1)),
+            }
+        }
+        out
+    }
+}
+
+/// Verify one claims file (with the method search, which only runs where the claims have study
+/// data) and write `reports/<dataset>/verification.json` and `.md` under `out`.
+pub fn run_verification(dataset: &str, file: &Path, out: &Path) -> Result<Verified> {
+    let claims = crate::verify::claims::load(file)?;
+    let options = crate::verify::VerifyOptions {
+        search: true,
+        progress: false,
+    };
+    let report = crate::verify::verify(&claims, &options)?;
+    let dir = clean_join(out, "reports").join(dataset);
+    create_dir(&dir)?;
+    let mut files = Vec::new();
+    write(
+        &dir.join("verification.json"),
+        crate::verify::report::json(&report).as_bytes(),
+        &mut files,
+    )?;
+    write(
+        &dir.join("verification.md"),
+        crate::verify::report::markdown(&report, None).as_bytes(),
+        &mut files,
+    )?;
+    Ok(Verified { report, files })
 }
 
 /// The files one analysis writes, relative to the output root.
@@ -499,7 +572,7 @@ fn write(path: &Path, bytes: &[u8], files: &mut Vec<PathBuf>) -> Result<()> {
 /// Text of `reports/README.md`.
 pub const REPORTS_README: &str = "# reports/ (generated)\n\
 \n\
-Everything in this folder except this README is written by `metarepro reproduce` and is\n\
+Everything in this folder, this README included, is written by `metarepro reproduce` and is\n\
 overwritten on every run; do not edit it by hand. To regenerate, from the repository root:\n\
 \n\
 ```sh\n\
@@ -517,8 +590,10 @@ writes\n\
   interval, heterogeneity and the test for subgroup differences, per subgroup; the studies; the\n\
   equivalent `metarepro pool` command line);\n\
 \n\
-and the forest plot `figures/<dataset>_<name>.svg` / `.png`. The numbers in the Markdown files\n\
-are rounded for reading; use the JSON or CSV for anything else.\n";
+and the forest plot `figures/<dataset>_<name>.svg` / `.png`. For every\n\
+`datasets/<dataset>/claims.toml` (a paper's printed numbers) it writes the verification,\n\
+`reports/<dataset>/verification.json` and `.md` (as `metarepro verify --search`). The numbers in\n\
+the Markdown files are rounded for reading; use the JSON or CSV for anything else.\n";
 
 /// Level as a percent label: `95%`.
 fn level_label(level: f64) -> String {
@@ -789,19 +864,47 @@ pub fn markdown(
 #[derive(Debug, Default)]
 pub struct Summary {
     pub outcomes: Vec<Outcome>,
+    pub verifications: Vec<VerificationOutcome>,
+}
+
+/// One claims file verified: `Ok` or the error that stopped it.
+#[derive(Debug)]
+pub struct VerificationOutcome {
+    pub dataset: String,
+    pub result: Result<Verified>,
 }
 
 impl Summary {
+    /// Analyses and verifications that failed.
     pub fn failed(&self) -> usize {
         self.outcomes.iter().filter(|o| o.result.is_err()).count()
+            + self.verifications.iter().filter(|v| v.result.is_err()).count()
     }
 
-    /// Exit code: 0 when every analysis ran, else that of the first failure.
-    pub fn exit_code(&self) -> i32 {
-        self.outcomes
+    /// Analyses and verifications run.
+    pub fn total(&self) -> usize {
+        self.outcomes.len() + self.verifications.len()
+    }
+
+    /// Every error: (dataset, analysis or `verification`, error).
+    pub fn errors(&self) -> Vec<(&str, &str, &Error)> {
+        let a = self.outcomes.iter().filter_map(|o| {
+            o.result
+                .as_ref()
+                .err()
+                .map(|e| (o.dataset.as_str(), o.analysis.as_str(), e))
+        });
+        let v = self
+            .verifications
             .iter()
-            .find_map(|o| o.result.as_ref().err().map(Error::exit_code))
-            .unwrap_or(0)
+            .filter_map(|o| o.result.as_ref().err().map(|e| (o.dataset.as_str(), CLAIMS_FILE, e)));
+        a.chain(v).collect()
+    }
+
+    /// Exit code: 0 when everything ran (whatever the verdicts of the verification), else that
+    /// of the first failure.
+    pub fn exit_code(&self) -> i32 {
+        self.errors().first().map(|(_, _, e)| e.exit_code()).unwrap_or(0)
     }
 
     /// The terminal summary: one line per analysis, then the errors in full.
@@ -887,18 +990,83 @@ impl Summary {
         for r in &rows {
             out.push_str(&line(r));
         }
-        let ok = self.outcomes.len() - self.failed();
+        let ok = self.outcomes.iter().filter(|o| o.result.is_ok()).count();
         let _ = writeln!(out, "\n{ok} of {} analyses ran.", self.outcomes.len());
+        if !self.verifications.is_empty() {
+            out.push('\n');
+            out.push_str(&self.verification_table());
+        }
         if self.failed() > 0 {
             let _ = writeln!(out, "\nFailed:");
-            for o in &self.outcomes {
-                if let Err(e) = &o.result {
-                    let msg = e.to_string();
-                    let first = msg.lines().next().unwrap_or("");
-                    let _ = writeln!(out, "  {} / {}: {first}", o.dataset, o.analysis);
-                }
+            for (d, what, e) in self.errors() {
+                let msg = e.to_string();
+                let first = msg.lines().next().unwrap_or("");
+                let _ = writeln!(out, "  {d} / {what}: {first}");
             }
         }
+        out
+    }
+
+    /// One line per verified claims file: claims, verdicts, flagged checks.
+    fn verification_table(&self) -> String {
+        let head = ["claims file", "claims", "verdicts", "flags", "status"].map(String::from);
+        let mut rows: Vec<[String; 5]> = vec![head];
+        for v in &self.verifications {
+            let file = format!("{}/{CLAIMS_FILE}", v.dataset);
+            rows.push(match &v.result {
+                Ok(r) => {
+                    let verdicts: Vec<String> = r.verdict_counts().iter().map(|(v, n)| format!("{n} {v}")).collect();
+                    let flags: usize = r
+                        .report
+                        .claims
+                        .iter()
+                        .map(|c| c.checks.iter().filter(|k| k.status == "flag").count())
+                        .sum();
+                    [
+                        file,
+                        r.report.claims.len().to_string(),
+                        verdicts.join(", "),
+                        flags.to_string(),
+                        "ok".into(),
+                    ]
+                }
+                Err(_) => [file, "–".into(), "–".into(), "–".into(), "FAILED".into()],
+            });
+        }
+        let mut w = [0usize; 5];
+        for r in &rows {
+            for (i, c) in r.iter().enumerate() {
+                w[i] = w[i].max(c.chars().count());
+            }
+        }
+        let mut out = String::new();
+        for (j, r) in rows.iter().enumerate() {
+            let mut line = String::new();
+            for (i, c) in r.iter().enumerate() {
+                let pad = " ".repeat(w[i].saturating_sub(c.chars().count()));
+                if i == 1 || i == 3 {
+                    line.push_str(&pad);
+                    line.push_str(c);
+                } else {
+                    line.push_str(c);
+                    line.push_str(&pad);
+                }
+                line.push_str("  ");
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+            if j == 0 {
+                let dashes: Vec<String> = w.iter().map(|n| "-".repeat(*n)).collect();
+                out.push_str(&dashes.join("  "));
+                out.push('\n');
+            }
+        }
+        let ok = self.verifications.iter().filter(|v| v.result.is_ok()).count();
+        let _ = writeln!(
+            out,
+            "\n{ok} of {} claims files verified (reports/<dataset>/verification.md; verdicts are findings, not failures).",
+            self.verifications.len()
+        );
         out
     }
 }

@@ -26,14 +26,18 @@ fn metarepro(args: &[&str]) -> Run {
     }
 }
 
-/// A temporary root with copies of the shipped `datasets/<name>/{studies.csv,analysis.toml}`.
+/// A temporary root with copies of the shipped `datasets/<name>/{studies.csv,analysis.toml,claims.toml}`
+/// (those that exist).
 fn tree(datasets: &[&str]) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("temporary folder");
     for name in datasets {
         let dir = tmp.path().join("datasets").join(name);
         std::fs::create_dir_all(&dir).expect("create dataset folder");
-        for f in ["studies.csv", "analysis.toml"] {
-            std::fs::copy(Path::new("datasets").join(name).join(f), dir.join(f)).expect("copy dataset file");
+        for f in ["studies.csv", "analysis.toml", "claims.toml"] {
+            let src = Path::new("datasets").join(name).join(f);
+            if src.is_file() {
+                std::fs::copy(&src, dir.join(f)).expect("copy dataset file");
+            }
         }
     }
     tmp
@@ -60,7 +64,7 @@ fn pool(data: &Path, args: &[&str], format: &str) -> String {
 
 #[test]
 fn writes_reports_equal_to_pool() {
-    let tmp = tree(&["rpild_treatment", "pritz1997"]);
+    let tmp = tree(&["rpild_treatment", "pritz1997", "wang2023"]);
     let root = tmp.path();
     let r = metarepro(&["reproduce", "--root", &s(root)]);
     assert_eq!(r.code, 0, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
@@ -96,6 +100,15 @@ fn writes_reports_equal_to_pool() {
         );
     }
     assert!(root.join("reports/pritz1997/improvement_pr.json").is_file());
+
+    // The claims file is verified, as `metarepro verify --search` does it.
+    let claims = root.join("datasets/wang2023/claims.toml");
+    let r_verify = metarepro(&["verify", &s(&claims), "--search", "--format", "json"]);
+    assert_eq!(r_verify.code, 0, "{}", r_verify.stderr);
+    assert_eq!(read(&root.join("reports/wang2023/verification.json")), r_verify.stdout);
+    assert!(read(&root.join("reports/wang2023/verification.md")).contains("58.4"));
+    assert!(r.stdout.contains("wang2023/claims.toml"), "{}", r.stdout);
+    assert!(r.stdout.contains("1 of 1 claims files verified"), "{}", r.stdout);
 
     // JSON and CSV: exactly `metarepro pool` with the analysis's options.
     let rpild = root.join("datasets/rpild_treatment/studies.csv");
@@ -186,14 +199,24 @@ fn bad_analysis_file_is_named_and_others_still_run() {
         "[[analysis]]\nname = \"bad_by\"\nby = \"no_such_column\"\n\n[[analysis]]\nname = \"fine\"\n",
     );
 
+    // A claims file that is not TOML: its verification fails, naming it.
+    let claims_dir = root.join("datasets").join("e_claims");
+    std::fs::create_dir_all(&claims_dir).expect("create folder");
+    std::fs::write(claims_dir.join("claims.toml"), "[paper\ncitation = 1\n").expect("write claims.toml");
+
     let r = metarepro(&["reproduce", "--root", &s(root), "--no-figures"]);
     assert_eq!(r.code, 3, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
-    let file = |d: &str| format!("{d}{}analysis.toml", std::path::MAIN_SEPARATOR);
+    let sep = std::path::MAIN_SEPARATOR;
+    let file = |d: &str| match d {
+        "e_claims" => format!("{d}{sep}claims.toml"),
+        _ => format!("{d}{sep}analysis.toml"),
+    };
     for (dataset, want) in [
         ("a_syntax", "invalid analysis file"),
         ("b_key", "mesure"),
         ("c_method", "unknown method \"XYZ\""),
+        ("e_claims", "e_claims"),
     ] {
         let line = r
             .stderr
@@ -204,7 +227,7 @@ fn bad_analysis_file_is_named_and_others_still_run() {
         assert!(r.stderr.contains(want), "{want:?} not in:\n{}", r.stderr);
     }
     assert!(r.stderr.contains("no_such_column"), "{}", r.stderr);
-    assert!(r.stderr.contains("4 of 7 analyses failed"), "{}", r.stderr);
+    assert!(r.stderr.contains("5 of 8 runs failed"), "{}", r.stderr);
     // The good analyses ran and were written.
     assert!(root.join("reports/pritz1997/improvement_plo.json").is_file());
     assert!(root.join("reports/d_column/fine.json").is_file());

@@ -19,6 +19,15 @@ fn measure_name(m: Measure) -> &'static str {
     }
 }
 
+/// "= 0.0709" or "< 0.0001", for "p-val = ..." lines.
+fn p_eq(p: f64) -> String {
+    let s = fmt_p(p, 4);
+    match s.strip_prefix('<') {
+        Some(rest) => format!("< {rest}"),
+        None => format!("= {s}"),
+    }
+}
+
 fn pct(p: f64) -> String {
     fmt_num(100.0 * p, D)
 }
@@ -38,14 +47,19 @@ pub fn render(res: &PoolResult) -> String {
     let _ = writeln!(o, "{model} (k = {}{est}; test: {})", res.overall.k, res.test);
     let _ = writeln!(o, "Measure: {} ({})", res.measure, measure_name(res.measure));
     let corrected = res.studies.iter().filter(|s| s.corrected).count();
-    if res.correction.to != AddTo::None && res.correction.add != 0.0 {
+    if corrected > 0 {
         let _ = writeln!(
             o,
-            "Continuity correction: {} added ({}) to {} of {} studies",
+            "Continuity correction: {} added to events and non-events of {} of {} studies ({})",
             fmt_num(res.correction.add, 2),
-            res.correction.to.as_str(),
             corrected,
-            res.studies.len()
+            res.studies.len(),
+            match res.correction.to {
+                AddTo::Only0 => "those with 0 or all events",
+                AddTo::All => "all studies",
+                AddTo::If0all => "all studies, as some have 0 or all events",
+                AddTo::None => "none",
+            }
         );
     }
     if res.measure == Measure::PFT {
@@ -101,16 +115,16 @@ pub fn render(res: &PoolResult) -> String {
                 Some(df2) => {
                     let _ = writeln!(
                         o,
-                        "Test for subgroup differences (common tau^2, F-test): F(df1 = {}, df2 = {df2}) = {}, p-val = {}",
+                        "Test for subgroup differences (common tau^2, F-test): F(df1 = {}, df2 = {df2}) = {}, p-val {}",
                         t.df,
                         fmt_num(t.q, D),
-                        fmt_p(t.p, 4)
+                        p_eq(t.p)
                     );
                 }
                 None => {
                     let _ = writeln!(
                         o,
-                        "Test for subgroup differences ({}): Q(df = {}) = {}, p-val = {}",
+                        "Test for subgroup differences ({}): Q(df = {}) = {}, p-val {}",
                         if t.kind == "common_tau2" {
                             "common tau^2, QM"
                         } else {
@@ -118,7 +132,7 @@ pub fn render(res: &PoolResult) -> String {
                         },
                         t.df,
                         fmt_num(t.q, D),
-                        fmt_p(t.p, 4)
+                        p_eq(t.p)
                     );
                 }
             }
@@ -167,7 +181,7 @@ fn fit_block(o: &mut String, f: &Pooled, method: Method) {
         let _ = writeln!(o, "Test for Heterogeneity:");
         let _ = writeln!(
             o,
-            "Q(df = {}) = {}, p-val = {}",
+            "Q(df = {}) = {}, p-val {}",
             f.q_df,
             fmt_num(f.q, 4),
             fmt_p(f.q_p, 4)

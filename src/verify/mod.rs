@@ -85,7 +85,8 @@ pub struct VerifyReport {
     /// The setting used to recompute (the stated method, metafor's defaults for what it leaves out).
     pub setting: Option<Setting>,
     pub claims: Vec<ClaimReport>,
-    pub method_search: Option<SearchResult>,
+    /// Always present; `ran` is false without `--search` or without data.
+    pub method_search: SearchResult,
 }
 
 impl VerifyReport {
@@ -378,7 +379,7 @@ pub fn verify(claims: &Claims, options: &VerifyOptions) -> Result<VerifyReport> 
         stated_method: claims.file.method.clone(),
         setting,
         claims: reports,
-        method_search,
+        method_search: method_search.unwrap_or_default(),
     })
 }
 

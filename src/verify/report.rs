@@ -91,7 +91,7 @@ pub fn terminal(r: &VerifyReport, colour_on: bool) -> String {
             );
         }
     }
-    if let Some(s) = &r.method_search {
+    if let Some(s) = Some(&r.method_search).filter(|s| s.ran) {
         let _ = writeln!(o);
         let _ = writeln!(
             o,
@@ -223,7 +223,7 @@ pub fn markdown(r: &VerifyReport, figure: Option<&str>) -> String {
             let _ = writeln!(o, "| {} | {} | {} |", esc(&k.name), k.status, esc(&k.detail));
         }
     }
-    if let Some(s) = &r.method_search {
+    if let Some(s) = Some(&r.method_search).filter(|s| s.ran) {
         let _ = writeln!(
             o,
             "\n## Method search\n\n{} settings tried on {} claims.\n",

@@ -447,8 +447,10 @@ pub fn pick(v: &Values, name: &str, unit: Unit) -> f64 {
 }
 
 /// Result of the method search.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct SearchResult {
+    /// Whether the search ran (it needs `--search` and study data).
+    pub ran: bool,
     /// Settings tried.
     pub tried: usize,
     /// Claims whose numbers the search used (proportion claims with study data).
@@ -661,6 +663,7 @@ pub fn search(
         .map(|_| matches.iter().any(|m| m.agrees_with_stated == Some(true)));
     let constrained = constrained_dims(&matches, grid);
     Ok(SearchResult {
+        ran: true,
         tried,
         claims_used: used.iter().map(|&i| claims.claims[i].spec.label.clone()).collect(),
         matches,

@@ -95,7 +95,8 @@ fn find_truth(truth: Setting, stated: &str) -> (bool, Option<bool>, usize) {
         },
     )
     .unwrap();
-    let s = r.method_search.unwrap();
+    let s = r.method_search;
+    assert!(s.ran);
     let found = s.matches.iter().any(|m| m.setting == truth);
     (found, s.stated_method_matches, s.matches.len())
 }

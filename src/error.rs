@@ -89,7 +89,14 @@ fn column_hint(column: &str, available: &[String]) -> String {
     if let Some(c) = available.iter().find(|c| norm(c) == norm(column)) {
         return format!("; did you mean \"{c}\"?");
     }
-    crate::data::delimiter_hint(available)
+    let hint = crate::data::delimiter_hint(available);
+    if !hint.is_empty() {
+        return hint;
+    }
+    if available.iter().any(|c| crate::data::parse_count_text(c, true).is_ok()) {
+        return "; the first line looks like data: the file needs a header row naming the columns".into();
+    }
+    String::new()
 }
 
 impl Error {

@@ -322,6 +322,28 @@ fn parquet_values_are_validated() {
 }
 
 #[test]
+fn parquet_integers_beyond_2_53_are_refused() {
+    input_error(
+        "overflowing_count.parquet",
+        &[],
+        &["row 2, column \"total\"", "9007199254740993", "too large"],
+    );
+}
+
+#[test]
+fn file_without_header_row() {
+    input_error(
+        "no_header.csv",
+        &[],
+        &[
+            "no column \"study\"",
+            "\"Adams 2001\", \"4\", \"20\"",
+            "needs a header row",
+        ],
+    );
+}
+
+#[test]
 fn missing_file_and_folder() {
     input_error("does_not_exist.csv", &[], &["cannot open", "no such file"]);
     let r = metarepro(&["pool", BAD]);
@@ -401,6 +423,7 @@ fn usage_errors_exit_2() {
         (vec!["--level", "150"], "--level"),
         (vec!["--na", "maybe"], "--na"),
         (vec!["--no-such-option"], "--no-such-option"),
+        (vec!["--events", "total"], "both name the column \"total\""),
     ] {
         let mut a = vec!["pool", f.as_str()];
         a.extend_from_slice(&args);
@@ -564,6 +587,14 @@ fn parquet() {
 }
 
 #[test]
+fn parquet_float_counts() {
+    let (v, _) = pools(GOOD, "large_counts.parquet", &[]);
+    let p = proportion(&v);
+    assert!(p > 0.1 && p < 0.15, "{p}");
+    assert_eq!(num(&v, &["studies", "0", "total"]), 1.0e15);
+}
+
+#[test]
 fn missing_counts_dropped_are_listed_by_row() {
     let (v, r) = pools(GOOD, "na_drop.csv", &["--na", "drop"]);
     assert_eq!(num(&v, &["overall", "k"]), 2.0);
@@ -714,4 +745,20 @@ fn make_parquet_files() {
     )
     .expect("frame");
     write(&mut frac, &format!("{BAD}/fractional_count.parquet"));
+    // 2^53 + 1 is exact in an Int64 column but not as a float.
+    let mut big = df!(
+        "study" => ["Adams 2001", "Brown 2003"],
+        "events" => [4i64, 10],
+        "total" => [20i64, 9_007_199_254_740_993],
+    )
+    .expect("frame");
+    write(&mut big, &format!("{BAD}/overflowing_count.parquet"));
+    // Float counts that Display would not round: 1e15 must be read as the whole number it is.
+    let mut large = df!(
+        "study" => ["Registry A", "Registry B"],
+        "events" => [1.0e14f64, 3.0e14],
+        "total" => [1.0e15f64, 2.0e15],
+    )
+    .expect("frame");
+    write(&mut large, &format!("{GOOD}/large_counts.parquet"));
 }

@@ -28,6 +28,8 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+pub mod parquet_check;
+
 use crate::error::{guard_panics, Error, Result};
 
 /// Which columns hold what, and which rows to keep.
@@ -223,7 +225,14 @@ fn read_parquet(path: &Path, bytes: Vec<u8>) -> Result<Table> {
     }
     // polars is not hardened against every corrupt file: a panic inside it must not take the
     // program down, so it is turned into an input error here.
-    let read = guard_panics(move || ParquetReader::new(std::io::Cursor::new(bytes)).finish());
+    // Its page headers are checked first (see `parquet_check`): a failed allocation is an abort,
+    // not a panic.
+    let read = guard_panics(move || -> std::result::Result<DataFrame, String> {
+        let mut reader = ParquetReader::new(std::io::Cursor::new(bytes.as_slice()));
+        let meta = reader.get_metadata().map_err(|e| e.to_string())?.clone();
+        parquet_check::check(&bytes, &meta)?;
+        reader.finish().map_err(|e| e.to_string())
+    });
     let frame = match read {
         Ok(Ok(df)) => df,
         Ok(Err(e)) => return Err(input(format!("corrupt Parquet file: {e}"))),
@@ -400,11 +409,27 @@ pub fn parse_delimited(path: &Path, text: &str, sep: u8) -> Result<Vec<Record>> 
                 None | Some('\n') | Some('\r') => {}
                 Some(&n) if n == sep => {}
                 Some(&n) => {
+                    let hint = match n {
+                        ';' | '\t' | '|' => format!(
+                            "; is the file {}-separated? pass --delimiter {}",
+                            match n {
+                                ';' => "semicolon",
+                                '\t' => "tab",
+                                _ => "pipe",
+                            },
+                            if n == '\t' {
+                                "'\\t'".to_string()
+                            } else {
+                                format!("'{n}'")
+                            }
+                        ),
+                        _ => " (a quote inside a quoted field must be doubled: \"\")".to_string(),
+                    };
                     return Err(input(format!(
-                        "line {line}: unexpected '{n}' after the closing quote of field {} \
-                         (a quote inside a quoted field must be doubled: \"\")",
+                        "line {line}: unexpected '{}' after the closing quote of field {}{hint}",
+                        n.escape_default(),
                         fields.len() + 1
-                    )))
+                    )));
                 }
             }
             continue;
@@ -586,6 +611,19 @@ pub fn column_text(df: &DataFrame, file: &Path, name: &str, purpose: &str) -> Re
         purpose: purpose.to_string(),
         available: df.get_column_names().iter().map(|s| s.to_string()).collect(),
     })?;
+    if col.dtype().is_float() {
+        // Rust's shortest round-trip decimal, never in scientific notation (1e15 is written
+        // 1000000000000000), so that the count checks see the exact value.
+        let f = col.cast(&DataType::Float64).map_err(|e| Error::Input {
+            file: file.to_path_buf(),
+            message: format!("column \"{name}\": cannot read as numbers: {e}"),
+        })?;
+        let ca = f.f64().map_err(|e| Error::Input {
+            file: file.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        return Ok(ca.iter().map(|v| v.map(|x| format!("{x}"))).collect());
+    }
     let s = col.cast(&DataType::String).map_err(|e| Error::Input {
         file: file.to_path_buf(),
         message: format!("column \"{name}\": cannot read as text: {e}"),
@@ -802,6 +840,12 @@ pub fn select_table(table: Table, path: &Path, options: &LoadOptions) -> Result<
     }
     let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
     check_unique(path, &names)?;
+    if options.events == options.total {
+        return Err(Error::Usage(format!(
+            "--events and --total both name the column \"{}\"",
+            options.events
+        )));
+    }
     let n = df.height();
     let at = |i: usize| At {
         file: path,

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Build the seed corpora of the `load` and `parquet` targets from the test files under tests/data.
+# The first byte of a fuzz input selects the file type and options (see fuzz_targets/*.rs):
+# bits 0-1 (load only): 0 .csv, 1 .tsv, 2 .csv read with --delimiter ';', 3 .txt with '|';
+# bit 2: --by group; bit 3: --na drop; bit 4: --where outcome=a.
+set -euo pipefail
+cd "$(dirname "$0")"
+mkdir -p corpus/load corpus/parquet
+for f in ../tests/data/bad/* ../tests/data/bad/fuzz/* ../tests/data/good/*; do
+    [ -f "$f" ] || continue
+    name=$(basename "$f")
+    out=corpus/load
+    case "$name" in
+        *.parquet) modes="0 4 8"; out=corpus/parquet ;;
+        *.tsv) modes="1 9" ;;
+        semicolon*|thousands*|fractional_decimal*|wrong_delimiter*) modes="2 10" ;;
+        *) modes="0 4 8 16" ;;
+    esac
+    for m in $modes; do
+        { printf "\\x$(printf %02x "$m")"; cat "$f"; } > "$out/$m-$name"
+    done
+done
+echo "$(ls corpus/load | wc -l) seeds in fuzz/corpus/load, $(ls corpus/parquet | wc -l) in fuzz/corpus/parquet"

@@ -274,3 +274,146 @@ fn pooled_results_match_metafor() {
         files.len()
     );
 }
+
+/// The CLI's `--format json` carries the same numbers: `metarepro pool` on each metadat dataset,
+/// for every measure with REML/z, DL/knha and EE/t (with subgroups where the dataset has a group).
+#[test]
+fn pool_cli_json_matches_metafor() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pool");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut c = Checker {
+        failures: vec![],
+        compared: 0,
+    };
+    let mut runs = 0;
+    for name in ["pritz1997", "debruin2009", "hannum2020", "kearon1998", "hasselblad1998"] {
+        let fx: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{name}.json"))).expect("fixture"))
+                .expect("JSON");
+        let study = strings(&fx["study"]);
+        let events = floats(&fx["events"]);
+        let total = floats(&fx["total"]);
+        let group = if fx["group"].is_null() {
+            None
+        } else {
+            Some(strings(&fx["group"]))
+        };
+        let csv = tmp.path().join(format!("{name}.csv"));
+        let mut text = String::from("study,events,total,group\n");
+        for i in 0..events.len() {
+            let g = group.as_ref().map(|g| g[i].clone()).unwrap_or_default();
+            text.push_str(&format!(
+                "\"{}\",{},{},\"{}\"\n",
+                study[i].replace('"', "\"\""),
+                events[i],
+                total[i],
+                g
+            ));
+        }
+        std::fs::write(&csv, text).expect("write CSV");
+        for case in fx["cases"].as_array().expect("cases") {
+            let (m, me, t) = (
+                case["measure"].as_str().unwrap(),
+                case["method"].as_str().unwrap(),
+                case["test"].as_str().unwrap(),
+            );
+            if !matches!((me, t), ("REML", "z") | ("DL", "knha") | ("EE", "t")) || case.get("error").is_some() {
+                continue;
+            }
+            let mut cmd = assert_cmd::Command::cargo_bin("metarepro").expect("binary");
+            cmd.args([
+                "pool",
+                csv.to_str().unwrap(),
+                "--format",
+                "json",
+                "--measure",
+                m,
+                "--method",
+                me,
+                "--test",
+                t,
+            ]);
+            cmd.args([
+                "--add",
+                &case["add"].as_f64().unwrap_or(0.5).to_string(),
+                "--to",
+                case["to"].as_str().unwrap_or("only0"),
+            ]);
+            if group.is_some() {
+                cmd.args(["--by", "group"]);
+            }
+            let out = cmd.output().expect("run");
+            assert!(
+                out.status.success(),
+                "{name} {m} {me} {t}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let json: Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+            runs += 1;
+            let label = format!("CLI {name} {m} {me} {t}");
+            for key in [
+                "estimate",
+                "se",
+                "ci_lb",
+                "ci_ub",
+                "pval",
+                "pi_lb",
+                "pi_ub",
+                "tau2",
+                "tau2_ci_lb",
+                "tau2_ci_ub",
+                "I2",
+                "I2_ci_lb",
+                "I2_ci_ub",
+                "H2",
+                "Q",
+                "Q_df",
+                "Q_p",
+                "k",
+            ] {
+                let ours = json["overall"][key].as_f64().unwrap_or(f64::NAN);
+                c.num(&format!("{label} overall.{key}"), ours, &case["overall"][key]);
+            }
+            for key in ["estimate", "ci_lb", "ci_ub", "pi_lb", "pi_ub"] {
+                let ours = json["overall"]["proportion"][key].as_f64().unwrap_or(f64::NAN);
+                c.num(
+                    &format!("{label} overall.proportion.{key}"),
+                    ours,
+                    &case["overall"]["proportion"][key],
+                );
+            }
+            let subs = case["subgroups"].as_array().cloned().unwrap_or_default();
+            for (j, r) in subs.iter().enumerate() {
+                let s = &json["subgroups"][j];
+                assert_eq!(s["name"], r["name"], "{label}: subgroup order");
+                for key in ["estimate", "se", "ci_lb", "ci_ub", "tau2", "I2", "Q_p"] {
+                    c.num(
+                        &format!("{label} subgroup {j} {key}"),
+                        s[key].as_f64().unwrap_or(f64::NAN),
+                        &r[key],
+                    );
+                }
+            }
+            if !case["subgroup_test"].is_null() {
+                c.num(
+                    &format!("{label} subgroup_test.Q"),
+                    json["subgroup_test"]["Q"].as_f64().unwrap_or(f64::NAN),
+                    &case["subgroup_test"]["Q"],
+                );
+                c.num(
+                    &format!("{label} subgroup_test.p"),
+                    json["subgroup_test"]["p"].as_f64().unwrap_or(f64::NAN),
+                    &case["subgroup_test"]["p"],
+                );
+            }
+        }
+    }
+    assert!(runs >= 60, "only {runs} CLI runs");
+    assert!(
+        c.failures.is_empty(),
+        "{} of {} values differ:\n{}",
+        c.failures.len(),
+        c.compared,
+        c.failures.join("\n")
+    );
+}

@@ -140,6 +140,16 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn back_transform_of_transform_is_identity(p in 0.0005f64..0.9995, n in 1.0f64..100_000.0, m in 0usize..5) {
+            let measure = Measure::ALL[m];
+            let back = BackTransform::with_mean(measure, &[n], PftMean::Harmonic);
+            let x = back.apply(transform(measure, p, n));
+            proptest::prop_assert!((x - p).abs() < 1e-9, "{measure} p={p} n={n} back={x}");
+        }
+    }
+
     #[test]
     fn ipft_clamps_outside_range() {
         assert_eq!(ipft(-0.1, 10.0), 0.0);

@@ -428,9 +428,28 @@ pub fn run_verification(dataset: &str, file: &Path, out: &Path) -> Result<Verifi
         crate::verify::report::json(&report).as_bytes(),
         &mut files,
     )?;
+    // The published estimates (and recomputed ones) as a figure beside the Markdown report.
+    let fig_dir = clean_join(out, "figures");
+    create_dir(&fig_dir)?;
+    let fig_name = format!("{dataset}_published");
+    let opts = crate::plot::forest::ForestOptions {
+        dpi: 150.0,
+        ..Default::default()
+    };
+    let figure = match crate::plot::published::figure(&report, &opts) {
+        Ok(fig) => {
+            for ext in ["svg", "png"] {
+                let path = fig_dir.join(format!("{fig_name}.{ext}"));
+                crate::plot::write_figure(&fig, &path, opts.dpi)?;
+                files.push(path);
+            }
+            Some(format!("../../figures/{fig_name}.png"))
+        }
+        Err(_) => None,
+    };
     write(
         &dir.join("verification.md"),
-        crate::verify::report::markdown(&report, None).as_bytes(),
+        crate::verify::report::markdown(&report, figure.as_deref()).as_bytes(),
         &mut files,
     )?;
     Ok(Verified { report, files })

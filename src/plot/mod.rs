@@ -30,6 +30,7 @@ pub mod figure;
 pub mod font;
 pub mod forest;
 pub mod funnel;
+pub mod published;
 pub mod summary;
 pub mod table;
 

@@ -25,8 +25,10 @@
 //! assert!(res.overall.proportion.estimate > 0.2 && res.overall.proportion.estimate < 0.5);
 //! ```
 
+pub mod batch;
 pub mod cli;
 pub mod data;
+pub mod diagnostics;
 pub mod dist;
 pub mod effect;
 pub mod error;

@@ -5,6 +5,7 @@
 //! ([`RmaFit::confint`], [`RmaFit::predict`]).
 
 pub mod confint;
+pub mod fast;
 pub mod linalg;
 pub mod roots;
 pub mod subgroup;

@@ -1,0 +1,1022 @@
+//! Batch pooling: every analysis of a long table (one row per study, an analysis-id column)
+//! pooled in parallel and streamed to Parquet or CSV, one row per analysis (and per subgroup with
+//! `--by`).
+//!
+//! Memory stays flat in the number of analyses: a CSV/TSV file is read as a stream, analyses are
+//! gathered into chunks of [`BatchOptions::chunk`], each chunk is pooled in parallel (rayon) and
+//! written (one Parquet row group, or CSV lines) before the next is read. Streaming needs the
+//! rows of each analysis to be contiguous (the file sorted or grouped by the analysis column);
+//! an analysis that appears again after another one is an error naming both lines, unless
+//! `unsorted` is set, in which case the whole file is read and grouped in memory (Parquet input
+//! is always read whole). The only per-analysis state kept while streaming is a 64-bit hash of
+//! each finished analysis id, to detect a non-contiguous file.
+//!
+//! One bad analysis never stops the others: a count that is missing or invalid, an effect size
+//! that is not defined, or a fit that fails (e.g. Fisher scoring does not converge) gives that
+//! analysis a row with `converged = false` and the message; the numbers are missing.
+//!
+//! Each fit is the allocation-free intercept-only fit [`crate::model::fast::rma_int`], which
+//! gives the numbers of `rma` (tested to 1e-12).
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashSet;
+use std::fs::File;
+use std::hash::{Hash, Hasher};
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::data::{parse_count_text, MAX_COUNT, MISSING};
+use crate::diagnostics::GoshRow;
+use crate::effect::{escalc, BackTransform};
+use crate::error::{Error, Result};
+use crate::model::fast::{rma_int_with, test_crit};
+use crate::model::PoolOptions;
+
+/// What to read and how to pool it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchOptions {
+    /// Column with the analysis id.
+    pub analysis: String,
+    pub events: String,
+    pub total: String,
+    /// Subgroup column: one more row per subgroup of each analysis.
+    pub by: Option<String>,
+    /// Field delimiter (`None`: tab for .tsv/.tab, comma otherwise).
+    pub delimiter: Option<u8>,
+    pub pool: PoolOptions,
+    /// Analyses per chunk (pooled in parallel, then written).
+    pub chunk: usize,
+    /// Read the whole file and group rows by analysis in memory (rows of an analysis need not be
+    /// contiguous; memory grows with the file).
+    pub unsorted: bool,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        BatchOptions {
+            analysis: "analysis".into(),
+            events: "events".into(),
+            total: "total".into(),
+            by: None,
+            delimiter: None,
+            pool: PoolOptions::default(),
+            chunk: 4096,
+            unsorted: false,
+        }
+    }
+}
+
+/// One output row: an analysis (subgroup `None`) or one of its subgroups.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BatchRow {
+    pub analysis: String,
+    pub subgroup: Option<String>,
+    pub k: u32,
+    pub estimate: f64,
+    pub se: f64,
+    pub ci_lb: f64,
+    pub ci_ub: f64,
+    pub pval: f64,
+    pub tau2: f64,
+    #[serde(rename = "I2")]
+    pub i2: f64,
+    #[serde(rename = "Q")]
+    pub q: f64,
+    #[serde(rename = "Q_p")]
+    pub q_p: f64,
+    pub proportion: f64,
+    pub proportion_ci_lb: f64,
+    pub proportion_ci_ub: f64,
+    pub converged: bool,
+    pub message: Option<String>,
+}
+
+impl BatchRow {
+    fn failed(analysis: &str, subgroup: Option<String>, k: usize, message: String) -> BatchRow {
+        let nan = f64::NAN;
+        BatchRow {
+            analysis: analysis.to_string(),
+            subgroup,
+            k: k as u32,
+            estimate: nan,
+            se: nan,
+            ci_lb: nan,
+            ci_ub: nan,
+            pval: nan,
+            tau2: nan,
+            i2: nan,
+            q: nan,
+            q_p: nan,
+            proportion: nan,
+            proportion_ci_lb: nan,
+            proportion_ci_ub: nan,
+            converged: false,
+            message: Some(message),
+        }
+    }
+}
+
+/// A study row of one analysis, as read (counts still text, so that a bad count only fails its
+/// analysis).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub line: usize,
+    pub group: Option<String>,
+    pub events: String,
+    pub total: String,
+}
+
+/// The rows of one analysis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    pub id: String,
+    pub records: Vec<Record>,
+}
+
+/// What a batch run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BatchSummary {
+    pub analyses: u64,
+    /// Output rows (analyses plus subgroups).
+    pub rows: u64,
+    /// Rows with `converged = false`.
+    pub failed: u64,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pooling one analysis
+// ---------------------------------------------------------------------------------------------
+
+fn parse_counts(a: &Analysis, o: &BatchOptions, decimal_comma: bool) -> std::result::Result<(Vec<f64>, Vec<f64>), String> {
+    let mut ev = Vec::with_capacity(a.records.len());
+    let mut tot = Vec::with_capacity(a.records.len());
+    for r in &a.records {
+        let parse = |text: &str, col: &str| -> std::result::Result<f64, String> {
+            let t = text.trim();
+            if t.is_empty() || MISSING.contains(&t) {
+                return Err(format!("line {}, column \"{col}\": missing count", r.line));
+            }
+            parse_count_text(t, decimal_comma).map_err(|m| format!("line {}, column \"{col}\": {m}", r.line))
+        };
+        let e = parse(&r.events, &o.events)?;
+        let t = parse(&r.total, &o.total)?;
+        if t == 0.0 {
+            return Err(format!("line {}, column \"{}\": 0 is not a valid total", r.line, o.total));
+        }
+        if e > t {
+            return Err(format!(
+                "line {}, column \"{}\": {e} is greater than total ({t})",
+                r.line, o.events
+            ));
+        }
+        if t > MAX_COUNT {
+            return Err(format!("line {}: count above 2^53", r.line));
+        }
+        ev.push(e);
+        tot.push(t);
+    }
+    Ok((ev, tot))
+}
+
+fn fit_row(id: &str, subgroup: Option<String>, events: &[f64], total: &[f64], o: &PoolOptions) -> BatchRow {
+    let k = events.len();
+    let es = escalc(o.measure, events, total, o.correction);
+    for i in 0..k {
+        if !es.yi[i].is_finite() || !(es.vi[i] > 0.0) || !es.vi[i].is_finite() {
+            return BatchRow::failed(
+                id,
+                subgroup,
+                k,
+                format!(
+                    "study {} ({} of {}): the {} effect size is not defined without a continuity correction; use --add/--to or another measure",
+                    i + 1,
+                    events[i],
+                    total[i],
+                    o.measure
+                ),
+            );
+        }
+    }
+    let ro = o.rma_options();
+    let (test, ddf, crit) = test_crit(ro.test, ro.level, k);
+    match rma_int_with(&es.yi, &es.vi, &ro, test, ddf, crit) {
+        Ok(f) => {
+            let back = BackTransform::with_mean(o.measure, total, o.pft_mean);
+            let (a, b) = (back.apply(f.ci_lb), back.apply(f.ci_ub));
+            BatchRow {
+                analysis: id.to_string(),
+                subgroup,
+                k: k as u32,
+                estimate: f.estimate,
+                se: f.se,
+                ci_lb: f.ci_lb,
+                ci_ub: f.ci_ub,
+                pval: f.pval,
+                tau2: f.tau2,
+                i2: f.i2,
+                q: f.q,
+                q_p: f.q_p,
+                proportion: back.apply(f.estimate),
+                proportion_ci_lb: a.min(b),
+                proportion_ci_ub: a.max(b),
+                converged: true,
+                message: None,
+            }
+        }
+        Err(e) => BatchRow::failed(id, subgroup, k, e.to_string()),
+    }
+}
+
+/// Pool one analysis: its overall row, then one row per subgroup (sorted) when grouped.
+pub fn pool_analysis(a: &Analysis, o: &BatchOptions, decimal_comma: bool) -> Vec<BatchRow> {
+    let (events, total) = match parse_counts(a, o, decimal_comma) {
+        Ok(c) => c,
+        Err(m) => return vec![BatchRow::failed(&a.id, None, a.records.len(), m)],
+    };
+    let mut out = vec![fit_row(&a.id, None, &events, &total, &o.pool)];
+    if o.by.is_some() {
+        let mut levels: Vec<&str> = a.records.iter().map(|r| r.group.as_deref().unwrap_or("")).collect();
+        levels.sort_unstable();
+        levels.dedup();
+        for g in levels {
+            let idx: Vec<usize> = (0..a.records.len())
+                .filter(|&i| a.records[i].group.as_deref().unwrap_or("") == g)
+                .collect();
+            let ev: Vec<f64> = idx.iter().map(|&i| events[i]).collect();
+            let tot: Vec<f64> = idx.iter().map(|&i| total[i]).collect();
+            out.push(fit_row(&a.id, Some(g.to_string()), &ev, &tot, &o.pool));
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streaming delimited reader
+// ---------------------------------------------------------------------------------------------
+
+/// A streaming reader of delimited text (RFC 4180 quotes, LF/CRLF/CR line ends, UTF-8 with an
+/// optional BOM) that keeps one record in memory.
+pub struct DelimitedStream<R: Read> {
+    reader: BufReader<R>,
+    path: PathBuf,
+    sep: u8,
+    line: usize,
+    /// Bytes consumed so far (for progress).
+    pub bytes: u64,
+    buf: Vec<u8>,
+    ends: Vec<usize>,
+    first: bool,
+}
+
+impl<R: Read> DelimitedStream<R> {
+    pub fn new(reader: R, path: &Path, sep: u8) -> Self {
+        DelimitedStream {
+            reader: BufReader::with_capacity(1 << 16, reader),
+            path: path.to_path_buf(),
+            sep,
+            line: 1,
+            bytes: 0,
+            buf: Vec::new(),
+            ends: Vec::new(),
+            first: true,
+        }
+    }
+
+    fn err(&self, line: usize, m: impl Into<String>) -> Error {
+        Error::Input {
+            file: self.path.clone(),
+            message: format!("line {line}: {}", m.into()),
+        }
+    }
+
+    fn byte(&mut self) -> Result<Option<u8>> {
+        use std::io::BufRead;
+        let b = {
+            let avail = self.reader.fill_buf().map_err(|e| Error::Input {
+                file: self.path.clone(),
+                message: e.to_string(),
+            })?;
+            match avail.first() {
+                None => return Ok(None),
+                Some(&b) => b,
+            }
+        };
+        self.reader.consume(1);
+        self.bytes += 1;
+        Ok(Some(b))
+    }
+
+    fn peek(&mut self) -> Result<Option<u8>> {
+        use std::io::BufRead;
+        let avail = self.reader.fill_buf().map_err(|e| Error::Input {
+            file: self.path.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(avail.first().copied())
+    }
+
+    /// Read one raw record into `buf`/`ends`: `None` at the end of the file, else its first
+    /// line and whether it is blank.
+    fn read_raw(&mut self) -> Result<Option<(usize, bool)>> {
+        self.buf.clear();
+        self.ends.clear();
+        let start = self.line;
+        if self.first {
+            self.first = false;
+            // A UTF-8 byte-order mark.
+            if self.peek()? == Some(0xEF) {
+                let mut bom = [0u8; 3];
+                for b in bom.iter_mut() {
+                    *b = self.byte()?.unwrap_or(0);
+                }
+                if bom != [0xEF, 0xBB, 0xBF] {
+                    self.buf.extend_from_slice(&bom);
+                }
+            }
+        }
+        let mut any = !self.buf.is_empty();
+        let mut in_quotes = false;
+        let mut field_start = true;
+        loop {
+            let Some(b) = self.byte()? else {
+                if in_quotes {
+                    return Err(self.err(start, "a quoted field is not closed (unterminated quote)"));
+                }
+                if !any {
+                    return Ok(None);
+                }
+                break;
+            };
+            any = true;
+            if in_quotes {
+                if b == b'"' {
+                    if self.peek()? == Some(b'"') {
+                        self.byte()?;
+                        self.buf.push(b'"');
+                    } else {
+                        in_quotes = false;
+                    }
+                } else {
+                    if b == b'\n' || (b == b'\r' && self.peek()? != Some(b'\n')) {
+                        self.line += 1;
+                    }
+                    self.buf.push(b);
+                }
+                continue;
+            }
+            match b {
+                b'"' if field_start => {
+                    in_quotes = true;
+                    field_start = false;
+                }
+                b'\n' => {
+                    self.line += 1;
+                    break;
+                }
+                b'\r' => {
+                    if self.peek()? == Some(b'\n') {
+                        self.byte()?;
+                    }
+                    self.line += 1;
+                    break;
+                }
+                b if b == self.sep => {
+                    self.ends.push(self.buf.len());
+                    field_start = true;
+                }
+                0 => return Err(self.err(start, "NUL byte: this is not a text table")),
+                b => {
+                    self.buf.push(b);
+                    field_start = false;
+                }
+            }
+        }
+        self.ends.push(self.buf.len());
+        let blank = self.buf.iter().all(|c| c.is_ascii_whitespace());
+        Ok(Some((start, blank)))
+    }
+
+    /// The next non-blank record: its first line and its fields (borrowed until the next call).
+    pub fn next_record(&mut self) -> Result<Option<(usize, Vec<&str>)>> {
+        let start = loop {
+            match self.read_raw()? {
+                None => return Ok(None),
+                Some((_, true)) => continue,
+                Some((start, false)) => break start,
+            }
+        };
+        let text = std::str::from_utf8(&self.buf).map_err(|_| self.err(start, "the text is not UTF-8"))?;
+        let mut fields = Vec::with_capacity(self.ends.len());
+        let mut s = 0;
+        for &e in &self.ends {
+            fields.push(text.get(s..e).unwrap_or(""));
+            s = e;
+        }
+        Ok(Some((start, fields)))
+    }
+}
+
+/// Column positions in a header.
+struct Columns {
+    analysis: usize,
+    events: usize,
+    total: usize,
+    by: Option<usize>,
+    n: usize,
+}
+
+fn find_columns(path: &Path, header: &[&str], o: &BatchOptions) -> Result<Columns> {
+    let names: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
+    let find = |col: &str, purpose: &str| -> Result<usize> {
+        names.iter().position(|n| n == col).ok_or_else(|| Error::MissingColumn {
+            file: path.to_path_buf(),
+            column: col.to_string(),
+            purpose: purpose.to_string(),
+            available: names.clone(),
+        })
+    };
+    Ok(Columns {
+        analysis: find(&o.analysis, "analysis ids, --analysis")?,
+        events: find(&o.events, "event counts, --events")?,
+        total: find(&o.total, "totals, --total")?,
+        by: match &o.by {
+            Some(b) => Some(find(b, "subgroups, --by")?),
+            None => None,
+        },
+        n: names.len(),
+    })
+}
+
+fn id_hash(id: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
+/// Where the analyses come from: a stream of contiguous analyses, or all of them grouped.
+enum Source {
+    Stream {
+        stream: DelimitedStream<File>,
+        cols: Columns,
+        pending: Option<(String, Record)>,
+        finished: HashSet<u64>,
+        last_line: std::collections::HashMap<u64, usize>,
+    },
+    Grouped {
+        analyses: std::vec::IntoIter<Analysis>,
+    },
+}
+
+fn delimiter_for(path: &Path, d: Option<u8>) -> u8 {
+    d.unwrap_or_else(|| {
+        match path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+            .as_deref()
+        {
+            Some("tsv") | Some("tab") => b'\t',
+            _ => b',',
+        }
+    })
+}
+
+fn is_parquet(path: &Path) -> Result<bool> {
+    let mut f = File::open(path).map_err(|e| Error::Input {
+        file: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let mut magic = [0u8; 4];
+    let n = f.read(&mut magic).unwrap_or(0);
+    Ok(n == 4 && &magic == b"PAR1")
+}
+
+impl Source {
+    fn open(path: &Path, o: &BatchOptions) -> Result<(Source, u64, bool)> {
+        let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        if is_parquet(path)? {
+            return Ok((Source::grouped_parquet(path, o)?, len, false));
+        }
+        let sep = delimiter_for(path, o.delimiter);
+        let decimal_comma = sep != b',';
+        let file = File::open(path).map_err(|e| Error::Input {
+            file: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let mut stream = DelimitedStream::new(file, path, sep);
+        let cols = match stream.next_record()? {
+            Some((_, h)) => find_columns(path, &h, o)?,
+            None => {
+                return Err(Error::Input {
+                    file: path.to_path_buf(),
+                    message: "the file is empty".into(),
+                })
+            }
+        };
+        let mut src = Source::Stream {
+            stream,
+            cols,
+            pending: None,
+            finished: HashSet::new(),
+            last_line: Default::default(),
+        };
+        if o.unsorted {
+            let mut all: Vec<Analysis> = Vec::new();
+            let mut index: std::collections::HashMap<String, usize> = Default::default();
+            while let Some((id, rec)) = src.next_row(path)? {
+                match index.get(&id) {
+                    Some(&i) => all[i].records.push(rec),
+                    None => {
+                        index.insert(id.clone(), all.len());
+                        all.push(Analysis { id, records: vec![rec] });
+                    }
+                }
+            }
+            src = Source::Grouped {
+                analyses: all.into_iter(),
+            };
+        }
+        Ok((src, len, decimal_comma))
+    }
+
+    fn grouped_parquet(path: &Path, o: &BatchOptions) -> Result<Source> {
+        let df = crate::data::read_frame(path, None)?;
+        let text = |c: &str, p: &str| crate::data::column_text(&df, path, c, p);
+        let ids = text(&o.analysis, "analysis ids, --analysis")?;
+        let ev = text(&o.events, "event counts, --events")?;
+        let tot = text(&o.total, "totals, --total")?;
+        let grp = match &o.by {
+            Some(b) => Some(text(b, "subgroups, --by")?),
+            None => None,
+        };
+        let mut all: Vec<Analysis> = Vec::new();
+        let mut index: std::collections::HashMap<String, usize> = Default::default();
+        for i in 0..ids.len() {
+            let id = ids[i].clone().unwrap_or_default();
+            let rec = Record {
+                line: i + 1,
+                group: grp.as_ref().map(|g| g[i].clone().unwrap_or_default()),
+                events: ev[i].clone().unwrap_or_default(),
+                total: tot[i].clone().unwrap_or_default(),
+            };
+            match index.get(&id) {
+                Some(&j) => all[j].records.push(rec),
+                None => {
+                    index.insert(id.clone(), all.len());
+                    all.push(Analysis { id, records: vec![rec] });
+                }
+            }
+        }
+        Ok(Source::Grouped {
+            analyses: all.into_iter(),
+        })
+    }
+
+    /// The next study row of a stream: (analysis id, record).
+    fn next_row(&mut self, path: &Path) -> Result<Option<(String, Record)>> {
+        let Source::Stream { stream, cols, .. } = self else {
+            return Ok(None);
+        };
+        let Some((line, fields)) = stream.next_record()? else {
+            return Ok(None);
+        };
+        if fields.len() < cols.n {
+            // Extra empty trailing fields are tolerated; missing fields are not.
+            return Err(Error::Record {
+                file: path.to_path_buf(),
+                row: None,
+                line: Some(line),
+                message: format!("{} fields, but the header has {}", fields.len(), cols.n),
+            });
+        }
+        let get = |i: usize| fields.get(i).map(|s| s.trim()).unwrap_or("");
+        let id = get(cols.analysis).to_string();
+        let rec = Record {
+            line,
+            group: cols.by.map(|b| get(b).to_string()),
+            events: get(cols.events).to_string(),
+            total: get(cols.total).to_string(),
+        };
+        Ok(Some((id, rec)))
+    }
+
+    /// The next analysis.
+    fn next_analysis(&mut self, path: &Path) -> Result<Option<Analysis>> {
+        if let Source::Grouped { analyses } = self {
+            return Ok(analyses.next());
+        }
+        let first = match self.take_pending() {
+            Some(p) => Some(p),
+            None => self.next_row(path)?,
+        };
+        let Some((id, rec)) = first else {
+            return Ok(None);
+        };
+        let mut records = vec![rec];
+        loop {
+            match self.next_row(path)? {
+                Some((nid, nrec)) if nid == id => records.push(nrec),
+                Some((nid, nrec)) => {
+                    self.set_pending(nid, nrec);
+                    break;
+                }
+                None => break,
+            }
+        }
+        if let Source::Stream {
+            finished, last_line, ..
+        } = self
+        {
+            let h = id_hash(&id);
+            let end = records.last().map(|r| r.line).unwrap_or(0);
+            if !finished.insert(h) {
+                let before = last_line.get(&h).copied().unwrap_or(0);
+                return Err(Error::Input {
+                    file: path.to_path_buf(),
+                    message: format!(
+                        "line {}: analysis \"{id}\" appears again after other analyses (its earlier rows end on line {before}); \
+                         batch streams the file, so the rows of each analysis must be contiguous: sort the file by the \
+                         analysis column, or pass --unsorted to read it whole",
+                        records[0].line
+                    ),
+                });
+            }
+            // Only the line of the last block is kept for the message (a bounded map would do as
+            // well; this costs one entry per analysis, like the hash set).
+            last_line.insert(h, end);
+        }
+        Ok(Some(Analysis { id, records }))
+    }
+
+    fn take_pending(&mut self) -> Option<(String, Record)> {
+        match self {
+            Source::Stream { pending, .. } => pending.take(),
+            _ => None,
+        }
+    }
+
+    fn set_pending(&mut self, id: String, rec: Record) {
+        if let Source::Stream { pending, .. } = self {
+            *pending = Some((id, rec));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streaming output
+// ---------------------------------------------------------------------------------------------
+
+/// Rows that can be streamed to Parquet or CSV.
+pub trait TableRows: Sized + Sync {
+    fn to_frame(rows: &[Self]) -> Result<DataFrame>;
+    fn csv_header() -> &'static str;
+    fn write_csv(rows: &[Self], out: &mut Vec<u8>);
+}
+
+fn num(out: &mut Vec<u8>, x: f64) {
+    if x.is_finite() {
+        let _ = write!(out, "{x:?}");
+    }
+}
+
+fn text_field(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(crate::report::csv_field(s).as_bytes());
+}
+
+fn frame_err(e: PolarsError) -> Error {
+    Error::Computation(format!("cannot build the output table: {e}"))
+}
+
+fn nan_to_none(v: impl Iterator<Item = f64>) -> Vec<Option<f64>> {
+    v.map(|x| if x.is_nan() { None } else { Some(x) }).collect()
+}
+
+impl TableRows for BatchRow {
+    fn to_frame(rows: &[Self]) -> Result<DataFrame> {
+        let f = |name: &str, g: fn(&BatchRow) -> f64| Column::new(name.into(), nan_to_none(rows.iter().map(g)));
+        let cols = vec![
+            Column::new("analysis".into(), rows.iter().map(|r| r.analysis.as_str()).collect::<Vec<_>>()),
+            Column::new(
+                "subgroup".into(),
+                rows.iter().map(|r| r.subgroup.as_deref()).collect::<Vec<_>>(),
+            ),
+            Column::new("k".into(), rows.iter().map(|r| r.k).collect::<Vec<_>>()),
+            f("estimate", |r| r.estimate),
+            f("se", |r| r.se),
+            f("ci_lb", |r| r.ci_lb),
+            f("ci_ub", |r| r.ci_ub),
+            f("pval", |r| r.pval),
+            f("tau2", |r| r.tau2),
+            f("I2", |r| r.i2),
+            f("Q", |r| r.q),
+            f("Q_p", |r| r.q_p),
+            f("proportion", |r| r.proportion),
+            f("proportion_ci_lb", |r| r.proportion_ci_lb),
+            f("proportion_ci_ub", |r| r.proportion_ci_ub),
+            Column::new("converged".into(), rows.iter().map(|r| r.converged).collect::<Vec<_>>()),
+            Column::new(
+                "message".into(),
+                rows.iter().map(|r| r.message.as_deref()).collect::<Vec<_>>(),
+            ),
+        ];
+        DataFrame::new_infer_height(cols).map_err(frame_err)
+    }
+
+    fn csv_header() -> &'static str {
+        "analysis,subgroup,k,estimate,se,ci_lb,ci_ub,pval,tau2,I2,Q,Q_p,proportion,proportion_ci_lb,proportion_ci_ub,converged,message\n"
+    }
+
+    fn write_csv(rows: &[Self], out: &mut Vec<u8>) {
+        for r in rows {
+            text_field(out, &r.analysis);
+            out.push(b',');
+            if let Some(s) = &r.subgroup {
+                text_field(out, s);
+            }
+            let _ = write!(out, ",{}", r.k);
+            for x in [
+                r.estimate,
+                r.se,
+                r.ci_lb,
+                r.ci_ub,
+                r.pval,
+                r.tau2,
+                r.i2,
+                r.q,
+                r.q_p,
+                r.proportion,
+                r.proportion_ci_lb,
+                r.proportion_ci_ub,
+            ] {
+                out.push(b',');
+                num(out, x);
+            }
+            let _ = write!(out, ",{},", r.converged);
+            if let Some(m) = &r.message {
+                text_field(out, m);
+            }
+            out.push(b'\n');
+        }
+    }
+}
+
+impl TableRows for GoshRow {
+    fn to_frame(rows: &[Self]) -> Result<DataFrame> {
+        let f = |name: &str, g: fn(&GoshRow) -> f64| Column::new(name.into(), nan_to_none(rows.iter().map(g)));
+        let cols = vec![
+            Column::new("mask".into(), rows.iter().map(|r| r.mask).collect::<Vec<_>>()),
+            Column::new("k".into(), rows.iter().map(|r| r.k).collect::<Vec<_>>()),
+            f("estimate", |r| r.estimate),
+            f("QE", |r| r.qe),
+            f("I2", |r| r.i2),
+            f("H2", |r| r.h2),
+            f("tau2", |r| r.tau2),
+            Column::new("converged".into(), rows.iter().map(|r| r.converged).collect::<Vec<_>>()),
+        ];
+        DataFrame::new_infer_height(cols).map_err(frame_err)
+    }
+
+    fn csv_header() -> &'static str {
+        "mask,k,estimate,QE,I2,H2,tau2,converged\n"
+    }
+
+    fn write_csv(rows: &[Self], out: &mut Vec<u8>) {
+        for r in rows {
+            let _ = write!(out, "{},{}", r.mask, r.k);
+            for x in [r.estimate, r.qe, r.i2, r.h2, r.tau2] {
+                out.push(b',');
+                num(out, x);
+            }
+            let _ = writeln!(out, ",{}", r.converged);
+        }
+    }
+}
+
+enum Sink {
+    Parquet(Option<polars::io::parquet::write::BatchedWriter<File>>, File),
+    Csv(BufWriter<File>),
+}
+
+/// A Parquet or CSV file written in chunks (Parquet: one row group per chunk), atomically: into a
+/// temporary file beside the target, renamed over it by [`TableWriter::finish`]. Dropped without
+/// `finish`, nothing appears at the target.
+pub struct TableWriter {
+    path: PathBuf,
+    tmp: tempfile::NamedTempFile,
+    sink: Sink,
+    buf: Vec<u8>,
+}
+
+/// Output format from the extension: `.parquet`/`.pq` or `.csv`.
+pub fn is_parquet_output(path: &Path) -> Result<bool> {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("parquet") | Some("pq") => Ok(true),
+        Some("csv") => Ok(false),
+        _ => Err(Error::Usage(format!(
+            "{}: cannot tell the output format from the extension; use .parquet or .csv",
+            path.display()
+        ))),
+    }
+}
+
+impl TableWriter {
+    pub fn create(path: &Path) -> Result<TableWriter> {
+        let parquet = is_parquet_output(path)?;
+        let out_err = |m: String| Error::Output {
+            path: path.to_path_buf(),
+            message: m,
+        };
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if !dir.is_dir() {
+            return Err(out_err(format!("folder {} does not exist", dir.display())));
+        }
+        let tmp = tempfile::Builder::new()
+            .prefix(".metarepro-")
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(|e| out_err(e.to_string()))?;
+        let file = tmp.reopen().map_err(|e| out_err(e.to_string()))?;
+        let sink = if parquet {
+            Sink::Parquet(None, file)
+        } else {
+            Sink::Csv(BufWriter::with_capacity(1 << 16, file))
+        };
+        Ok(TableWriter {
+            path: path.to_path_buf(),
+            tmp,
+            sink,
+            buf: Vec::new(),
+        })
+    }
+
+    fn out_err(&self, m: String) -> Error {
+        Error::Output {
+            path: self.path.clone(),
+            message: m,
+        }
+    }
+
+    /// Append rows (a Parquet row group, or CSV lines after the header on the first call).
+    pub fn write<T: TableRows>(&mut self, rows: &[T]) -> Result<()> {
+        match &mut self.sink {
+            Sink::Parquet(w, file) => {
+                if rows.is_empty() {
+                    return Ok(());
+                }
+                let df = T::to_frame(rows)?;
+                if w.is_none() {
+                    let f = file.try_clone().map_err(|e| Error::Output {
+                        path: self.path.clone(),
+                        message: e.to_string(),
+                    })?;
+                    let bw = ParquetWriter::new(f)
+                        .with_compression(ParquetCompression::Snappy)
+                        .set_parallel(false)
+                        .batched(df.schema())
+                        .map_err(|e| Error::Output {
+                            path: self.path.clone(),
+                            message: e.to_string(),
+                        })?;
+                    *w = Some(bw);
+                }
+                if let Some(bw) = w.as_mut() {
+                    bw.write_batch(&df).map_err(|e| Error::Output {
+                        path: self.path.clone(),
+                        message: e.to_string(),
+                    })?;
+                }
+                Ok(())
+            }
+            Sink::Csv(out) => {
+                self.buf.clear();
+                if out.get_ref().metadata().map(|m| m.len()).unwrap_or(0) == 0 && out.buffer().is_empty() {
+                    self.buf.extend_from_slice(T::csv_header().as_bytes());
+                }
+                T::write_csv(rows, &mut self.buf);
+                out.write_all(&self.buf).map_err(|e| Error::Output {
+                    path: self.path.clone(),
+                    message: e.to_string(),
+                })
+            }
+        }
+    }
+
+    /// Finish the file (Parquet footer; an empty table still gets its header/schema) and move it
+    /// to the target.
+    pub fn finish<T: TableRows>(mut self) -> Result<()> {
+        match &mut self.sink {
+            Sink::Parquet(w, file) => {
+                if w.is_none() {
+                    let df = T::to_frame(&[])?;
+                    let f = file.try_clone().map_err(|e| Error::Output {
+                        path: self.path.clone(),
+                        message: e.to_string(),
+                    })?;
+                    let bw = ParquetWriter::new(f)
+                        .batched(df.schema())
+                        .map_err(|e| Error::Output {
+                            path: self.path.clone(),
+                            message: e.to_string(),
+                        })?;
+                    *w = Some(bw);
+                }
+                if let Some(bw) = w.as_ref() {
+                    bw.finish().map_err(|e| Error::Output {
+                        path: self.path.clone(),
+                        message: e.to_string(),
+                    })?;
+                }
+            }
+            Sink::Csv(out) => {
+                if out.get_ref().metadata().map(|m| m.len()).unwrap_or(0) == 0 && out.buffer().is_empty() {
+                    out.write_all(T::csv_header().as_bytes())
+                        .map_err(|e| Error::Output {
+                            path: self.path.clone(),
+                            message: e.to_string(),
+                        })?;
+                }
+                out.flush().map_err(|e| Error::Output {
+                    path: self.path.clone(),
+                    message: e.to_string(),
+                })?;
+            }
+        }
+        let e = |m: String| self.out_err(m);
+        let err_sync = self.tmp.as_file().sync_all().err().map(|x| e(x.to_string()));
+        if let Some(x) = err_sync {
+            return Err(x);
+        }
+        let path = self.path.clone();
+        self.tmp.persist(&path).map_err(|x| Error::Output {
+            path,
+            message: x.error.to_string(),
+        })?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+// ---------------------------------------------------------------------------------------------
+
+/// Pool every analysis of `input` and stream the rows to `output` (`.parquet` or `.csv`).
+/// `progress(bytes_read, file_len)` is called after each chunk.
+pub fn run_batch(input: &Path, output: &Path, o: &BatchOptions, mut progress: impl FnMut(u64, u64)) -> Result<BatchSummary> {
+    if o.pool.tau2_common {
+        return Err(Error::Usage("batch does not support --tau2-common".into()));
+    }
+    let mut writer = TableWriter::create(output)?;
+    let (mut src, len, decimal_comma) = Source::open(input, o)?;
+    let mut summary = BatchSummary {
+        analyses: 0,
+        rows: 0,
+        failed: 0,
+    };
+    let chunk = o.chunk.max(1);
+    let mut analyses: Vec<Analysis> = Vec::with_capacity(chunk);
+    let mut rows: Vec<Vec<BatchRow>> = Vec::with_capacity(chunk);
+    let mut flat: Vec<BatchRow> = Vec::new();
+    loop {
+        analyses.clear();
+        while analyses.len() < chunk {
+            match src.next_analysis(input)? {
+                Some(a) => analyses.push(a),
+                None => break,
+            }
+        }
+        if analyses.is_empty() {
+            break;
+        }
+        analyses
+            .par_iter()
+            .map(|a| pool_analysis(a, o, decimal_comma))
+            .collect_into_vec(&mut rows);
+        flat.clear();
+        for r in rows.drain(..) {
+            flat.extend(r);
+        }
+        summary.analyses += analyses.len() as u64;
+        summary.rows += flat.len() as u64;
+        summary.failed += flat.iter().filter(|r| !r.converged).count() as u64;
+        writer.write(&flat)?;
+        let read = match &src {
+            Source::Stream { stream, .. } => stream.bytes,
+            Source::Grouped { .. } => len,
+        };
+        progress(read, len);
+    }
+    writer.finish::<BatchRow>()?;
+    Ok(summary)
+}

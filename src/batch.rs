@@ -151,7 +151,11 @@ pub struct BatchSummary {
 // Pooling one analysis
 // ---------------------------------------------------------------------------------------------
 
-fn parse_counts(a: &Analysis, o: &BatchOptions, decimal_comma: bool) -> std::result::Result<(Vec<f64>, Vec<f64>), String> {
+fn parse_counts(
+    a: &Analysis,
+    o: &BatchOptions,
+    decimal_comma: bool,
+) -> std::result::Result<(Vec<f64>, Vec<f64>), String> {
     let mut ev = Vec::with_capacity(a.records.len());
     let mut tot = Vec::with_capacity(a.records.len());
     for r in &a.records {
@@ -165,7 +169,10 @@ fn parse_counts(a: &Analysis, o: &BatchOptions, decimal_comma: bool) -> std::res
         let e = parse(&r.events, &o.events)?;
         let t = parse(&r.total, &o.total)?;
         if t == 0.0 {
-            return Err(format!("line {}, column \"{}\": 0 is not a valid total", r.line, o.total));
+            return Err(format!(
+                "line {}, column \"{}\": 0 is not a valid total",
+                r.line, o.total
+            ));
         }
         if e > t {
             return Err(format!(
@@ -699,7 +706,10 @@ impl TableRows for BatchRow {
     fn to_frame(rows: &[Self]) -> Result<DataFrame> {
         let f = |name: &str, g: fn(&BatchRow) -> f64| Column::new(name.into(), nan_to_none(rows.iter().map(g)));
         let cols = vec![
-            Column::new("analysis".into(), rows.iter().map(|r| r.analysis.as_str()).collect::<Vec<_>>()),
+            Column::new(
+                "analysis".into(),
+                rows.iter().map(|r| r.analysis.as_str()).collect::<Vec<_>>(),
+            ),
             Column::new(
                 "subgroup".into(),
                 rows.iter().map(|r| r.subgroup.as_deref()).collect::<Vec<_>>(),
@@ -924,12 +934,10 @@ impl TableWriter {
                         path: self.path.clone(),
                         message: e.to_string(),
                     })?;
-                    let bw = ParquetWriter::new(f)
-                        .batched(df.schema())
-                        .map_err(|e| Error::Output {
-                            path: self.path.clone(),
-                            message: e.to_string(),
-                        })?;
+                    let bw = ParquetWriter::new(f).batched(df.schema()).map_err(|e| Error::Output {
+                        path: self.path.clone(),
+                        message: e.to_string(),
+                    })?;
                     *w = Some(bw);
                 }
                 if let Some(bw) = w.as_ref() {
@@ -941,11 +949,10 @@ impl TableWriter {
             }
             Sink::Csv(out) => {
                 if out.get_ref().metadata().map(|m| m.len()).unwrap_or(0) == 0 && out.buffer().is_empty() {
-                    out.write_all(T::csv_header().as_bytes())
-                        .map_err(|e| Error::Output {
-                            path: self.path.clone(),
-                            message: e.to_string(),
-                        })?;
+                    out.write_all(T::csv_header().as_bytes()).map_err(|e| Error::Output {
+                        path: self.path.clone(),
+                        message: e.to_string(),
+                    })?;
                 }
                 out.flush().map_err(|e| Error::Output {
                     path: self.path.clone(),
@@ -973,7 +980,12 @@ impl TableWriter {
 
 /// Pool every analysis of `input` and stream the rows to `output` (`.parquet` or `.csv`).
 /// `progress(bytes_read, file_len)` is called after each chunk.
-pub fn run_batch(input: &Path, output: &Path, o: &BatchOptions, mut progress: impl FnMut(u64, u64)) -> Result<BatchSummary> {
+pub fn run_batch(
+    input: &Path,
+    output: &Path,
+    o: &BatchOptions,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<BatchSummary> {
     if o.pool.tau2_common {
         return Err(Error::Usage("batch does not support --tau2-common".into()));
     }

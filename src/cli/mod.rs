@@ -1,9 +1,11 @@
 //! The command line: clap definitions and the commands. `main.rs` only calls [`run`].
 
 pub mod args;
+pub mod batch;
 pub mod forest;
 pub mod pool;
 pub mod reproduce;
+pub mod sensitivity;
 pub mod verify;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +38,20 @@ pub enum Command {
     Reproduce(reproduce::ReproduceCmd),
     /// Verify a paper's printed numbers (claims file): recompute, search the method, check the numbers alone.
     Verify(verify::VerifyCmd),
+    /// Pool every analysis of a long table (one row per study, an analysis-id column) in parallel, streamed to Parquet/CSV.
+    Batch(batch::BatchCmd),
+    /// Leave-one-out analysis: the model refitted without each study in turn (metafor leave1out).
+    Leave1out(sensitivity::Leave1outCmd),
+    /// Cumulative meta-analysis: studies added one at a time in a given order (metafor cumul).
+    Cumul(sensitivity::CumulCmd),
+    /// Influence diagnostics (rstudent, DFFITS, Cook's distance, cov.r, ...) and Baujat plot data (metafor influence, baujat).
+    Influence(sensitivity::InfluenceCmd),
+    /// GOSH: the model fitted to every subset of the studies (or random subsets), streamed to Parquet/CSV (metafor gosh).
+    Gosh(sensitivity::GoshCmd),
+    /// Permutation test of the pooled estimate, exact when feasible (metafor permutest).
+    Permutest(sensitivity::PermutestCmd),
+    /// Parametric bootstrap of tau^2 with a seed.
+    Bootstrap(sensitivity::BootstrapCmd),
 }
 
 /// Parse the arguments and run the command.
@@ -48,5 +64,12 @@ pub fn run() -> Result<i32> {
         Command::Funnel(c) => forest::run_funnel(&c),
         Command::Reproduce(c) => reproduce::run(&c),
         Command::Verify(c) => verify::run(&c),
+        Command::Batch(c) => batch::run(&c),
+        Command::Leave1out(c) => sensitivity::run_leave1out(&c),
+        Command::Cumul(c) => sensitivity::run_cumul(&c),
+        Command::Influence(c) => sensitivity::run_influence(&c),
+        Command::Gosh(c) => sensitivity::run_gosh(&c),
+        Command::Permutest(c) => sensitivity::run_permutest(&c),
+        Command::Bootstrap(c) => sensitivity::run_bootstrap(&c),
     }
 }

@@ -77,16 +77,23 @@ pub fn bootstrap_tau2(es: &EffectSizes, rma_options: &RmaOptions, options: &Boot
     check_effects(es)?;
     let k = es.k();
     if k < 2 {
-        return Err(Error::Computation("the bootstrap of tau^2 needs at least 2 studies".into()));
+        return Err(Error::Computation(
+            "the bootstrap of tau^2 needs at least 2 studies".into(),
+        ));
     }
     if rma_options.method.is_common() {
-        return Err(Error::Usage("a common-effect model has no tau^2 to bootstrap; use a random-effects method".into()));
+        return Err(Error::Usage(
+            "a common-effect model has no tau^2 to bootstrap; use a random-effects method".into(),
+        ));
     }
     if options.replicates < 2 {
         return Err(Error::Usage("the bootstrap needs at least 2 replicates".into()));
     }
     if !(options.level > 0.0 && options.level < 1.0) {
-        return Err(Error::Usage(format!("the bootstrap level must be in (0, 1), got {}", options.level)));
+        return Err(Error::Usage(format!(
+            "the bootstrap level must be in (0, 1), got {}",
+            options.level
+        )));
     }
     let fit = rma_int(&es.yi, &es.vi, rma_options)?;
     let (mu, tau2) = (fit.estimate, fit.tau2);
@@ -111,7 +118,9 @@ pub fn bootstrap_tau2(es: &EffectSizes, rma_options: &RmaOptions, options: &Boot
     let mut ok: Vec<f64> = stars.iter().copied().filter(|t| !t.is_nan()).collect();
     let failed = stars.len() - ok.len();
     if ok.len() < 2 {
-        return Err(Error::Computation("bootstrap: fewer than 2 replicates could be fitted".into()));
+        return Err(Error::Computation(
+            "bootstrap: fewer than 2 replicates could be fitted".into(),
+        ));
     }
     ok.sort_by(f64::total_cmp);
     let n = ok.len() as f64;

@@ -130,7 +130,14 @@ pub struct GoshSummary {
 }
 
 /// The fit of one subset, as metafor's `gosh` computes it.
-pub fn fit_subset(mask: u64, yi: &[f64], vi: &[f64], options: &RmaOptions, y: &mut Vec<f64>, v: &mut Vec<f64>) -> GoshRow {
+pub fn fit_subset(
+    mask: u64,
+    yi: &[f64],
+    vi: &[f64],
+    options: &RmaOptions,
+    y: &mut Vec<f64>,
+    v: &mut Vec<f64>,
+) -> GoshRow {
     y.clear();
     v.clear();
     let mut m = mask;

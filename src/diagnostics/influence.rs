@@ -69,7 +69,9 @@ fn fits(es: &EffectSizes, options: &PoolOptions) -> Result<(RmaFit, Vec<std::res
     check_effects(es)?;
     let k = es.k();
     if k == 1 {
-        return Err(Error::Computation("influence diagnostics need at least 2 studies (k = 1)".into()));
+        return Err(Error::Computation(
+            "influence diagnostics need at least 2 studies (k = 1)".into(),
+        ));
     }
     let o = options.rma_options();
     let full = rma(&es.yi, &es.vi, &o)?;

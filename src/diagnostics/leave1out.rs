@@ -14,7 +14,9 @@ pub fn leave1out(es: &EffectSizes, options: &PoolOptions) -> Result<Vec<FitRow>>
     check_effects(es)?;
     let k = es.k();
     if k == 1 {
-        return Err(Error::Computation("leave-one-out needs at least 2 studies (k = 1)".into()));
+        return Err(Error::Computation(
+            "leave-one-out needs at least 2 studies (k = 1)".into(),
+        ));
     }
     Ok((0..k)
         .into_par_iter()

@@ -92,13 +92,13 @@ pub fn permutest(es: &EffectSizes, rma_options: &RmaOptions, options: &PermTestO
         if !exact && r == 0 {
             return z_obs;
         }
-        let signs = if exact {
-            r
-        } else {
-            Rng::stream(seed, r).next_u64()
-        };
+        let signs = if exact { r } else { Rng::stream(seed, r).next_u64() };
         y.clear();
-        y.extend(yi.iter().enumerate().map(|(j, &v)| if (signs >> j) & 1 == 1 { -v } else { v }));
+        y.extend(
+            yi.iter()
+                .enumerate()
+                .map(|(j, &v)| if (signs >> j) & 1 == 1 { -v } else { v }),
+        );
         match rma_int_with(y, vi, rma_options, test, ddf, crit) {
             Ok(f) => f.zval,
             Err(_) => f64::NAN,

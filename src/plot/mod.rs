@@ -26,10 +26,13 @@
 //! ```
 
 pub mod axis;
+pub mod baujat;
 pub mod figure;
 pub mod font;
 pub mod forest;
 pub mod funnel;
+pub mod gosh;
+pub mod leave1out;
 pub mod published;
 pub mod summary;
 pub mod table;

@@ -1,0 +1,113 @@
+//! `metarepro batch`: pool every analysis of a long table, in parallel, streamed to Parquet/CSV.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+
+use super::args::ModelArgs;
+use crate::batch::{run_batch, BatchOptions};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = super::pool::EXIT_CODES)]
+pub struct BatchCmd {
+    /// Long table, one row per study: .csv, .tsv/.tab or .parquet.
+    pub file: PathBuf,
+    /// Column with the analysis id (rows of one analysis should be contiguous; see --unsorted).
+    #[arg(long)]
+    pub analysis: String,
+    /// Column with the number of events.
+    #[arg(long, default_value = "events")]
+    pub events: String,
+    /// Column with the number of patients.
+    #[arg(long, default_value = "total")]
+    pub total: String,
+    /// Subgroup column: one more output row per subgroup of each analysis.
+    #[arg(long)]
+    pub by: Option<String>,
+    /// Field delimiter of a text table [default: tab for .tsv/.tab, comma otherwise].
+    #[arg(long)]
+    pub delimiter: Option<String>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Output file: .parquet (one row group per chunk) or .csv; written atomically.
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// Analyses pooled per chunk (in parallel) before the chunk is written.
+    #[arg(long, default_value_t = 4096)]
+    pub chunk: usize,
+    /// Read the whole file and group rows by analysis in memory (rows of an analysis need not be
+    /// contiguous; memory then grows with the file).
+    #[arg(long)]
+    pub unsorted: bool,
+    /// No progress bar and no summary line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+pub fn run(cmd: &BatchCmd) -> Result<i32> {
+    let pool = cmd.model.pool_options()?;
+    let delimiter = match cmd.delimiter.as_deref() {
+        None => None,
+        Some("\\t") | Some("tab") | Some("\t") => Some(b'\t'),
+        Some(d) if d.len() == 1 && d.is_ascii() && d != "\"" => Some(d.as_bytes()[0]),
+        Some(d) => {
+            return Err(Error::Usage(format!(
+                "--delimiter must be one ASCII character (or '\\t' for tab), got \"{d}\""
+            )))
+        }
+    };
+    if let (Ok(a), Ok(b)) = (std::fs::canonicalize(&cmd.output), std::fs::canonicalize(&cmd.file)) {
+        if a == b {
+            return Err(Error::Usage(format!(
+                "--output {} is the input file: refusing to overwrite the data",
+                cmd.output.display()
+            )));
+        }
+    }
+    let opts = BatchOptions {
+        analysis: cmd.analysis.clone(),
+        events: cmd.events.clone(),
+        total: cmd.total.clone(),
+        by: cmd.by.clone(),
+        delimiter,
+        pool,
+        chunk: cmd.chunk,
+        unsorted: cmd.unsorted,
+    };
+    let start = Instant::now();
+    let bar = if !cmd.quiet && std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(0);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{spinner} {bar:40} {bytes}/{total_bytes} ({eta}) {msg}")
+        {
+            b.set_style(style);
+        }
+        Some(b)
+    } else {
+        None
+    };
+    let summary = run_batch(&cmd.file, &cmd.output, &opts, |read, len| {
+        if let Some(b) = &bar {
+            b.set_length(len);
+            b.set_position(read);
+        }
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let summary = summary?;
+    if !cmd.quiet {
+        eprintln!(
+            "pooled {} analyses ({} rows, {} not converged or invalid) in {:.3} s -> {}",
+            summary.analyses,
+            summary.rows,
+            summary.failed,
+            start.elapsed().as_secs_f64(),
+            cmd.output.display()
+        );
+    }
+    Ok(0)
+}

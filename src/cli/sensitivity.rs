@@ -1,0 +1,634 @@
+//! Sensitivity and influence subcommands: `leave1out`, `cumul`, `influence` (with Baujat data),
+//! `gosh`, `permutest` and `bootstrap`. Each reads a study table like `pool`, fits the overall
+//! model, and prints a table (3 decimals), JSON (unrounded, `null` for missing) or CSV.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use serde_json::json;
+
+use super::args::{DataArgs, ModelArgs};
+use super::pool::write_stdout;
+use crate::batch::TableWriter;
+use crate::data::{self, Studies};
+use crate::diagnostics::{self, FitRow, GoshOptions, GoshRow};
+use crate::effect::{escalc, EffectSizes};
+use crate::error::{Error, Result};
+use crate::model::{PoolOptions, RmaOptions};
+use crate::report::{csv_field, fmt_num, write_atomic};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+/// Data, model and output options shared by the sensitivity commands.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Output format: table (readable, 3 decimals), json (unrounded), csv.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the report to this file (atomically) instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = super::pool::EXIT_CODES)]
+pub struct Leave1outCmd {
+    #[command(flatten)]
+    pub common: Common,
+    /// Also draw the leave-one-out forest plot (SVG or PNG, from the extension).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = super::pool::EXIT_CODES)]
+pub struct CumulCmd {
+    #[command(flatten)]
+    pub common: Common,
+    /// Column to add the studies by (e.g. year; the leading digits of each cell are used);
+    /// default: the order of the file.
+    #[arg(long)]
+    pub order: Option<String>,
+    /// Add the studies in decreasing order of --order.
+    #[arg(long)]
+    pub decreasing: bool,
+    /// Also draw the cumulative forest plot (SVG or PNG).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = super::pool::EXIT_CODES)]
+pub struct InfluenceCmd {
+    #[command(flatten)]
+    pub common: Common,
+    /// Also draw the Baujat plot (SVG or PNG).
+    #[arg(long)]
+    pub baujat: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = super::pool::EXIT_CODES)]
+pub struct GoshCmd {
+    #[command(flatten)]
+    pub common: Common,
+    /// Every subset's fit, streamed to this file: .parquet (one row group per chunk) or .csv.
+    #[arg(long)]
+    pub subsets_output: Option<PathBuf>,
+    /// Fit every subset when there are at most this many (2^k - 1), otherwise this many random ones.
+    #[arg(long, default_value_t = 1 << 20)]
+    pub subsets: u64,
+    /// Seed of the random subsets.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Subsets per chunk (memory is flat in the number of subsets).
+    #[arg(long, default_value_t = 1 << 16)]
+    pub chunk: usize,
+    /// Draw the GOSH plot (density of estimate against I^2; SVG or PNG).
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = super::pool::EXIT_CODES)]
+pub struct PermutestCmd {
+    #[command(flatten)]
+    pub common: Common,
+    /// Random sign patterns; the test is exact (all 2^k patterns) when 2^k is at most this.
+    #[arg(long, default_value_t = 1000)]
+    pub iter: u64,
+    /// Exact test whatever --iter (up to k = 40).
+    #[arg(long)]
+    pub exact: bool,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = super::pool::EXIT_CODES)]
+pub struct BootstrapCmd {
+    #[command(flatten)]
+    pub common: Common,
+    #[arg(long, default_value_t = 1000)]
+    pub replicates: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// The loaded data and its effect sizes.
+struct Prepared {
+    studies: Studies,
+    es: EffectSizes,
+    options: PoolOptions,
+}
+
+impl Prepared {
+    fn labels(&self) -> &[String] {
+        &self.studies.study
+    }
+
+    fn rma(&self) -> RmaOptions {
+        self.options.rma_options()
+    }
+}
+
+fn prepare(c: &Common) -> Result<Prepared> {
+    if c.data.by.is_some() {
+        return Err(Error::Usage(
+            "sensitivity analyses apply to the overall model: filter the rows with --where instead of --by".into(),
+        ));
+    }
+    if c.model.tau2_common {
+        return Err(Error::Usage(
+            "--tau2-common needs --by, which sensitivity analyses do not take".into(),
+        ));
+    }
+    let options = c.model.pool_options()?;
+    let studies = data::load(&c.data.file, &c.data.load_options()?)?;
+    let es = escalc(options.measure, &studies.events, &studies.total, options.correction);
+    for i in 0..es.k() {
+        if !es.yi[i].is_finite() || !(es.vi[i] > 0.0) || !es.vi[i].is_finite() {
+            return Err(Error::Computation(format!(
+                "{}: row {}, study \"{}\" ({} of {}): the {} effect size is not defined without a continuity correction; \
+                 use --add/--to (e.g. --to only0) or another measure",
+                studies.source.display(),
+                studies.rows[i],
+                studies.study[i],
+                studies.events[i],
+                studies.total[i],
+                options.measure
+            )));
+        }
+    }
+    Ok(Prepared { studies, es, options })
+}
+
+fn emit(c: &Common, text: String) -> Result<i32> {
+    match &c.output {
+        Some(p) => write_atomic(p, text.as_bytes())?,
+        None => write_stdout(text.as_bytes())?,
+    }
+    Ok(0)
+}
+
+fn header(p: &Prepared, analysis: &str) -> serde_json::Value {
+    json!({
+        "analysis": analysis,
+        "source": p.studies.source.display().to_string(),
+        "measure": p.options.measure,
+        "method": p.options.method,
+        "test": p.options.test,
+        "level": p.options.level,
+        "k": p.es.k(),
+        "studies": p.labels(),
+    })
+}
+
+fn to_json(v: &serde_json::Value) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}
+
+fn with<T: Serialize>(mut base: serde_json::Value, key: &str, value: &T) -> serde_json::Value {
+    if let (Some(m), Ok(v)) = (base.as_object_mut(), serde_json::to_value(value)) {
+        m.insert(key.to_string(), v);
+    }
+    base
+}
+
+/// Pad columns of a text table (first column left-aligned, the others right-aligned).
+fn text_table(head: &[&str], rows: &[Vec<String>]) -> String {
+    let n = head.len();
+    let mut w: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (j, c) in r.iter().enumerate().take(n) {
+            w[j] = w[j].max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| -> String {
+        let mut s = String::new();
+        for (j, c) in cells.iter().enumerate() {
+            let pad = w[j].saturating_sub(c.chars().count());
+            if j == 0 {
+                s.push_str(c);
+                s.push_str(&" ".repeat(pad));
+            } else {
+                s.push_str("  ");
+                s.push_str(&" ".repeat(pad));
+                s.push_str(c);
+            }
+        }
+        s.trim_end().to_string() + "\n"
+    };
+    let mut out = line(head.iter().map(|h| h.to_string()).collect());
+    for r in rows {
+        out.push_str(&line(r.clone()));
+    }
+    out
+}
+
+fn f3(x: f64) -> String {
+    fmt_num(x, 3)
+}
+
+fn csv_num(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:?}")
+    } else {
+        String::new()
+    }
+}
+
+fn fit_rows_report(
+    c: &Common,
+    p: &Prepared,
+    analysis: &str,
+    rows: &[FitRow],
+    full: &FitRow,
+    first_col: &str,
+) -> String {
+    let labels = p.labels();
+    match c.format {
+        Format::Json => {
+            let items: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| with(json!({"label": labels[r.study]}), "fit", r))
+                .map(|mut v| {
+                    // Flatten {"label", "fit": {...}} into one object.
+                    if let Some(fit) = v.get("fit").cloned() {
+                        if let (Some(m), Some(f)) = (v.as_object_mut(), fit.as_object()) {
+                            m.remove("fit");
+                            for (key, val) in f {
+                                m.insert(key.clone(), val.clone());
+                            }
+                        }
+                    }
+                    v
+                })
+                .collect();
+            let v = with(header(p, analysis), "full", full);
+            to_json(&with(v, "rows", &items))
+        }
+        Format::Csv => {
+            let mut s = String::from(
+                "label,study,k,estimate,se,zval,pval,ci_lb,ci_ub,Q,Q_p,tau2,I2,H2,proportion,proportion_ci_lb,proportion_ci_ub,error\n",
+            );
+            for r in rows {
+                let f = [
+                    csv_field(&labels[r.study]),
+                    (r.study + 1).to_string(),
+                    r.k.to_string(),
+                    csv_num(r.estimate),
+                    csv_num(r.se),
+                    csv_num(r.zval),
+                    csv_num(r.pval),
+                    csv_num(r.ci_lb),
+                    csv_num(r.ci_ub),
+                    csv_num(r.q),
+                    csv_num(r.q_p),
+                    csv_num(r.tau2),
+                    csv_num(r.i2),
+                    csv_num(r.h2),
+                    csv_num(r.proportion.estimate),
+                    csv_num(r.proportion.ci_lb),
+                    csv_num(r.proportion.ci_ub),
+                    csv_field(r.error.as_deref().unwrap_or("")),
+                ];
+                s.push_str(&f.join(","));
+                s.push('\n');
+            }
+            s
+        }
+        Format::Table => {
+            let mut t: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        labels[r.study].clone(),
+                        r.k.to_string(),
+                        f3(r.proportion.estimate),
+                        format!("[{}; {}]", f3(r.proportion.ci_lb), f3(r.proportion.ci_ub)),
+                        f3(r.estimate),
+                        f3(r.tau2),
+                        format!("{}%", fmt_num(r.i2, 1)),
+                        f3(r.q),
+                        f3(r.q_p),
+                        r.error.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            t.push(vec![
+                "(all studies)".into(),
+                full.k.to_string(),
+                f3(full.proportion.estimate),
+                format!("[{}; {}]", f3(full.proportion.ci_lb), f3(full.proportion.ci_ub)),
+                f3(full.estimate),
+                f3(full.tau2),
+                format!("{}%", fmt_num(full.i2, 1)),
+                f3(full.q),
+                f3(full.q_p),
+                String::new(),
+            ]);
+            let mut s = format!(
+                "{analysis}: {} {} ({} test), {} studies\n\n",
+                p.options.measure,
+                p.options.method,
+                p.options.test,
+                p.es.k()
+            );
+            s.push_str(&text_table(
+                &[
+                    first_col,
+                    "k",
+                    "proportion",
+                    "CI",
+                    "estimate",
+                    "tau2",
+                    "I2",
+                    "Q",
+                    "Q_p",
+                    "error",
+                ],
+                &t,
+            ));
+            s
+        }
+    }
+}
+
+fn full_row(p: &Prepared) -> FitRow {
+    let idx: Vec<usize> = (0..p.es.k()).collect();
+    diagnostics::refit_row(&p.es, &idx, 0, &p.options)
+}
+
+pub fn run_leave1out(cmd: &Leave1outCmd) -> Result<i32> {
+    let p = prepare(&cmd.common)?;
+    let rows = diagnostics::leave1out(&p.es, &p.options)?;
+    let full = full_row(&p);
+    if let Some(path) = &cmd.plot {
+        let fig = crate::plot::leave1out::figure(
+            &rows,
+            &full,
+            p.labels(),
+            crate::plot::leave1out::Kind::LeaveOneOut,
+            p.options.level,
+            &Default::default(),
+        )?;
+        crate::plot::write_figure(&fig, path, 300.0)?;
+    }
+    emit(
+        &cmd.common,
+        fit_rows_report(&cmd.common, &p, "leave1out", &rows, &full, "omitted"),
+    )
+}
+
+pub fn run_cumul(cmd: &CumulCmd) -> Result<i32> {
+    let p = prepare(&cmd.common)?;
+    let order = match &cmd.order {
+        Some(col) => {
+            let keys: Vec<f64> = crate::plot::years_from_frame(&p.studies, col)?
+                .into_iter()
+                .map(|v| v.unwrap_or(f64::NAN))
+                .collect();
+            diagnostics::cumul_order(&keys, cmd.decreasing)
+        }
+        None => {
+            let mut o: Vec<usize> = (0..p.es.k()).collect();
+            if cmd.decreasing {
+                o.reverse();
+            }
+            o
+        }
+    };
+    let rows = diagnostics::cumul(&p.es, &p.options, &order)?;
+    let full = full_row(&p);
+    if let Some(path) = &cmd.plot {
+        let fig = crate::plot::leave1out::figure(
+            &rows,
+            &full,
+            p.labels(),
+            crate::plot::leave1out::Kind::Cumulative,
+            p.options.level,
+            &Default::default(),
+        )?;
+        crate::plot::write_figure(&fig, path, 300.0)?;
+    }
+    emit(
+        &cmd.common,
+        fit_rows_report(&cmd.common, &p, "cumul", &rows, &full, "added"),
+    )
+}
+
+pub fn run_influence(cmd: &InfluenceCmd) -> Result<i32> {
+    let p = prepare(&cmd.common)?;
+    let inf = diagnostics::influence(&p.es, &p.options)?;
+    let bj = diagnostics::baujat(&p.es, &p.options)?;
+    if let Some(path) = &cmd.baujat {
+        let fig = crate::plot::baujat::figure(&bj, p.labels(), &Default::default())?;
+        crate::plot::write_figure(&fig, path, 300.0)?;
+    }
+    let labels = p.labels();
+    let text = match cmd.common.format {
+        Format::Json => {
+            let v = with(header(&p, "influence"), "influence", &inf);
+            to_json(&with(v, "baujat", &bj))
+        }
+        Format::Csv => {
+            let mut s = String::from(
+                "label,study,rstudent,dffits,cook_d,cov_r,tau2_del,QE_del,hat,weight,dfbs,inf,baujat_x,baujat_y,error\n",
+            );
+            for i in 0..p.es.k() {
+                let f = [
+                    csv_field(&labels[i]),
+                    (i + 1).to_string(),
+                    csv_num(inf.rstudent[i]),
+                    csv_num(inf.dffits[i]),
+                    csv_num(inf.cook_d[i]),
+                    csv_num(inf.cov_r[i]),
+                    csv_num(inf.tau2_del[i]),
+                    csv_num(inf.qe_del[i]),
+                    csv_num(inf.hat[i]),
+                    csv_num(inf.weight[i]),
+                    csv_num(inf.dfbs[i]),
+                    inf.inf[i].to_string(),
+                    csv_num(bj.x[i]),
+                    csv_num(bj.y[i]),
+                    csv_field(inf.errors[i].as_deref().unwrap_or("")),
+                ];
+                s.push_str(&f.join(","));
+                s.push('\n');
+            }
+            s
+        }
+        Format::Table => {
+            let t: Vec<Vec<String>> = (0..p.es.k())
+                .map(|i| {
+                    vec![
+                        labels[i].clone(),
+                        f3(inf.rstudent[i]),
+                        f3(inf.dffits[i]),
+                        f3(inf.cook_d[i]),
+                        f3(inf.cov_r[i]),
+                        f3(inf.tau2_del[i]),
+                        f3(inf.qe_del[i]),
+                        f3(inf.hat[i]),
+                        fmt_num(inf.weight[i], 2),
+                        f3(inf.dfbs[i]),
+                        if inf.inf[i] { "*".into() } else { String::new() },
+                    ]
+                })
+                .collect();
+            let mut s = format!(
+                "influence: {} {} ({} test), {} studies (* = influential)\n\n",
+                p.options.measure,
+                p.options.method,
+                p.options.test,
+                p.es.k()
+            );
+            s.push_str(&text_table(
+                &[
+                    "study", "rstudent", "dffits", "cook.d", "cov.r", "tau2.del", "QE.del", "hat", "weight", "dfbs",
+                    "inf",
+                ],
+                &t,
+            ));
+            s
+        }
+    };
+    emit(&cmd.common, text)
+}
+
+pub fn run_gosh(cmd: &GoshCmd) -> Result<i32> {
+    let p = prepare(&cmd.common)?;
+    let opts = GoshOptions {
+        subsets: cmd.subsets,
+        seed: cmd.seed,
+        chunk: cmd.chunk,
+        ..GoshOptions::default()
+    };
+    let mut writer = match &cmd.subsets_output {
+        Some(path) => Some(TableWriter::create(path)?),
+        None => None,
+    };
+    let summary = diagnostics::gosh(&p.es, &p.rma(), &opts, |rows: &[GoshRow]| match writer.as_mut() {
+        Some(w) => w.write(rows),
+        None => Ok(()),
+    })?;
+    if let Some(w) = writer {
+        w.finish::<GoshRow>()?;
+    }
+    if let Some(path) = &cmd.plot {
+        let fig = crate::plot::gosh::figure(&summary, p.options.measure, &Default::default())?;
+        crate::plot::write_figure(&fig, path, 300.0)?;
+    }
+    let text = match cmd.common.format {
+        Format::Json | Format::Csv => {
+            let mut v = serde_json::to_value(&summary).unwrap_or_default();
+            if let Some(m) = v.as_object_mut() {
+                m.remove("histogram");
+            }
+            let mut h = header(&p, "gosh");
+            if let Some(m) = h.as_object_mut() {
+                m.insert("gosh".into(), v);
+                m.insert(
+                    "subsets_output".into(),
+                    json!(cmd.subsets_output.as_ref().map(|x| x.display().to_string())),
+                );
+            }
+            to_json(&h)
+        }
+        Format::Table => format!(
+            "GOSH: {} {}, k = {}: {} {} subsets fitted ({} failed)\nestimate in [{}, {}], I2 in [{}%, {}%]{}\n",
+            p.options.measure,
+            p.options.method,
+            summary.k,
+            summary.subsets,
+            if summary.exact { "(all)" } else { "random" },
+            summary.failed,
+            f3(summary.estimate_min),
+            f3(summary.estimate_max),
+            fmt_num(summary.i2_min, 1),
+            fmt_num(summary.i2_max, 1),
+            cmd.subsets_output
+                .as_ref()
+                .map(|x| format!("\nevery subset: {}", x.display()))
+                .unwrap_or_default()
+        ),
+    };
+    emit(&cmd.common, text)
+}
+
+pub fn run_permutest(cmd: &PermutestCmd) -> Result<i32> {
+    let p = prepare(&cmd.common)?;
+    let o = diagnostics::PermTestOptions {
+        iter: cmd.iter,
+        exact: cmd.exact,
+        seed: cmd.seed,
+        keep_distribution: false,
+    };
+    let r = diagnostics::permutest(&p.es, &p.rma(), &o)?;
+    let text = match cmd.common.format {
+        Format::Json | Format::Csv => to_json(&with(header(&p, "permutest"), "permutest", &r)),
+        Format::Table => format!(
+            "permutation test: {} {} ({} test), k = {}\n{} test with {} sign patterns{}\nestimate {}, {} = {}, permutation p = {} (model p = {}); QM = {}, permutation p = {}\n",
+            p.options.measure,
+            p.options.method,
+            p.options.test,
+            p.es.k(),
+            if r.exact { "exact" } else { "approximate" },
+            r.iter,
+            r.seed.map(|s| format!(" (seed {s})")).unwrap_or_default(),
+            f3(r.estimate),
+            if p.options.test == crate::model::Test::Z { "z" } else { "t" },
+            f3(r.zval),
+            fmt_num(r.pval, 4),
+            fmt_num(r.pval_model, 4),
+            f3(r.qm),
+            fmt_num(r.qm_p, 4)
+        ),
+    };
+    emit(&cmd.common, text)
+}
+
+pub fn run_bootstrap(cmd: &BootstrapCmd) -> Result<i32> {
+    let p = prepare(&cmd.common)?;
+    let o = diagnostics::BootstrapOptions {
+        replicates: cmd.replicates,
+        seed: cmd.seed,
+        level: p.options.level,
+        keep_replicates: false,
+    };
+    let r = diagnostics::bootstrap_tau2(&p.es, &p.rma(), &o)?;
+    let text = match cmd.common.format {
+        Format::Json | Format::Csv => to_json(&with(header(&p, "bootstrap"), "bootstrap", &r)),
+        Format::Table => format!(
+            "parametric bootstrap of tau^2: {} {}, k = {}, {} replicates (seed {}, {} failed)\ntau2 = {}, bootstrap mean {} (bias {}), SE {}, {}% percentile interval [{}; {}], share of tau2* = 0: {}\n",
+            p.options.measure,
+            p.options.method,
+            p.es.k(),
+            r.replicates,
+            r.seed,
+            r.failed,
+            fmt_num(r.tau2, 4),
+            fmt_num(r.mean, 4),
+            fmt_num(r.bias, 4),
+            fmt_num(r.se, 4),
+            fmt_num(100.0 * r.level, 0),
+            fmt_num(r.ci_lb, 4),
+            fmt_num(r.ci_ub, 4),
+            fmt_num(r.share_zero, 3)
+        ),
+    };
+    emit(&cmd.common, text)
+}

@@ -62,5 +62,12 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group! {
+    name = benches;
+    // Criterion's own HTML charts go through plotters, which in this crate has only the ab_glyph
+    // font backend (no system fonts): they would fail to find "sans-serif". The timings are
+    // printed either way.
+    config = Criterion::default().without_plots();
+    targets = bench
+}
 criterion_main!(benches);

@@ -223,7 +223,8 @@ fn assert_fits_without_overlap(fig: &Figure) {
             fig.height
         );
     }
-    let mut boxes: Vec<((f64, f64, f64, f64), &Text)> = fig.texts().map(|(_, t)| (t.bbox(), t)).collect();
+    type Boxed<'a> = ((f64, f64, f64, f64), &'a Text);
+    let mut boxes: Vec<Boxed> = fig.texts().map(|(_, t)| (t.bbox(), t)).collect();
     boxes.sort_by(|a, b| a.0 .1.total_cmp(&b.0 .1));
     for i in 0..boxes.len() {
         let (a, ta) = boxes[i];
@@ -853,7 +854,10 @@ fn byte_identical_across_runs() {
 }
 
 /// The example figures committed in `figures/examples/`, and how to draw them.
-fn examples() -> Vec<(&'static str, Box<dyn Fn() -> Figure>, f64)> {
+/// Name, how to draw it, PNG resolution.
+type Example = (&'static str, Box<dyn Fn() -> Figure>, f64);
+
+fn examples() -> Vec<Example> {
     vec![
         (
             "debruin2009_forest",

@@ -332,7 +332,7 @@ pub fn study_order(res: &PoolResult, opts: &ForestOptions) -> Result<Vec<Vec<usi
                 Sort::Estimate => b.sort_by(|&i, &j| res.studies[i].proportion.total_cmp(&res.studies[j].proportion)),
                 Sort::Weight => b.sort_by(|&i, &j| weight(&res.studies[j]).total_cmp(&weight(&res.studies[i]))),
                 Sort::Year => {
-                    let y = opts.years.as_ref().map(|v| v.as_slice()).unwrap_or(&[]);
+                    let y = opts.years.as_deref().unwrap_or(&[]);
                     let key = |i: usize| y.get(i).copied().flatten().unwrap_or(f64::INFINITY);
                     b.sort_by(|&i, &j| key(i).total_cmp(&key(j)));
                 }

@@ -72,6 +72,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .tempfile_in(&dir)
         .map_err(|e| out_err(e.to_string()))?;
     tmp.write_all(bytes).map_err(|e| out_err(e.to_string()))?;
+    // Temporary files are created private (0600); the output is an ordinary file (0644).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| out_err(e.to_string()))?;
+    }
     tmp.as_file().sync_all().map_err(|e| out_err(e.to_string()))?;
     tmp.persist(path).map_err(|e| out_err(e.error.to_string()))?;
     Ok(())

@@ -27,7 +27,11 @@ pub struct Tau2Ci {
 }
 
 pub fn q_profile(fit: &RmaFit) -> Option<Tau2Ci> {
-    if fit.k <= fit.p || fit.options.method.is_common() || fit.options.tau2_fixed.is_some() {
+    if fit.k <= fit.p
+        || fit.options.method.is_common()
+        || fit.options.method == super::Method::GLMM
+        || fit.options.tau2_fixed.is_some()
+    {
         return None;
     }
     let df = (fit.k - fit.p) as f64;

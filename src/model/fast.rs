@@ -185,6 +185,7 @@ pub fn tau2_int(method: Method, y: &[f64], v: &[f64], control: &Control) -> Resu
             Ok((root.max(0.0), 0))
         }
         Method::ML | Method::REML | Method::EB => fisher_scoring(method, y, v, control),
+        Method::GLMM => Err(Error::Usage("GLMM needs counts: use pool".into())),
     }
 }
 

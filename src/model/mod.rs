@@ -3,9 +3,13 @@
 //!
 //! A model is fitted once ([`rma`]) into an [`RmaFit`]; questions are then asked of the fit
 //! ([`RmaFit::confint`], [`RmaFit::predict`]).
+//!
+//! Besides `rma.uni`: the random-intercept logistic model fitted to the counts ([`glmm`], metafor
+//! `rma.glmm`).
 
 pub mod confint;
 pub mod fast;
+pub mod glmm;
 pub mod linalg;
 pub mod roots;
 pub mod subgroup;
@@ -37,6 +41,10 @@ pub enum Method {
     REML,
     EB,
     PM,
+    /// Random-intercept logistic regression on the counts (metafor `rma.glmm(measure = "PLO")`,
+    /// ML by adaptive Gauss–Hermite quadrature): fitted by [`glmm`] through [`pool`], not by
+    /// [`rma`]. Not in [`Method::ALL`].
+    GLMM,
 }
 
 impl Method {
@@ -67,6 +75,7 @@ impl Method {
             Method::REML => "REML",
             Method::EB => "EB",
             Method::PM => "PM",
+            Method::GLMM => "GLMM",
         }
     }
 
@@ -97,9 +106,10 @@ impl FromStr for Method {
             "REML" => Method::REML,
             "EB" => Method::EB,
             "PM" => Method::PM,
+            "GLMM" => Method::GLMM,
             _ => {
                 return Err(Error::Usage(format!(
-                    "unknown method \"{s}\"; expected one of EE, FE, DL, HE, HS, HSk, SJ, ML, REML, EB, PM"
+                    "unknown method \"{s}\"; expected one of EE, FE, DL, HE, HS, HSk, SJ, ML, REML, EB, PM, GLMM"
                 )))
             }
         };
@@ -159,6 +169,8 @@ pub struct Control {
     pub maxiter: usize,
     /// First upper bound tried for Paule–Mandel (doubled until it brackets the root).
     pub tau2_max: f64,
+    /// Adaptive Gauss–Hermite points of the GLMM likelihood (metafor's and lme4's `nAGQ`).
+    pub n_agq: usize,
 }
 
 impl Default for Control {
@@ -167,6 +179,7 @@ impl Default for Control {
             threshold: 1e-14,
             maxiter: 10_000,
             tau2_max: 100.0,
+            n_agq: glmm::DEFAULT_NAGQ,
         }
     }
 }
@@ -319,6 +332,11 @@ pub fn rma(yi: &[f64], vi: &[f64], options: &RmaOptions) -> Result<RmaFit> {
 pub fn rma_mods(yi: &[f64], vi: &[f64], x: Array2<f64>, names: Vec<String>, options: &RmaOptions) -> Result<RmaFit> {
     let k = yi.len();
     let p = x.ncols();
+    if options.method == Method::GLMM {
+        return Err(Error::Usage(
+            "GLMM needs counts: use pool (the GLMM is fitted to events and totals, not to yi and vi)".into(),
+        ));
+    }
     if k == 0 {
         return Err(Error::Computation("no studies to pool".into()));
     }

@@ -110,6 +110,12 @@ pub struct Pooled {
     pub q_df: usize,
     #[serde(rename = "Q_p")]
     pub q_p: f64,
+    /// GLMM only: metafor's likelihood-ratio test for heterogeneity (QE.LRT, df = `q_df`) and its
+    /// p-value; `Q` is then the Wald test (QE.Wld).
+    #[serde(rename = "Q_LRT", skip_serializing_if = "Option::is_none")]
+    pub q_lrt: Option<f64>,
+    #[serde(rename = "Q_LRT_p", skip_serializing_if = "Option::is_none")]
+    pub q_lrt_p: Option<f64>,
     /// The test used (`z` when metafor switches to it for k = 1).
     pub test: Test,
     /// Iterations of the τ² estimator.
@@ -178,6 +184,9 @@ pub struct PoolResult {
     pub subgroups: Vec<Pooled>,
     pub subgroup_test: Option<SubgroupTest>,
     pub studies: Vec<StudyRow>,
+    /// GLMM only: the number of adaptive Gauss–Hermite points.
+    #[serde(rename = "nAGQ", skip_serializing_if = "Option::is_none")]
+    pub n_agq: Option<usize>,
 }
 
 /// Summarise a fit: CI of τ², prediction, back-transformation.
@@ -221,6 +230,8 @@ pub fn summarize(name: Option<String>, fit: RmaFit, es: &EffectSizes, events: f6
         q: fit.q,
         q_df: fit.q_df,
         q_p: fit.q_p,
+        q_lrt: None,
+        q_lrt_p: None,
         test: fit.test,
         iterations: fit.iterations,
         proportion,
@@ -258,6 +269,9 @@ pub fn levels(groups: &[String]) -> Vec<(String, Vec<usize>)> {
 
 /// Pool the studies overall and (when `studies.group` is set) per subgroup.
 pub fn pool(studies: &Studies, options: &PoolOptions) -> Result<PoolResult> {
+    if options.method == Method::GLMM {
+        return super::glmm::pool_glmm(studies, options);
+    }
     if studies.events.is_empty() {
         return Err(Error::Computation(format!(
             "{}: no studies left to pool",
@@ -368,6 +382,7 @@ pub fn pool(studies: &Studies, options: &PoolOptions) -> Result<PoolResult> {
         subgroups,
         subgroup_test,
         studies: studies_rows,
+        n_agq: None,
     })
 }
 

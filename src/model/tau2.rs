@@ -173,6 +173,7 @@ pub fn estimate(method: Method, x: &Array2<f64>, y: &[f64], v: &[f64], control: 
             })
         }
         Method::ML | Method::REML | Method::EB => fisher_scoring(method, x, y, v, control),
+        Method::GLMM => Err(Error::Usage("GLMM needs counts: use pool".into())),
     }
 }
 

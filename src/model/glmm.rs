@@ -1,0 +1,1097 @@
+//! The random-intercept logistic model for proportions (a GLMM), fitted by maximum likelihood with
+//! adaptive Gauss–Hermite quadrature: what metafor's `rma.glmm(measure = "PLO")` fits with
+//! `lme4::glmer(cbind(x, n - x) ~ X - 1 + (1 | study), family = binomial, nAGQ = 7)`.
+//!
+//! # Model and likelihood
+//!
+//! Study i has xᵢ events of nᵢ, xᵢ ~ Binomial(nᵢ, logit⁻¹(xᵢ'β + θuᵢ)) with uᵢ ~ N(0, 1)
+//! (lme4's spherical random effects); τ² = θ². The deviance is lme4's:
+//! D(β, θ) = Σᵢ −2 log ∫ exp(−½[dᵢ(xᵢ'β + θu) + u²]) du / √(2π), where dᵢ(η) is the binomial
+//! deviance residual of study i (relative to the saturated fit). Each integral is computed by
+//! adaptive Gauss–Hermite quadrature: the integrand's mode ûᵢ is found by safeguarded Newton
+//! (the log-integrand is strictly concave), its curvature gives the scale
+//! sᵢ = (θ² nᵢ μ̂ᵢ(1 − μ̂ᵢ) + 1)^(−1/2), and the n-point rule for the standard normal is centred at
+//! ûᵢ and scaled by sᵢ — the formula of lme4's `glmerAGQ` (n = 1 is the Laplace approximation).
+//! With nAGQ = 1 lme4 adds the binomial log-likelihood constant; [`GlmmFit::deviance`] does the
+//! same, so it equals `-2 * logLik()` of the lme4 fit for every nAGQ.
+//!
+//! # Optimiser
+//!
+//! D is even in θ, so it is minimised over (β, θ) ∈ ℝᵖ⁺¹ without bounds and τ = |θ|. The start
+//! is the best point of a profile scan over θ (β minimised for each θ on a grid), followed by
+//! Newton's method on (β, θ) with a backtracking line search and a Levenberg shift when the
+//! Hessian is not positive definite. The gradient is analytic (the derivatives of the mode and
+//! scale of each study's quadrature follow from the implicit-function theorem), the Hessian is
+//! the central difference of the analytic gradient; iterations stop when the Newton step is
+//! below 1e-10. The result is the optimum of the same likelihood lme4 maximises, to about 1e-9;
+//! lme4's default Nelder–Mead stops earlier (about 1e-5 relative in τ²).
+//!
+//! # Standard errors
+//!
+//! As lme4's `vcov(use.hessian = TRUE)`, which metafor reports: the β block of the inverse of
+//! half the Hessian of D with respect to (θ, β) — the observed information with θ profiled
+//! out. (lme4 takes a finite-difference Hessian with step 1e-4 at its own optimum.)
+//!
+//! # Heterogeneity
+//!
+//! As metafor: the Wald and likelihood-ratio tests of the saturated model (one logit per study)
+//! against the model without random effects, with `glm`'s iterations reproduced for studies with
+//! 0 or n events (whose saturated logit diverges); I² and H² from τ² and the "typical"
+//! within-study variance of the escalc logits (`add = 1/2, to = "only0"` by default).
+
+use ndarray::Array2;
+
+use super::linalg::{invert_spd, wls};
+use super::subgroup::{levels, q_between, summarize, PoolOptions, PoolResult, Pooled, StudyRow};
+use super::{tau2, Coefficient, Omnibus, RmaFit, RmaOptions, Test};
+use crate::data::Studies;
+use crate::dist;
+use crate::effect::{escalc, study_ci, Correction, EffectSizes, Measure};
+use crate::error::{Error, Result};
+
+/// metafor's and lme4's default number of quadrature points (`rma.glmm(nAGQ = 7)`).
+pub const DEFAULT_NAGQ: usize = 7;
+/// lme4 accepts 1 to 25 points.
+pub const MAX_NAGQ: usize = 25;
+
+/// Options of a GLMM fit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GlmmOptions {
+    /// Number of adaptive Gauss–Hermite points (1 = Laplace).
+    pub n_agq: usize,
+    /// `z` or `t` (metafor's rma.glmm has no Knapp–Hartung).
+    pub test: Test,
+    pub level: f64,
+    /// Correction of the escalc logits used only for I² and H² (metafor's `add`, `to`).
+    pub correction: Correction,
+}
+
+impl Default for GlmmOptions {
+    fn default() -> Self {
+        GlmmOptions {
+            n_agq: DEFAULT_NAGQ,
+            test: Test::Z,
+            level: 0.95,
+            correction: Correction::default(),
+        }
+    }
+}
+
+/// A fitted GLMM (metafor's `rma.glmm` object, the parts it reports).
+#[derive(Debug, Clone)]
+pub struct GlmmFit {
+    pub options: GlmmOptions,
+    pub k: usize,
+    pub p: usize,
+    pub coefficients: Vec<Coefficient>,
+    /// Variance-covariance matrix of β (lme4's Hessian-based `vcov`).
+    pub vb: Vec<Vec<f64>>,
+    /// τ² = θ², and θ = τ ≥ 0.
+    pub tau2: f64,
+    pub theta: f64,
+    /// −2 log-likelihood as lme4's `-2 * logLik()` (relative to the saturated binomial model for
+    /// nAGQ > 1, absolute for nAGQ = 1, as lme4).
+    pub deviance: f64,
+    /// The deviance relative to the saturated model (the objective minimised).
+    pub deviance_rel: f64,
+    /// metafor's `fit.stats["ll", "ML"]`: the saturated log-likelihood minus half the
+    /// conditional deviance at the conditional modes (what metafor 3.8 computes from lme4).
+    pub loglik_metafor: f64,
+    /// Wald and likelihood-ratio tests for heterogeneity (metafor's QE.Wld, QE.LRT), df = k − p.
+    pub qe_wald: f64,
+    pub qe_wald_p: f64,
+    pub qe_lrt: f64,
+    pub qe_lrt_p: f64,
+    pub qe_df: usize,
+    /// I² (%), H² and the typical within-study variance ṽ (from the escalc logits).
+    pub i2: f64,
+    pub h2: f64,
+    pub vt: f64,
+    /// Omnibus test of the moderators (all coefficients but the first), for p > 1.
+    pub qm: Option<Omnibus>,
+    pub test: Test,
+    pub ddf: Option<f64>,
+    pub crit: f64,
+    /// Newton iterations of the final stage.
+    pub iterations: usize,
+    /// Conditional modes ûᵢ (spherical scale) at the optimum; the study effects are θûᵢ.
+    pub modes: Vec<f64>,
+    /// escalc logits and their variances (with the correction; used for I²).
+    pub yi: Vec<f64>,
+    pub vi: Vec<f64>,
+    pub x: Array2<f64>,
+}
+
+/// The n-point Gauss–Hermite rule for the standard normal density (lme4's `GHrule(n)`): nodes
+/// (ascending) and weights summing to 1.
+pub fn gauss_hermite(n: usize) -> (Vec<f64>, Vec<f64>) {
+    // Roots of the probabilists' Hermite polynomial He_n, found by interlacing: each root of
+    // He_n lies between consecutive roots of He_{n-1} (and the outer bounds ±√(4n+2) + 1).
+    let he = |m: usize, x: f64| -> (f64, f64) {
+        // (He_m(x), He_{m-1}(x))
+        let (mut p0, mut p1) = (1.0, x);
+        if m == 0 {
+            return (1.0, 0.0);
+        }
+        for j in 1..m {
+            let p2 = x * p1 - j as f64 * p0;
+            p0 = p1;
+            p1 = p2;
+        }
+        (p1, p0)
+    };
+    let mut roots: Vec<f64> = Vec::new();
+    for m in 1..=n.max(1) {
+        let bound = (4.0 * m as f64 + 2.0).sqrt() + 1.0;
+        let mut edges = vec![-bound];
+        edges.extend(roots.iter().copied());
+        edges.push(bound);
+        let mut next = Vec::with_capacity(m);
+        for w in edges.windows(2) {
+            let f = |x: f64| he(m, x).0;
+            let r = super::roots::brent(f, w[0], w[1], 500).unwrap_or(0.5 * (w[0] + w[1]));
+            next.push(r);
+        }
+        roots = next;
+    }
+    // Symmetrise (the rule is symmetric; the middle node of an odd rule is 0).
+    let nn = roots.len();
+    for i in 0..nn / 2 {
+        let a = 0.5 * (roots[nn - 1 - i] - roots[i]);
+        roots[i] = -a;
+        roots[nn - 1 - i] = a;
+    }
+    if nn % 2 == 1 {
+        roots[nn / 2] = 0.0;
+    }
+    let mut log_fact = 0.0;
+    for j in 2..=nn {
+        log_fact += (j as f64).ln();
+    }
+    let weights: Vec<f64> = roots
+        .iter()
+        .map(|&x| {
+            let h = he(nn - 1, x).0;
+            (log_fact - 2.0 * (nn as f64).ln() - 2.0 * h.abs().ln()).exp()
+        })
+        .collect();
+    let s: f64 = weights.iter().sum();
+    (roots, weights.iter().map(|w| w / s).collect())
+}
+
+/// ln(1 + eᵗ) without overflow.
+fn softplus(t: f64) -> f64 {
+    if t > 0.0 {
+        t + (-t).exp().ln_1p()
+    } else {
+        t.exp().ln_1p()
+    }
+}
+
+/// (μ, 1 − μ) for the logit η, each computed without cancellation.
+fn mu_pair(eta: f64) -> (f64, f64) {
+    if eta >= 0.0 {
+        let e = (-eta).exp();
+        (1.0 / (1.0 + e), e / (1.0 + e))
+    } else {
+        let e = eta.exp();
+        (e / (1.0 + e), 1.0 / (1.0 + e))
+    }
+}
+
+/// One study's counts.
+#[derive(Debug, Clone, Copy)]
+struct Counts {
+    x: f64,
+    n: f64,
+    /// x ln(x/n) + (n − x) ln((n − x)/n): the saturated log-likelihood without the binomial
+    /// coefficient.
+    sat: f64,
+}
+
+impl Counts {
+    fn new(x: f64, n: f64) -> Counts {
+        let mut sat = 0.0;
+        if x > 0.0 {
+            sat += x * (x / n).ln();
+        }
+        if n - x > 0.0 {
+            sat += (n - x) * ((n - x) / n).ln();
+        }
+        Counts { x, n, sat }
+    }
+
+    /// Binomial deviance residual d(η) = 2[ℓ_sat − ℓ(η)] ≥ 0.
+    fn dev_resid(&self, eta: f64) -> f64 {
+        // ℓ(η) = x ln μ + (n − x) ln(1 − μ), ln μ = −softplus(−η), ln(1 − μ) = −softplus(η).
+        let mut l = 0.0;
+        if self.x > 0.0 {
+            l -= self.x * softplus(-eta);
+        }
+        if self.n - self.x > 0.0 {
+            l -= (self.n - self.x) * softplus(eta);
+        }
+        (2.0 * (self.sat - l)).max(0.0)
+    }
+
+    /// ln of the binomial coefficient C(n, x).
+    fn log_choose(&self) -> f64 {
+        libm::lgamma(self.n + 1.0) - libm::lgamma(self.x + 1.0) - libm::lgamma(self.n - self.x + 1.0)
+    }
+
+    /// log dbinom(x; n, logit⁻¹(η)).
+    fn loglik(&self, eta: f64) -> f64 {
+        let mut l = self.log_choose();
+        if self.x > 0.0 {
+            l -= self.x * softplus(-eta);
+        }
+        if self.n - self.x > 0.0 {
+            l -= (self.n - self.x) * softplus(eta);
+        }
+        l
+    }
+}
+
+/// The quadrature rule in use.
+struct Rule {
+    z: Vec<f64>,
+    /// ln of the weights plus z²/2 (the normal density is divided out).
+    lw: Vec<f64>,
+}
+
+impl Rule {
+    fn new(n: usize) -> Rule {
+        let (z, w) = gauss_hermite(n);
+        let lw = z.iter().zip(&w).map(|(z, w)| w.ln() + 0.5 * z * z).collect();
+        Rule { z, lw }
+    }
+}
+
+/// The conditional mode û of study `c` at linear predictor `e` (without the random effect) and
+/// θ: the root of θ(x − nμ(e + θu)) − u, by Newton safeguarded with bisection.
+fn mode(c: &Counts, e: f64, theta: f64) -> f64 {
+    if theta == 0.0 {
+        return 0.0;
+    }
+    let (a, b) = (theta * c.x, theta * (c.x - c.n));
+    let (mut lo, mut hi) = (a.min(b), a.max(b));
+    // Start from the normal approximation: u ≈ θ(x − nμ₀)/(θ² nμ₀(1 − μ₀) + 1).
+    let (m0, q0) = mu_pair(e);
+    let mut u = theta * (c.x - c.n * m0) / (theta * theta * c.n * m0 * q0 + 1.0);
+    if !(u > lo && u < hi) {
+        u = 0.5 * (lo + hi);
+    }
+    for _ in 0..200 {
+        let (mu, q) = mu_pair(e + theta * u);
+        let gu = theta * (c.x - c.n * mu) - u;
+        if gu == 0.0 {
+            return u;
+        }
+        if gu > 0.0 {
+            lo = lo.max(u);
+        } else {
+            hi = hi.min(u);
+        }
+        let d = theta * theta * c.n * mu * q + 1.0;
+        let mut next = u + gu / d;
+        if !(next > lo && next < hi) {
+            next = 0.5 * (lo + hi);
+        }
+        let step = (next - u).abs();
+        u = next;
+        if step <= 4.0 * f64::EPSILON * (1.0 + u.abs()) || hi - lo <= 4.0 * f64::EPSILON * (1.0 + u.abs()) {
+            break;
+        }
+    }
+    u
+}
+
+/// One study's AGQ deviance contribution and its derivatives with respect to the linear
+/// predictor e = x'β and θ.
+struct StudyTerm {
+    dev: f64,
+    d_e: f64,
+    d_theta: f64,
+}
+
+fn study_term(c: &Counts, e: f64, theta: f64, rule: &Rule, grad: bool) -> StudyTerm {
+    let u0 = mode(c, e, theta);
+    let eta0 = e + theta * u0;
+    let (m0, q0) = mu_pair(eta0);
+    let w0 = c.n * m0 * q0;
+    let s2 = 1.0 / (theta * theta * w0 + 1.0);
+    let sd = s2.sqrt();
+    let nz = rule.z.len();
+    let mut lo = vec![0.0; nz];
+    let mut a = vec![0.0; nz];
+    let mut eta = vec![0.0; nz];
+    for j in 0..nz {
+        a[j] = u0 + sd * rule.z[j];
+        eta[j] = e + theta * a[j];
+        let h = -0.5 * (c.dev_resid(eta[j]) + a[j] * a[j]);
+        lo[j] = rule.lw[j] + sd.ln() + h;
+    }
+    let mx = lo.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let sum: f64 = lo.iter().map(|l| (l - mx).exp()).sum();
+    let dev = -2.0 * (mx + sum.ln());
+    if !grad {
+        return StudyTerm {
+            dev,
+            d_e: 0.0,
+            d_theta: 0.0,
+        };
+    }
+    // Derivatives of the mode and scale (implicit function theorem on F(u) = θ(x − nμ) − u).
+    let s0 = c.x - c.n * m0;
+    let w0p = w0 * (q0 - m0); // d(nμ(1−μ))/dη
+    let df_de = -theta * w0;
+    let df_dt = s0 - theta * w0 * u0;
+    let du_de = s2 * df_de;
+    let du_dt = s2 * df_dt;
+    let deta0_de = 1.0 + theta * du_de;
+    let deta0_dt = u0 + theta * du_dt;
+    let dq_de = theta * theta * w0p * deta0_de;
+    let dq_dt = 2.0 * theta * w0 + theta * theta * w0p * deta0_dt;
+    let dlsd_de = -0.5 * s2 * dq_de;
+    let dlsd_dt = -0.5 * s2 * dq_dt;
+    let dsd_de = sd * dlsd_de;
+    let dsd_dt = sd * dlsd_dt;
+    let mut g_e = 0.0;
+    let mut g_t = 0.0;
+    for j in 0..nz {
+        let pj = (lo[j] - mx).exp() / sum;
+        let (mu, _) = mu_pair(eta[j]);
+        let sj = c.x - c.n * mu;
+        let da_de = du_de + rule.z[j] * dsd_de;
+        let da_dt = du_dt + rule.z[j] * dsd_dt;
+        let deta_de = 1.0 + theta * da_de;
+        let deta_dt = a[j] + theta * da_dt;
+        let dh_de = sj * deta_de - a[j] * da_de;
+        let dh_dt = sj * deta_dt - a[j] * da_dt;
+        g_e += pj * (dlsd_de + dh_de);
+        g_t += pj * (dlsd_dt + dh_dt);
+    }
+    StudyTerm {
+        dev,
+        d_e: -2.0 * g_e,
+        d_theta: -2.0 * g_t,
+    }
+}
+
+/// The data and rule of one fit; evaluates D, its gradient and Hessian in (β, θ).
+struct Problem<'a> {
+    counts: Vec<Counts>,
+    x: &'a Array2<f64>,
+    rule: Rule,
+}
+
+impl Problem<'_> {
+    fn p(&self) -> usize {
+        self.x.ncols()
+    }
+
+    fn lin(&self, beta: &[f64]) -> Vec<f64> {
+        (0..self.counts.len())
+            .map(|i| (0..beta.len()).map(|j| self.x[[i, j]] * beta[j]).sum())
+            .collect()
+    }
+
+    /// D at (β, θ).
+    fn dev(&self, beta: &[f64], theta: f64) -> f64 {
+        let e = self.lin(beta);
+        self.counts
+            .iter()
+            .zip(&e)
+            .map(|(c, &ei)| study_term(c, ei, theta, &self.rule, false).dev)
+            .sum()
+    }
+
+    /// D and its gradient in (β₁ … β_p, θ).
+    fn dev_grad(&self, beta: &[f64], theta: f64) -> (f64, Vec<f64>) {
+        let p = self.p();
+        let e = self.lin(beta);
+        let mut g = vec![0.0; p + 1];
+        let mut d = 0.0;
+        for (i, c) in self.counts.iter().enumerate() {
+            let t = study_term(c, e[i], theta, &self.rule, true);
+            d += t.dev;
+            for j in 0..p {
+                g[j] += t.d_e * self.x[[i, j]];
+            }
+            g[p] += t.d_theta;
+        }
+        (d, g)
+    }
+
+    /// Hessian of D in (β, θ): per study, central differences of the analytic derivatives in
+    /// (e, θ), assembled through the design matrix.
+    fn hessian(&self, beta: &[f64], theta: f64, with_theta: bool) -> Vec<Vec<f64>> {
+        let p = self.p();
+        let e = self.lin(beta);
+        let dim = p + 1;
+        let mut h = vec![vec![0.0; dim]; dim];
+        let ht = 1e-4 * (1.0 + theta.abs());
+        for (i, c) in self.counts.iter().enumerate() {
+            let he = 1e-4 * (1.0 + e[i].abs());
+            let tp = study_term(c, e[i] + he, theta, &self.rule, true);
+            let tm = study_term(c, e[i] - he, theta, &self.rule, true);
+            let dee = (tp.d_e - tm.d_e) / (2.0 * he);
+            let dte_a = (tp.d_theta - tm.d_theta) / (2.0 * he);
+            let (dtt, det_b) = if with_theta {
+                let sp = study_term(c, e[i], theta + ht, &self.rule, true);
+                let sm = study_term(c, e[i], theta - ht, &self.rule, true);
+                ((sp.d_theta - sm.d_theta) / (2.0 * ht), (sp.d_e - sm.d_e) / (2.0 * ht))
+            } else {
+                (0.0, dte_a)
+            };
+            let det = 0.5 * (dte_a + det_b);
+            for a in 0..p {
+                let xa = self.x[[i, a]];
+                for b in 0..p {
+                    h[a][b] += dee * xa * self.x[[i, b]];
+                }
+                h[a][p] += det * xa;
+                h[p][a] += det * xa;
+            }
+            h[p][p] += dtt;
+        }
+        h
+    }
+
+    /// β minimising D for fixed θ (Newton with line search), from `start`.
+    fn fit_beta(&self, start: &[f64], theta: f64) -> Result<(Vec<f64>, f64)> {
+        let p = self.p();
+        let mut beta = start.to_vec();
+        let (mut d, mut g) = self.dev_grad(&beta, theta);
+        for _ in 0..200 {
+            let h = self.hessian(&beta, theta, false);
+            let hb: Vec<Vec<f64>> = (0..p).map(|a| h[a][..p].to_vec()).collect();
+            let step = newton_step(&hb, &g[..p]);
+            let (nb, nd, ok) = line_search(|b: &[f64]| self.dev(b, theta), &beta, &step, d);
+            if !ok {
+                break;
+            }
+            let moved = step_size(&beta, &nb);
+            beta = nb;
+            d = nd;
+            g = self.dev_grad(&beta, theta).1;
+            if moved <= 1e-12 {
+                break;
+            }
+        }
+        if !d.is_finite() || beta.iter().any(|b| !b.is_finite()) {
+            return Err(Error::Computation(
+                "GLMM: the fixed effects could not be estimated (the logits diverge: do all studies, or all studies of a moderator level, have 0 events or only events?)".into(),
+            ));
+        }
+        Ok((beta, d))
+    }
+}
+
+/// Largest relative change between two parameter vectors.
+fn step_size(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs() / (1.0 + x.abs()))
+        .fold(0.0, f64::max)
+}
+
+/// Solve H s = −g, shifting H by λI until it is positive definite (Levenberg).
+fn newton_step(h: &[Vec<f64>], g: &[f64]) -> Vec<f64> {
+    let n = g.len();
+    let scale = (0..n).map(|i| h[i][i].abs()).fold(1e-8, f64::max);
+    let mut lambda = 0.0;
+    for _ in 0..60 {
+        let mut m = h.to_vec();
+        for i in 0..n {
+            m[i][i] += lambda;
+        }
+        if let Ok(inv) = invert_spd(&m) {
+            return (0..n).map(|i| -(0..n).map(|j| inv[i][j] * g[j]).sum::<f64>()).collect();
+        }
+        lambda = if lambda == 0.0 { 1e-6 * scale } else { lambda * 10.0 };
+    }
+    // Steepest descent as a last resort.
+    g.iter().map(|v| -v / scale).collect()
+}
+
+/// Backtracking line search along `step`: the first of 1, ½, ¼, … that does not increase `f`.
+fn line_search(f: impl Fn(&[f64]) -> f64, x: &[f64], step: &[f64], fx: f64) -> (Vec<f64>, f64, bool) {
+    let mut t = 1.0;
+    for _ in 0..60 {
+        let cand: Vec<f64> = x.iter().zip(step).map(|(a, s)| a + t * s).collect();
+        let fc = f(&cand);
+        if fc.is_finite() && fc <= fx {
+            return (cand, fc, true);
+        }
+        t *= 0.5;
+    }
+    (x.to_vec(), fx, false)
+}
+
+/// The saturated model as R's `glm` fits it, one logit per study: returns the final logits, the
+/// IRLS weights of the last iteration (those of the reported covariance matrix) and the
+/// log-likelihood. Studies with 0 or n events never converge; their logits are where glm stops.
+fn saturated_glm(counts: &[Counts]) -> (Vec<f64>, Vec<f64>, f64) {
+    const EPS: f64 = 1e-8; // glm.control(epsilon)
+    const MAXIT: usize = 25;
+    let thresh = 30.0;
+    let linkinv = |eta: f64| {
+        let m = mu_pair(eta).0;
+        m.clamp(f64::EPSILON, 1.0 - f64::EPSILON)
+    };
+    let mu_eta = |eta: f64| {
+        if !(-thresh..=thresh).contains(&eta) {
+            f64::EPSILON
+        } else {
+            let (m, q) = mu_pair(eta);
+            m * q
+        }
+    };
+    let dev_of = |mu: &[f64]| -> f64 {
+        counts
+            .iter()
+            .zip(mu)
+            .map(|(c, &m)| {
+                let y = c.x / c.n;
+                let a = if y > 0.0 { y * (y / m).ln() } else { 0.0 };
+                let b = if y < 1.0 {
+                    (1.0 - y) * ((1.0 - y) / (1.0 - m)).ln()
+                } else {
+                    0.0
+                };
+                2.0 * c.n * (a + b)
+            })
+            .sum()
+    };
+    let mut mu: Vec<f64> = counts.iter().map(|c| (c.x + 0.5) / (c.n + 1.0)).collect();
+    let mut eta: Vec<f64> = mu.iter().map(|m| (m / (1.0 - m)).ln()).collect();
+    let mut devold = dev_of(&mu);
+    let mut w = vec![0.0; counts.len()];
+    for _ in 0..MAXIT {
+        for (i, c) in counts.iter().enumerate() {
+            let me = mu_eta(eta[i]);
+            let y = c.x / c.n;
+            let var = mu[i] * (1.0 - mu[i]);
+            w[i] = c.n * me * me / var;
+            // The saturated fit reproduces the working response exactly.
+            eta[i] += (y - mu[i]) / me;
+            mu[i] = linkinv(eta[i]);
+        }
+        let dev = dev_of(&mu);
+        if (dev - devold).abs() / (dev.abs() + 0.1) < EPS {
+            break;
+        }
+        devold = dev;
+    }
+    let ll = counts
+        .iter()
+        .zip(&mu)
+        .map(|(c, &m)| {
+            let mut l = c.log_choose();
+            if c.x > 0.0 {
+                l += c.x * m.ln();
+            }
+            if c.n - c.x > 0.0 {
+                l += (c.n - c.x) * (1.0 - m).ln();
+            }
+            l
+        })
+        .sum();
+    (eta, w, ll)
+}
+
+/// Fit the GLMM to `events` of `total` with design matrix `x` (first column the intercept)
+/// and coefficient names `names`.
+pub fn glmm(
+    events: &[f64],
+    total: &[f64],
+    x: Array2<f64>,
+    names: Vec<String>,
+    options: &GlmmOptions,
+) -> Result<GlmmFit> {
+    let k = events.len();
+    let p = x.ncols();
+    if total.len() != k || x.nrows() != k || names.len() != p {
+        return Err(Error::Computation(
+            "events, totals and the model matrix have different lengths".into(),
+        ));
+    }
+    if k == 0 {
+        return Err(Error::Computation("no studies to pool".into()));
+    }
+    if p + 1 > k {
+        return Err(Error::Computation(format!(
+            "the GLMM has {} parameters (tau and {p} coefficient{}) and cannot be fitted to {k} stud{} (metafor: \"Number of parameters to be estimated is larger than the number of observations\")",
+            p + 1,
+            if p == 1 { "" } else { "s" },
+            if k == 1 { "y" } else { "ies" }
+        )));
+    }
+    if !(1..=MAX_NAGQ).contains(&options.n_agq) {
+        return Err(Error::Usage(format!(
+            "the number of quadrature points must be between 1 and {MAX_NAGQ} (lme4), got {}",
+            options.n_agq
+        )));
+    }
+    if options.test == Test::Knha {
+        return Err(Error::Usage(
+            "the GLMM supports the z and t tests (metafor rma.glmm has no Knapp-Hartung adjustment)".into(),
+        ));
+    }
+    for i in 0..k {
+        let (e, n) = (events[i], total[i]);
+        if !(n > 0.0) || !(e >= 0.0) || e > n || !e.is_finite() || !n.is_finite() {
+            return Err(Error::Computation(format!(
+                "study {}: {e} events of {n} cannot enter the GLMM",
+                i + 1
+            )));
+        }
+    }
+    let sum_x: f64 = events.iter().sum();
+    let sum_n: f64 = total.iter().sum();
+    if sum_x == 0.0 || sum_x == sum_n {
+        return Err(Error::Computation(format!(
+            "the GLMM cannot be fitted: {} studies have {} (the pooled logit is {}infinite)",
+            if k == 1 { "the" } else { "all" },
+            if sum_x == 0.0 { "0 events" } else { "only events" },
+            if sum_x == 0.0 { "minus " } else { "" }
+        )));
+    }
+    let counts: Vec<Counts> = events.iter().zip(total).map(|(&e, &n)| Counts::new(e, n)).collect();
+    let prob = Problem {
+        counts,
+        x: &x,
+        rule: Rule::new(options.n_agq),
+    };
+
+    // Common-effect logistic regression (θ = 0): the start, and the log-likelihood of the LRT.
+    let mut beta0 = vec![0.0; p];
+    beta0[0] = (sum_x / (sum_n - sum_x)).ln();
+    let (beta_fe, _) = prob.fit_beta(&beta0, 0.0)?;
+    let e_fe = prob.lin(&beta_fe);
+    let ll_fe: f64 = prob.counts.iter().zip(&e_fe).map(|(c, &e)| c.loglik(e)).sum();
+
+    // Profile scan over θ for the start.
+    let grid = [0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0];
+    let mut best = (f64::INFINITY, beta_fe.clone(), 0.0);
+    let mut warm = beta_fe.clone();
+    for &t in &grid {
+        if let Ok((b, d)) = prob.fit_beta(&warm, t) {
+            if d < best.0 {
+                best = (d, b.clone(), t);
+            }
+            warm = b;
+        }
+    }
+    let (mut d, mut beta, mut theta) = best;
+    if !d.is_finite() {
+        return Err(Error::Computation("GLMM: the likelihood could not be evaluated".into()));
+    }
+    // Joint Newton on (β, θ).
+    let mut iterations = 0;
+    let mut params: Vec<f64> = beta.iter().copied().chain(std::iter::once(theta)).collect();
+    for it in 0..500 {
+        iterations = it + 1;
+        let (_, g) = prob.dev_grad(&params[..p], params[p]);
+        let h = prob.hessian(&params[..p], params[p], true);
+        let step = newton_step(&h, &g);
+        let f = |v: &[f64]| prob.dev(&v[..p], v[p]);
+        let (np, nd, ok) = line_search(f, &params, &step, d);
+        if !ok {
+            break;
+        }
+        let moved = step_size(&params, &np);
+        params = np;
+        d = nd;
+        if moved <= 1e-10 {
+            break;
+        }
+    }
+    beta = params[..p].to_vec();
+    theta = params[p].abs();
+    // The boundary: compare with τ = 0 (β re-estimated) when τ ends up tiny.
+    if theta < 1e-4 {
+        let (b0, d0) = prob.fit_beta(&beta, 0.0)?;
+        if d0 <= d {
+            beta = b0;
+            theta = 0.0;
+            d = d0;
+        }
+    }
+    if !d.is_finite() || !theta.is_finite() || beta.iter().any(|b| !b.is_finite()) {
+        return Err(Error::Computation("GLMM: the optimiser did not converge".into()));
+    }
+
+    // Covariance of β: the β block of (½ H)⁻¹, H the Hessian of D in (β, θ).
+    let h = prob.hessian(&beta, theta, true);
+    let half: Vec<Vec<f64>> = h.iter().map(|r| r.iter().map(|v| 0.5 * v).collect()).collect();
+    let vb: Vec<Vec<f64>> = match invert_spd(&half) {
+        Ok(inv) => (0..p).map(|a| inv[a][..p].to_vec()).collect(),
+        Err(_) => {
+            let hb: Vec<Vec<f64>> = (0..p).map(|a| half[a][..p].to_vec()).collect();
+            invert_spd(&hb).map_err(|_| {
+                Error::Computation("GLMM: the Hessian of the likelihood is not positive definite".into())
+            })?
+        }
+    };
+
+    let ddf = match options.test {
+        Test::Z | Test::Knha => None,
+        Test::T => Some((k - p) as f64),
+    };
+    let crit = dist::critical(options.level, ddf);
+    let coefficients: Vec<Coefficient> = (0..p)
+        .map(|j| {
+            let se = vb[j][j].sqrt();
+            let b = beta[j];
+            let zval = b / se;
+            Coefficient {
+                name: names[j].clone(),
+                estimate: b,
+                se,
+                zval,
+                pval: dist::two_sided(zval, ddf),
+                ci_lb: b - crit * se,
+                ci_ub: b + crit * se,
+            }
+        })
+        .collect();
+    let qm = if p > 1 {
+        Some(super::omnibus(&beta, &vb, ddf, k, p)?)
+    } else {
+        None
+    };
+
+    // Heterogeneity tests against the saturated model.
+    let (eta_sat, w_sat, ll_sat) = saturated_glm(&prob.counts);
+    let qe_df = k - p;
+    let qe_wald = wls(&x, &eta_sat, &w_sat).map(|f| f.rss.max(0.0)).unwrap_or(f64::NAN);
+    let qe_lrt = (-2.0 * (ll_fe - ll_sat)).max(0.0);
+    let chi_p = |q: f64| {
+        if qe_df > 0 {
+            dist::pchisq_upper(q, qe_df as f64)
+        } else {
+            1.0
+        }
+    };
+
+    // metafor's log-likelihood and lme4's deviance.
+    let e_hat = prob.lin(&beta);
+    let mut cond_dev = 0.0;
+    let mut modes = Vec::with_capacity(k);
+    for (c, &e) in prob.counts.iter().zip(&e_hat) {
+        let u = mode(c, e, theta);
+        cond_dev += c.dev_resid(e + theta * u);
+        modes.push(u);
+    }
+    let loglik_metafor = ll_sat - 0.5 * cond_dev;
+    let sat_const: f64 = prob.counts.iter().map(|c| -2.0 * (c.log_choose() + c.sat)).sum();
+    let deviance = if options.n_agq == 1 { d + sat_const } else { d };
+
+    // I² and H² from the escalc logits.
+    let es = escalc(Measure::PLO, events, total, options.correction);
+    let keep: Vec<usize> = (0..k)
+        .filter(|&i| es.yi[i].is_finite() && es.vi[i].is_finite() && es.vi[i] > 0.0)
+        .collect();
+    let vt = if keep.len() > p {
+        let xk = Array2::from_shape_fn((keep.len(), p), |(r, c)| x[[keep[r], c]]);
+        let w: Vec<f64> = keep.iter().map(|&i| 1.0 / es.vi[i]).collect();
+        let yk: Vec<f64> = keep.iter().map(|&i| es.yi[i]).collect();
+        match wls(&xk, &yk, &w) {
+            Ok(f) => (keep.len() - p) as f64 / tau2::tr_p(&xk, &w, &f.a),
+            Err(_) => f64::NAN,
+        }
+    } else {
+        f64::NAN
+    };
+    let tau2 = theta * theta;
+    Ok(GlmmFit {
+        options: *options,
+        k,
+        p,
+        coefficients,
+        vb,
+        tau2,
+        theta,
+        deviance,
+        deviance_rel: d,
+        loglik_metafor,
+        qe_wald,
+        qe_wald_p: chi_p(qe_wald),
+        qe_lrt,
+        qe_lrt_p: chi_p(qe_lrt),
+        qe_df,
+        i2: 100.0 * tau2 / (vt + tau2),
+        h2: tau2 / vt + 1.0,
+        vt,
+        qm,
+        test: options.test,
+        ddf,
+        crit,
+        iterations,
+        modes,
+        yi: es.yi,
+        vi: es.vi,
+        x,
+    })
+}
+
+/// Fit the intercept-only GLMM (metafor `rma.glmm(measure = "PLO", xi, ni)`).
+pub fn glmm_int(events: &[f64], total: &[f64], options: &GlmmOptions) -> Result<GlmmFit> {
+    glmm(
+        events,
+        total,
+        super::linalg::intercept(events.len()),
+        vec!["intrcpt".to_string()],
+        options,
+    )
+}
+
+impl GlmmFit {
+    pub fn estimate(&self) -> f64 {
+        self.coefficients[0].estimate
+    }
+
+    pub fn se(&self) -> f64 {
+        self.coefficients[0].se
+    }
+
+    /// The fit as an [`RmaFit`], so that everything built on `rma` fits (prediction intervals,
+    /// reports, plots) works unchanged: method GLMM, Q = the Wald test QE.Wld, no weights (NaN:
+    /// metafor gives none for rma.glmm), no τ² CI ([`RmaFit::confint`] is `None`).
+    pub fn to_rma_fit(&self, control: super::Control) -> RmaFit {
+        let k = self.k;
+        RmaFit {
+            options: RmaOptions {
+                method: super::Method::GLMM,
+                test: self.test,
+                level: self.options.level,
+                tau2_fixed: None,
+                control,
+            },
+            test: self.test,
+            k,
+            p: self.p,
+            coefficients: self.coefficients.clone(),
+            vb: self.vb.clone(),
+            tau2: self.tau2,
+            iterations: self.iterations,
+            q: self.qe_wald,
+            q_df: self.qe_df,
+            q_p: self.qe_wald_p,
+            i2: self.i2,
+            h2: self.h2,
+            vt: self.vt,
+            qm: self.qm,
+            ddf: self.ddf,
+            crit: self.crit,
+            s2w: 1.0,
+            weights: vec![f64::NAN; k],
+            yi: self.yi.clone(),
+            vi: self.vi.clone(),
+            x: self.x.clone(),
+        }
+    }
+}
+
+/// The GLMM options of a pooled analysis.
+pub fn options_from_pool(options: &PoolOptions) -> GlmmOptions {
+    GlmmOptions {
+        n_agq: options.control.n_agq,
+        test: options.test,
+        level: options.level,
+        correction: options.correction,
+    }
+}
+
+/// Check that a pooled analysis can use the GLMM: measure PLO, test z or t, separate τ².
+pub fn check_pool_options(options: &PoolOptions) -> Result<()> {
+    if options.measure != Measure::PLO {
+        return Err(Error::Usage(format!(
+            "the GLMM models the logit of the proportion: use --measure PLO with --method GLMM (got {})",
+            options.measure
+        )));
+    }
+    if options.test == Test::Knha {
+        return Err(Error::Usage(
+            "--method GLMM supports --test z and t (metafor rma.glmm has no Knapp-Hartung adjustment)".into(),
+        ));
+    }
+    if options.tau2_common {
+        return Err(Error::Usage(
+            "--tau2-common is not available with --method GLMM (each subgroup gets its own GLMM)".into(),
+        ));
+    }
+    if !(1..=MAX_NAGQ).contains(&options.control.n_agq) {
+        return Err(Error::Usage(format!(
+            "--nagq must be between 1 and {MAX_NAGQ} (lme4), got {}",
+            options.control.n_agq
+        )));
+    }
+    Ok(())
+}
+
+/// A GLMM fit summarised as a [`Pooled`] (the `FIT` object of `pool --format json`): Q is the
+/// Wald test, `Q_LRT` the likelihood-ratio test; no τ² CI and no study weights (metafor gives
+/// neither for rma.glmm).
+pub fn summarize_glmm(
+    name: Option<String>,
+    fit: &GlmmFit,
+    es: &EffectSizes,
+    events: f64,
+    options: &PoolOptions,
+) -> Pooled {
+    let mut pooled = summarize(name, fit.to_rma_fit(options.control), es, events, options);
+    pooled.q_lrt = Some(fit.qe_lrt);
+    pooled.q_lrt_p = Some(fit.qe_lrt_p);
+    pooled
+}
+
+/// `pool` with `method = GLMM`: the GLMM overall and per subgroup (separate τ² per subgroup), the
+/// Q test between subgroups, and the study rows (escalc logits for display; no weights).
+pub fn pool_glmm(studies: &Studies, options: &PoolOptions) -> Result<PoolResult> {
+    check_pool_options(options)?;
+    if studies.events.is_empty() {
+        return Err(Error::Computation(format!(
+            "{}: no studies left to pool",
+            studies.source.display()
+        )));
+    }
+    let gopts = options_from_pool(options);
+    let context = |what: &str, e: Error| match e {
+        Error::Computation(m) => Error::Computation(format!("{what}: {m}")),
+        other => other,
+    };
+    let es = escalc(Measure::PLO, &studies.events, &studies.total, options.correction);
+    let fit = glmm_int(&studies.events, &studies.total, &gopts).map_err(|e| context("overall", e))?;
+    let events_all: f64 = studies.events.iter().sum();
+    let overall = summarize_glmm(None, &fit, &es, events_all, options);
+    let mut subgroups = Vec::new();
+    if let Some(groups) = &studies.group {
+        for (name, idx) in levels(groups) {
+            let ev: Vec<f64> = idx.iter().map(|&i| studies.events[i]).collect();
+            let tot: Vec<f64> = idx.iter().map(|&i| studies.total[i]).collect();
+            let fit = glmm_int(&ev, &tot, &gopts).map_err(|e| context(&format!("subgroup \"{name}\""), e))?;
+            subgroups.push(summarize_glmm(
+                Some(name),
+                &fit,
+                &es.subset(&idx),
+                ev.iter().sum(),
+                options,
+            ));
+        }
+    }
+    let subgroup_test = if subgroups.len() > 1 {
+        Some(q_between(&subgroups))
+    } else {
+        None
+    };
+    let rows = (0..studies.events.len())
+        .map(|i| {
+            let (x, n) = (studies.events[i], studies.total[i]);
+            let (lb, ub) = study_ci(x, n, options.level, options.study_ci);
+            StudyRow {
+                study: studies.study[i].clone(),
+                row: studies.rows[i],
+                group: studies.group.as_ref().map(|g| g[i].clone()),
+                events: x,
+                total: n,
+                yi: es.yi[i],
+                vi: es.vi[i],
+                proportion: x / n,
+                ci_lb: lb,
+                ci_ub: ub,
+                weight: f64::NAN,
+                weight_overall: f64::NAN,
+                corrected: es.corrected[i],
+            }
+        })
+        .collect();
+    Ok(PoolResult {
+        measure: Measure::PLO,
+        method: super::Method::GLMM,
+        test: options.test,
+        level: options.level,
+        correction: options.correction,
+        pi_type: options.pi_type,
+        study_ci: options.study_ci,
+        tau2_common: false,
+        tau2_common_value: None,
+        overall,
+        subgroups,
+        subgroup_test,
+        studies: rows,
+        n_agq: Some(options.control.n_agq),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gauss_hermite_matches_lme4_ghrule() {
+        // lme4::GHrule(7)
+        let (z, w) = gauss_hermite(7);
+        let zr = [-3.750439717725744, -2.3667594107345415, -1.1544053947399682, 0.0];
+        let wr = [
+            0.0005482688559722172,
+            0.030757123967586515,
+            0.24012317860501278,
+            0.45714285714285713,
+        ];
+        for i in 0..4 {
+            assert!((z[i] - zr[i]).abs() < 1e-14, "{} {}", z[i], zr[i]);
+            assert!((w[i] - wr[i]).abs() < 1e-15, "{} {}", w[i], wr[i]);
+        }
+        // Moments of N(0, 1) are exact up to degree 2n - 1.
+        for n in [1, 2, 5, 7, 15, 25] {
+            let (z, w) = gauss_hermite(n);
+            let m2: f64 = z.iter().zip(&w).map(|(z, w)| w * z * z).sum();
+            let m4: f64 = z.iter().zip(&w).map(|(z, w)| w * z.powi(4)).sum();
+            assert!((m2 - 1.0).abs() < 1e-12 || n == 1, "n = {n}: {m2}");
+            if n >= 3 {
+                assert!((m4 - 3.0).abs() < 1e-11, "n = {n}: {m4}");
+            }
+        }
+    }
+
+    #[test]
+    fn analytic_gradient_matches_finite_differences() {
+        let c = Counts::new(7.0, 40.0);
+        let rule = Rule::new(7);
+        for &(e, t) in &[(-1.0, 0.8), (0.3, 1.7), (-2.5, 0.05), (1.0, -0.6)] {
+            let g = study_term(&c, e, t, &rule, true);
+            let h = 1e-6;
+            let de =
+                (study_term(&c, e + h, t, &rule, false).dev - study_term(&c, e - h, t, &rule, false).dev) / (2.0 * h);
+            let dt =
+                (study_term(&c, e, t + h, &rule, false).dev - study_term(&c, e, t - h, &rule, false).dev) / (2.0 * h);
+            assert!((g.d_e - de).abs() < 1e-7, "{} {}", g.d_e, de);
+            assert!((g.d_theta - dt).abs() < 1e-7, "{} {}", g.d_theta, dt);
+        }
+        // Zero events.
+        let c = Counts::new(0.0, 33.0);
+        let g = study_term(&c, -3.0, 1.2, &rule, true);
+        let h = 1e-6;
+        let dt = (study_term(&c, -3.0, 1.2 + h, &rule, false).dev - study_term(&c, -3.0, 1.2 - h, &rule, false).dev)
+            / (2.0 * h);
+        assert!((g.d_theta - dt).abs() < 1e-7);
+    }
+
+    #[test]
+    fn theta_zero_is_the_logistic_regression() {
+        // With θ = 0 the AGQ deviance is the binomial deviance of the common logit.
+        let x = [4.0, 10.0, 7.0];
+        let n = [20.0, 31.0, 15.0];
+        let fit = glmm_int(&x, &n, &GlmmOptions::default()).unwrap();
+        assert!(fit.tau2 >= 0.0);
+        let c: Vec<Counts> = x.iter().zip(&n).map(|(&a, &b)| Counts::new(a, b)).collect();
+        let rule = Rule::new(7);
+        let e = (21.0f64 / 45.0).ln();
+        let d0: f64 = c.iter().map(|c| study_term(c, e, 0.0, &rule, false).dev).sum();
+        let dr: f64 = c.iter().map(|c| c.dev_resid(e)).sum();
+        assert!((d0 - dr).abs() < 1e-12);
+    }
+}

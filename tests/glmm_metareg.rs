@@ -1,0 +1,392 @@
+//! The GLMM (metafor `rma.glmm(measure = "PLO")`, lme4 backend) and meta-regression (metafor
+//! `rma(yi, vi, mods = ...)`) against the fixtures of `tests/fixtures/make_glmm_fixtures.R` and
+//! `tests/fixtures/make_metareg_fixtures.R`.
+//!
+//! GLMM tolerances (two optimisers of one likelihood):
+//! - against lme4 run to convergence ("tight"): estimate and τ² 1e-6 relative, SE 2e-5 (lme4's
+//!   SE comes from a finite-difference Hessian with step 1e-4);
+//! - against metafor's defaults ("default", lme4's Nelder–Mead stopping early): 1e-4 relative on
+//!   estimate, SE and τ² (an estimate within 1e-4 of 0 on the logit scale is compared to 1e-4 of
+//!   its SE instead);
+//! - statistics that do not depend on the optimiser (Wald and LR tests for heterogeneity, ṽ):
+//!   1e-6 relative.
+//!
+//! Meta-regression: 1e-6 relative (1e-10 absolute near zero), as the rma fixtures.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use metarepro::data::{self, LoadOptions, Studies};
+use metarepro::effect::Measure;
+use metarepro::model::glmm::{glmm_int, GlmmFit, GlmmOptions};
+use metarepro::model::{pool, Control, Method, PoolOptions, Test};
+use serde_json::Value;
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .map(|a| a.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect())
+        .unwrap_or_default()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| x.as_str().map(String::from).unwrap_or_else(|| x.to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn fixtures(dir: &str) -> Vec<(String, Value)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(dir);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixture directory")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no fixtures in {}", dir.display());
+    files
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).expect("readable");
+            let v: Value = serde_json::from_str(&text).expect("JSON");
+            (p.file_stem().unwrap().to_string_lossy().to_string(), v)
+        })
+        .collect()
+}
+
+/// Relative difference, with `floor` as the smallest scale.
+fn rel(ours: f64, theirs: f64, floor: f64) -> f64 {
+    if ours == theirs {
+        return 0.0;
+    }
+    (ours - theirs).abs() / theirs.abs().max(floor)
+}
+
+/// Largest differences seen per (control, field), for the summary printed with --nocapture.
+#[derive(Default)]
+struct Tally {
+    max: BTreeMap<String, (f64, String)>,
+    failures: Vec<String>,
+    compared: usize,
+}
+
+impl Tally {
+    fn check(&mut self, group: &str, field: &str, what: &str, ours: f64, theirs: &Value, floor: f64, tol: f64) {
+        self.compared += 1;
+        let Some(t) = theirs.as_f64() else {
+            if ours.is_finite() {
+                self.failures.push(format!("{what}.{field}: fixture null, ours {ours}"));
+            }
+            return;
+        };
+        let d = rel(ours, t, floor);
+        let key = format!("{group} {field}");
+        let e = self.max.entry(key).or_insert((0.0, String::new()));
+        if d > e.0 || d.is_nan() {
+            *e = (d, what.to_string());
+        }
+        if !(d <= tol) {
+            self.failures.push(format!(
+                "{what}.{field}: fixture {t:e}, ours {ours:e} (rel {d:.2e} > {tol:e})"
+            ));
+        }
+    }
+
+    fn finish(self, name: &str) {
+        println!(
+            "{name}: {} values compared; largest relative differences:",
+            self.compared
+        );
+        for (k, (d, w)) in &self.max {
+            println!("  {k:<28} {d:.2e}  ({w})");
+        }
+        if !self.failures.is_empty() {
+            panic!(
+                "{} mismatches, first ones:\n{}",
+                self.failures.len(),
+                self.failures.iter().take(40).cloned().collect::<Vec<_>>().join("\n")
+            );
+        }
+    }
+}
+
+fn glmm_options(case: &Value) -> GlmmOptions {
+    GlmmOptions {
+        n_agq: case["nAGQ"].as_u64().unwrap() as usize,
+        test: case["test"].as_str().unwrap().parse().unwrap(),
+        ..GlmmOptions::default()
+    }
+}
+
+/// Which fixture fits are compared how (see the module documentation).
+fn check_glmm_fit(t: &mut Tally, what: &str, control: &str, fit: &GlmmFit, r: &Value) {
+    let tight = control == "tight";
+    let synthetic = what.starts_with("homog") || what.starts_with("zeros");
+    let laplace = fit.options.n_agq == 1;
+    let group = format!(
+        "{control} nAGQ={}{}",
+        fit.options.n_agq,
+        if synthetic { " synthetic" } else { "" }
+    );
+    let g = group.as_str();
+    let c = &fit.coefficients[0];
+    // An estimate within 1e-4 of 0 is compared relative to its SE.
+    let est_floor = c.se.max(1e-4);
+    if tight {
+        // The same likelihood optimised to convergence by both. lme4's deviance carries the
+        // PIRLS tolerance (1e-13 relative, ~1e-11 in D), which locates its optimum to ~1e-6;
+        // its Laplace deviance (nAGQ = 1) keeps a first-order error from the PIRLS modes
+        // (~3e-7 in D), hence 1e-5.
+        let tol = if laplace { 1e-5 } else { 2e-6 };
+        t.check(g, "estimate", what, c.estimate, &r["estimate"], est_floor, tol);
+        t.check(g, "tau2", what, fit.tau2, &r["tau2"], 1e-4, tol);
+        // lme4's reported SE is a step-1e-4 finite-difference Hessian at the optimiser's last
+        // function value (noisy, recorded for the summary only); se_hessian is the same quantity
+        // without that noise, at lme4's optimum (~1e-6 from ours, hence 5e-6). For nAGQ = 1 the
+        // Laplace deviance's own error limits it to ~1e-2.
+        t.check(
+            g,
+            "se (lme4 vcov, not enforced)",
+            what,
+            c.se,
+            &r["se"],
+            0.0,
+            f64::INFINITY,
+        );
+        t.check(
+            g,
+            "se_hessian",
+            what,
+            c.se,
+            &r["se_hessian"],
+            0.0,
+            if laplace { 1e-2 } else { 5e-6 },
+        );
+        t.check(g, "I2", what, fit.i2, &r["I2"], 1e-2, tol);
+        t.check(g, "H2", what, fit.h2, &r["H2"], 1.0, tol);
+        t.check(g, "ll (metafor)", what, fit.loglik_metafor, &r["ll"], 1.0, tol);
+    } else {
+        // metafor's defaults: lme4 stops early (Nelder-Mead, PIRLS tolerance 1e-7). The synthetic
+        // extremes (k = 2 with x = n, 0/15 with tau ~ 2.6) move lme4's optimum by up to 4.5e-4.
+        let tol = if synthetic { 5e-4 } else { 1e-4 };
+        t.check(g, "estimate", what, c.estimate, &r["estimate"], est_floor, tol);
+        t.check(
+            g,
+            "estimate (plain relative)",
+            what,
+            c.estimate,
+            &r["estimate"],
+            0.0,
+            f64::INFINITY,
+        );
+        t.check(g, "se", what, c.se, &r["se"], 0.0, tol);
+        t.check(g, "tau2", what, fit.tau2, &r["tau2"], 1e-4, tol);
+        let td = 5.0 * tol;
+        let pred = fit
+            .to_rma_fit(Control::default())
+            .predict(metarepro::model::PiType::Metafor);
+        t.check(g, "zval", what, c.zval, &r["zval"], 1.0, td);
+        t.check(g, "pval", what, c.pval, &r["pval"], 1e-300, 1e2 * td);
+        t.check(g, "ci_lb", what, c.ci_lb, &r["ci_lb"], c.se, td);
+        t.check(g, "ci_ub", what, c.ci_ub, &r["ci_ub"], c.se, td);
+        t.check(g, "pi_lb", what, pred.pi_lb, &r["pi_lb"], c.se, td);
+        t.check(g, "pi_ub", what, pred.pi_ub, &r["pi_ub"], c.se, td);
+        t.check(g, "I2", what, fit.i2, &r["I2"], 1e-2, td);
+        t.check(g, "H2", what, fit.h2, &r["H2"], 1.0, td);
+        let p = &r["proportion"];
+        let il = |x: f64| 1.0 / (1.0 + (-x).exp());
+        t.check(g, "proportion.estimate", what, il(c.estimate), &p["estimate"], 1e-3, td);
+        t.check(g, "proportion.ci_lb", what, il(c.ci_lb), &p["ci_lb"], 1e-3, 10.0 * td);
+        t.check(g, "proportion.ci_ub", what, il(c.ci_ub), &p["ci_ub"], 1e-3, td);
+        t.check(
+            g,
+            "proportion.pi_lb",
+            what,
+            il(pred.pi_lb),
+            &p["pi_lb"],
+            1e-3,
+            10.0 * td,
+        );
+        t.check(g, "proportion.pi_ub", what, il(pred.pi_ub), &p["pi_ub"], 1e-3, td);
+        t.check(g, "ll (metafor)", what, fit.loglik_metafor, &r["ll"], 1.0, td);
+    }
+    // Independent of the optimiser.
+    // (Wald ~ 2e-7 for 12/25 with 18/18: compared to 1e-9 absolute.)
+    t.check("any", "QE_Wld", what, fit.qe_wald, &r["QE_Wld"], 1e-3, 1e-6);
+    t.check("any", "QEp_Wld", what, fit.qe_wald_p, &r["QEp_Wld"], 1e-300, 1e-6);
+    t.check("any", "QE_LRT", what, fit.qe_lrt, &r["QE_LRT"], 1e-3, 1e-6);
+    t.check("any", "QEp_LRT", what, fit.qe_lrt_p, &r["QEp_LRT"], 1e-300, 1e-6);
+    t.check("any", "vt", what, fit.vt, &r["vt"], 0.0, 1e-9);
+    t.check("any", "k", what, fit.k as f64, &r["k"], 0.0, 0.0);
+    // The deviance (-2 logLik): ours is the minimum of the function lme4 evaluates with
+    // tolPwrss = 1e-13, so never above lme4's at its optimum (beyond 1e-7).
+    if let Some(dev) = r["deviance"].as_f64() {
+        t.compared += 1;
+        let d = fit.deviance - dev;
+        let key = format!("{g} deviance ours - lme4 (abs)");
+        let e = t.max.entry(key).or_insert((f64::NEG_INFINITY, String::new()));
+        if d > e.0 {
+            *e = (d, what.to_string());
+        }
+        if tight && d > 1e-7 * dev.abs().max(1.0) {
+            t.failures
+                .push(format!("{what}.deviance: lme4 {dev}, ours {} (higher)", fit.deviance));
+        }
+    }
+}
+
+#[test]
+fn glmm_matches_metafor_rma_glmm() {
+    let mut t = Tally::default();
+    for (name, fx) in fixtures("glmm") {
+        let events = floats(&fx["events"]);
+        let total = floats(&fx["total"]);
+        let group = if fx["group"].is_null() {
+            None
+        } else {
+            Some(strings(&fx["group"]))
+        };
+        for case in fx["cases"].as_array().unwrap() {
+            let opts = glmm_options(case);
+            let control = case["control"].as_str().unwrap();
+            let label = format!(
+                "{name} {} nAGQ={} {control}",
+                case["test"].as_str().unwrap(),
+                opts.n_agq
+            );
+            let fit = glmm_int(&events, &total, &opts).unwrap_or_else(|e| panic!("{label}: {e}"));
+            check_glmm_fit(&mut t, &format!("{label} overall"), control, &fit, &case["overall"]);
+            let mut any_error = false;
+            if let Some(g) = &group {
+                for sub in case["subgroups"].as_array().unwrap() {
+                    let lv = sub["name"].as_str().unwrap();
+                    let idx: Vec<usize> = (0..g.len()).filter(|&i| g[i] == lv).collect();
+                    let ev: Vec<f64> = idx.iter().map(|&i| events[i]).collect();
+                    let tot: Vec<f64> = idx.iter().map(|&i| total[i]).collect();
+                    let what = format!("{label} [{lv}]");
+                    let ours = glmm_int(&ev, &tot, &opts);
+                    if sub.get("error").is_some() {
+                        any_error = true;
+                        assert!(ours.is_err(), "{what}: metafor fails ({}), we fit", sub["error"]);
+                        continue;
+                    }
+                    let fit = ours.unwrap_or_else(|e| panic!("{what}: {e}"));
+                    check_glmm_fit(&mut t, &what, control, &fit, sub);
+                }
+            }
+            // The whole analysis through `pool`, as `metarepro pool --method GLMM` runs it.
+            let studies =
+                Studies::from_counts(strings(&fx["study"]), events.clone(), total.clone(), group.clone()).unwrap();
+            let mut control_opts = Control::default();
+            control_opts.n_agq = opts.n_agq;
+            let po = PoolOptions {
+                measure: Measure::PLO,
+                method: Method::GLMM,
+                test: opts.test,
+                control: control_opts,
+                ..PoolOptions::default()
+            };
+            match pool(&studies, &po) {
+                Err(e) => assert!(any_error, "{label}: pool failed: {e}"),
+                Ok(res) => {
+                    assert!(!any_error, "{label}: pool should fail like metafor");
+                    assert_eq!(res.method, Method::GLMM);
+                    assert!(res.overall.tau2_ci_lb.is_none());
+                    assert!(res.overall.q_lrt.is_some());
+                    let o = &case["overall"];
+                    let tol = if control == "tight" { 1e-5 } else { 5e-4 };
+                    let floor = res.overall.se;
+                    t.check(
+                        control,
+                        "pool estimate",
+                        &label,
+                        res.overall.estimate,
+                        &o["estimate"],
+                        floor,
+                        tol,
+                    );
+                    t.check("any", "pool Q (Wald)", &label, res.overall.q, &o["QE_Wld"], 1e-8, 1e-6);
+                    if let Some(st) = case["subgroup_test"].as_object() {
+                        let ours = res.subgroup_test.expect("subgroup test");
+                        // Q between subgroups uses lme4's SEs (noisy in the tight fits).
+                        let tol = if control == "tight" { f64::INFINITY } else { 1e-3 };
+                        t.check(control, "subgroup Q", &label, ours.q, &st["Q"], 1e-2, tol);
+                    }
+                    let json = metarepro::report::json::to_json(&res);
+                    let v: Value = serde_json::from_str(&json).unwrap();
+                    assert_eq!(v["method"], "GLMM");
+                    assert!(v["overall"]["tau2_ci_lb"].is_null());
+                    assert!(v["studies"][0]["weight"].is_null());
+                }
+            }
+        }
+    }
+    t.finish("GLMM vs metafor rma.glmm");
+}
+
+#[test]
+fn glmm_usage_errors() {
+    let studies = Studies::from_counts(
+        vec!["a".into(), "b".into(), "c".into()],
+        vec![3.0, 0.0, 7.0],
+        vec![20.0, 15.0, 30.0],
+        None,
+    )
+    .unwrap();
+    let base = PoolOptions {
+        method: Method::GLMM,
+        ..PoolOptions::default()
+    };
+    // A zero-event study needs no correction.
+    assert!(pool(&studies, &base).is_ok());
+    for bad in [
+        PoolOptions {
+            measure: Measure::PR,
+            ..base
+        },
+        PoolOptions {
+            test: Test::Knha,
+            ..base
+        },
+        PoolOptions {
+            tau2_common: true,
+            ..base
+        },
+    ] {
+        match pool(&studies, &bad) {
+            Err(metarepro::Error::Usage(_)) => {}
+            other => panic!("expected a usage error, got {other:?}"),
+        }
+    }
+    let opts = metarepro::model::RmaOptions {
+        method: Method::GLMM,
+        ..Default::default()
+    };
+    match metarepro::model::rma(&[0.1, 0.2], &[0.01, 0.02], &opts) {
+        Err(metarepro::Error::Usage(m)) => assert!(m.contains("GLMM needs counts: use pool")),
+        other => panic!("{other:?}"),
+    }
+    assert!(!Method::ALL.contains(&Method::GLMM));
+    assert_eq!("glmm".parse::<Method>().unwrap(), Method::GLMM);
+}
+
+#[allow(dead_code)]
+fn load(path: &Path) -> Studies {
+    data::load(
+        path,
+        &LoadOptions {
+            events: "events".into(),
+            total: "total".into(),
+            study: "study".into(),
+            by: None,
+            filters: vec![],
+            delimiter: None,
+            na_drop: false,
+        },
+    )
+    .unwrap()
+}

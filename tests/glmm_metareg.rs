@@ -374,7 +374,6 @@ fn glmm_usage_errors() {
     assert_eq!("glmm".parse::<Method>().unwrap(), Method::GLMM);
 }
 
-#[allow(dead_code)]
 fn load(path: &Path) -> Studies {
     data::load(
         path,
@@ -389,4 +388,110 @@ fn load(path: &Path) -> Studies {
         },
     )
     .unwrap()
+}
+
+/// Write the fixture's columns as a CSV and load it as `metarepro metareg` does.
+fn write_csv(dir: &Path, name: &str, columns: &serde_json::Map<String, Value>) -> std::path::PathBuf {
+    let names: Vec<&String> = columns.keys().collect();
+    let n = columns
+        .values()
+        .next()
+        .and_then(|v| v.as_array())
+        .map(|a| a.len())
+        .unwrap_or(0);
+    let mut text = names.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(",");
+    text.push('\n');
+    for i in 0..n {
+        let row: Vec<String> = names
+            .iter()
+            .map(|c| match &columns[c.as_str()][i] {
+                Value::String(s) => format!("\"{}\"", s.replace('"', "\"\"")),
+                v => v.to_string(),
+            })
+            .collect();
+        text.push_str(&row.join(","));
+        text.push('\n');
+    }
+    let path = dir.join(format!("{name}.csv"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn num_or_null(c: &mut Tally, group: &str, field: &str, what: &str, ours: Option<f64>, theirs: &Value) {
+    match (ours, theirs.as_f64()) {
+        (None, None) => c.compared += 1,
+        (Some(o), _) => c.check(group, field, what, o, theirs, 1e-4, 1e-6),
+        (None, Some(t)) => c.failures.push(format!("{what}.{field}: fixture {t}, ours null")),
+    }
+}
+
+#[test]
+fn metareg_matches_metafor_rma_mods() {
+    use metarepro::model::metareg::metareg;
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Tally::default();
+    for (name, fx) in fixtures("metareg") {
+        let path = write_csv(dir.path(), &name, fx["columns"].as_object().unwrap());
+        let studies = load(&path);
+        for case in fx["cases"].as_array().unwrap() {
+            let mods = case["mods"].as_str().unwrap();
+            let terms: Vec<String> = mods
+                .trim_start_matches('~')
+                .split('+')
+                .map(|s| s.trim().to_string())
+                .collect();
+            let measure: Measure = case["measure"].as_str().unwrap().parse().unwrap();
+            let method: Method = case["method"].as_str().unwrap().parse().unwrap();
+            let test: Test = case["test"].as_str().unwrap().parse().unwrap();
+            let what = format!("{name} {mods} {measure} {method} {test}");
+            let opts = PoolOptions {
+                measure,
+                method,
+                test,
+                correction: metarepro::effect::Correction::default_for(measure),
+                ..PoolOptions::default()
+            };
+            let res = metareg(&studies, &terms, &opts);
+            if case.get("error").is_some() {
+                assert!(res.is_err(), "{what}: metafor fails, we fit");
+                continue;
+            }
+            let res = res.unwrap_or_else(|e| panic!("{what}: {e}"));
+            let coefs = case["coefficients"].as_array().unwrap();
+            assert_eq!(res.coefficients.len(), coefs.len(), "{what}");
+            for (ours, theirs) in res.coefficients.iter().zip(coefs) {
+                assert_eq!(ours.name, theirs["name"].as_str().unwrap(), "{what}: coefficient names");
+                let w = format!("{what} {}", ours.name);
+                let n =
+                    |c: &mut Tally, f: &str, v: f64, floor: f64| c.check("metareg", f, &w, v, &theirs[f], floor, 1e-6);
+                n(&mut t, "estimate", ours.estimate, 1e-10);
+                n(&mut t, "se", ours.se, 1e-10);
+                n(&mut t, "zval", ours.zval, 1e-10);
+                n(&mut t, "pval", ours.pval, 1e-300);
+                n(&mut t, "ci_lb", ours.ci_lb, 1e-10);
+                n(&mut t, "ci_ub", ours.ci_ub, 1e-10);
+            }
+            let n = |c: &mut Tally, f: &str, v: f64, floor: f64| c.check("metareg", f, &what, v, &case[f], floor, 1e-6);
+            n(&mut t, "tau2", res.tau2, 1e-10);
+            n(&mut t, "QM", res.qm, 1e-10);
+            n(&mut t, "QM_df", res.qm_df as f64, 0.0);
+            n(&mut t, "QM_p", res.qm_p, 1e-300);
+            n(&mut t, "QE", res.qe, 1e-10);
+            n(&mut t, "QE_df", res.qe_df as f64, 0.0);
+            n(&mut t, "QE_p", res.qe_p, 1e-300);
+            n(&mut t, "I2", res.i2, 1e-8);
+            n(&mut t, "H2", res.h2, 1e-10);
+            n(&mut t, "k", res.k as f64, 0.0);
+            num_or_null(&mut t, "metareg", "R2", &what, res.r2, &case["R2"]);
+            num_or_null(
+                &mut t,
+                "metareg",
+                "QM_df2",
+                &what,
+                res.qm_df2.map(|d| d as f64),
+                &case["QM_df2"],
+            );
+        }
+    }
+    t.finish("meta-regression vs metafor rma(mods)");
 }

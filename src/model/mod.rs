@@ -5,12 +5,13 @@
 //! ([`RmaFit::confint`], [`RmaFit::predict`]).
 //!
 //! Besides `rma.uni`: the random-intercept logistic model fitted to the counts ([`glmm`], metafor
-//! `rma.glmm`).
+//! `rma.glmm`) and meta-regression on the columns of a study table ([`metareg`]).
 
 pub mod confint;
 pub mod fast;
 pub mod glmm;
 pub mod linalg;
+pub mod metareg;
 pub mod roots;
 pub mod subgroup;
 pub mod tau2;

@@ -400,9 +400,19 @@ fn norm(s: &Option<String>) -> String {
     s.as_deref().unwrap_or("").trim().to_ascii_lowercase()
 }
 
-fn overlap(a: &PNum, b: &PNum) -> bool {
-    let (al, ah) = a.interval();
-    let (bl, bh) = b.interval();
+/// Whether two printed numbers can stand for the same value, each in its own unit (a percent is
+/// compared as a proportion).
+fn overlap(a: &PNum, ua: Unit, b: &PNum, ub: Unit) -> bool {
+    let scaled = |p: &PNum, u: Unit| {
+        let (l, h) = p.interval();
+        if u == Unit::Percent {
+            (l / 100.0, h / 100.0)
+        } else {
+            (l, h)
+        }
+    };
+    let (al, ah) = scaled(a, ua);
+    let (bl, bh) = scaled(b, ub);
     al <= bh && bl <= ah
 }
 
@@ -430,7 +440,7 @@ pub fn cross_checks(claims: &[Claim]) -> Vec<Vec<Check>> {
             for (x, y) in pairs {
                 if let (Some(x), Some(y)) = (x, y) {
                     compared += 1;
-                    if !overlap(x, y) {
+                    if !overlap(x, a.printed.unit, y, b.printed.unit) {
                         bad.push(format!("{} vs {}", x.text, y.text));
                     }
                 }

@@ -281,7 +281,9 @@ pub fn parse(text: &str) -> Result<Printed, String> {
         },
         _ => unreachable!(),
     };
-    let any_percent = rest.iter().any(|(_, t)| matches!(t, Tok::Num { percent: true, .. }));
+    let any_percent = rest.iter().any(|(_, t)| matches!(t, Tok::Num { percent: true, .. }))
+        // "58.4 (47.3-69.4)%": a percent sign after a bracket applies to the numbers before it.
+        || toks.iter().any(|t| matches!(t, Tok::Sym('%')));
     let ci_first = {
         // "(95% CI, 49.8% to 73.9%)": the CI keyword comes before the first remaining number.
         let first = rest.first().map(|(i, _)| *i).unwrap_or(0);

@@ -495,3 +495,315 @@ fn metareg_matches_metafor_rma_mods() {
     }
     t.finish("meta-regression vs metafor rma(mods)");
 }
+
+fn metarepro() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("metarepro").unwrap()
+}
+
+/// The debruin2009 fixture's table written as a CSV, and its fixture.
+fn debruin_csv(dir: &Path) -> (std::path::PathBuf, Value) {
+    let (_, fx) = fixtures("metareg")
+        .into_iter()
+        .find(|(n, _)| n == "debruin2009")
+        .unwrap();
+    let path = write_csv(dir, "debruin2009", fx["columns"].as_object().unwrap());
+    (path, fx)
+}
+
+#[test]
+fn metareg_cli_json_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, fx) = debruin_csv(dir.path());
+    let case = fx["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["mods"] == "~scq + ethnicity" && c["measure"] == "PLO" && c["method"] == "REML" && c["test"] == "z")
+        .unwrap();
+    let out = metarepro()
+        .args([
+            "metareg",
+            path.to_str().unwrap(),
+            "--mods",
+            "scq,ethnicity",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let raw = String::from_utf8(out.stdout.clone()).unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The contract's keys come first, in order (top-level keys are indented by two spaces).
+    let at: Vec<usize> = ["coefficients", "tau2", "QM", "QM_p", "QE", "QE_p", "R2", "I2"]
+        .iter()
+        .map(|k| {
+            raw.find(&format!("\n  \"{k}\":"))
+                .unwrap_or_else(|| panic!("no key {k}"))
+        })
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{at:?}");
+    assert!(raw.starts_with("{\n  \"coefficients\":"));
+    let mut t = Tally::default();
+    for (ours, theirs) in v["coefficients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(case["coefficients"].as_array().unwrap())
+    {
+        assert_eq!(ours["name"], theirs["name"]);
+        let mut c: Vec<&str> = ours.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        c.sort();
+        assert_eq!(c, ["ci_lb", "ci_ub", "estimate", "name", "pval", "se", "zval"]);
+        for f in ["estimate", "se", "zval", "pval", "ci_lb", "ci_ub"] {
+            t.check(
+                "cli",
+                f,
+                "debruin2009 cli",
+                ours[f].as_f64().unwrap(),
+                &theirs[f],
+                1e-10,
+                1e-6,
+            );
+        }
+    }
+    for f in ["tau2", "QM", "QM_p", "QE", "QE_p", "R2", "I2"] {
+        t.check(
+            "cli",
+            f,
+            "debruin2009 cli",
+            v[f].as_f64().unwrap(),
+            &case[f],
+            1e-10,
+            1e-6,
+        );
+    }
+    t.finish("metareg --format json");
+
+    // Table and CSV render; usage errors.
+    let out = metarepro()
+        .args([
+            "metareg",
+            path.to_str().unwrap(),
+            "--mods",
+            "scq",
+            "--method",
+            "DL",
+            "--test",
+            "knha",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Mixed-Effects Model (k = 13; tau^2 estimator: DL"),
+        "{text}"
+    );
+    assert!(text.contains("F(df1 = 1, df2 = 11)"), "{text}");
+    let out = metarepro()
+        .args([
+            "metareg",
+            path.to_str().unwrap(),
+            "--mods",
+            "ethnicity",
+            "--format",
+            "csv",
+        ])
+        .output()
+        .unwrap();
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        csv.starts_with("name,estimate,se,zval,pval,ci_lb,ci_ub\nintrcpt,"),
+        "{csv}"
+    );
+    assert!(csv.contains("\nethnicityother,"), "{csv}");
+    for bad in [
+        vec!["--mods", "nosuchcolumn"],
+        vec!["--mods", "scq", "--method", "GLMM"],
+        vec!["--mods", "scq", "--by", "ethnicity"],
+    ] {
+        let mut args = vec!["metareg", path.to_str().unwrap()];
+        args.extend(bad.iter().copied());
+        let out = metarepro().args(&args).output().unwrap();
+        assert!(!out.status.success(), "{bad:?} should fail");
+        assert!(!String::from_utf8_lossy(&out.stderr).is_empty());
+    }
+}
+
+#[test]
+fn bubble_plot_renders() {
+    use metarepro::model::metareg::metareg;
+    use metarepro::plot::bubble::{self, BubbleOptions};
+    use metarepro::plot::figure::Shape;
+    use metarepro::plot::Role;
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = debruin_csv(dir.path());
+    let studies = load(&path);
+    let res = metareg(&studies, &["scq".into(), "ethnicity".into()], &PoolOptions::default()).unwrap();
+    let fig = bubble::figure(&res, &BubbleOptions::default()).unwrap();
+    // One bubble per study, areas ordered as the weights.
+    let circles: Vec<f64> = fig
+        .with_role(Role::Point)
+        .filter_map(|s| match s {
+            Shape::Circle { r, .. } => Some(*r),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(circles.len(), 13);
+    let (rmin, rmax) = circles
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(a, b), &r| (a.min(r), b.max(r)));
+    assert!((rmax - 12.0).abs() < 1e-9 && rmin >= 2.0 && rmin < rmax);
+    // The fitted line and the CI band.
+    assert_eq!(fig.with_role(Role::PooledLine).count(), 1);
+    assert!(fig.with_role(Role::Region).count() >= 100);
+    assert!(fig.texts().any(|(r, t)| r == Role::AxisTitle && t.text == "scq"));
+    assert!(fig
+        .texts()
+        .any(|(r, t)| r == Role::AxisTitle && t.text.contains("logit scale")));
+    // The line at the mean of the other moderator passes through the model's prediction.
+    let m = &res.moderators[0];
+    let (pred, lb, ub) = res.line(m, &[10.0])[0];
+    let share_other = res.fit.x.column(2).sum() / 13.0;
+    let b: Vec<f64> = res.coefficients.iter().map(|c| c.estimate).collect();
+    assert!((pred - (b[0] + 10.0 * b[1] + share_other * b[2])).abs() < 1e-9);
+    assert!(lb < pred && pred < ub);
+    // SVG and PNG.
+    let svg = bubble::render_svg(&res, &BubbleOptions::default()).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("</svg>"));
+    let png = bubble::render_png(
+        &res,
+        &BubbleOptions {
+            dpi: 96.0,
+            ..BubbleOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    // Through the CLI.
+    let out_svg = dir.path().join("bubble.svg");
+    let out = metarepro()
+        .args([
+            "metareg",
+            path.to_str().unwrap(),
+            "--mods",
+            "year",
+            "--plot",
+            out_svg.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read_to_string(&out_svg).unwrap().contains("</svg>"));
+    // A factor-only model has no numeric axis.
+    let res = metareg(&studies, &["ethnicity".into()], &PoolOptions::default()).unwrap();
+    assert!(matches!(
+        bubble::figure(&res, &BubbleOptions::default()),
+        Err(metarepro::Error::Usage(_))
+    ));
+}
+
+#[test]
+fn pool_cli_glmm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, fx) = fixtures("glmm")
+        .into_iter()
+        .find(|(n, _)| n == "hasselblad1998")
+        .unwrap();
+    let mut cols = serde_json::Map::new();
+    cols.insert("study".into(), fx["study"].clone());
+    cols.insert("events".into(), fx["events"].clone());
+    cols.insert("total".into(), fx["total"].clone());
+    cols.insert("trt".into(), fx["group"].clone());
+    let path = write_csv(dir.path(), "hasselblad", &cols);
+    let out = metarepro()
+        .args([
+            "pool",
+            path.to_str().unwrap(),
+            "--method",
+            "GLMM",
+            "--by",
+            "trt",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let case = &fx["cases"][0];
+    assert_eq!(case["control"], "default");
+    let mut t = Tally::default();
+    let o = &v["overall"];
+    let r = &case["overall"];
+    t.check(
+        "cli",
+        "estimate",
+        "hasselblad cli",
+        o["estimate"].as_f64().unwrap(),
+        &r["estimate"],
+        1e-2,
+        1e-4,
+    );
+    t.check(
+        "cli",
+        "se",
+        "hasselblad cli",
+        o["se"].as_f64().unwrap(),
+        &r["se"],
+        0.0,
+        1e-4,
+    );
+    t.check(
+        "cli",
+        "tau2",
+        "hasselblad cli",
+        o["tau2"].as_f64().unwrap(),
+        &r["tau2"],
+        0.0,
+        1e-4,
+    );
+    t.check(
+        "cli",
+        "Q",
+        "hasselblad cli",
+        o["Q"].as_f64().unwrap(),
+        &r["QE_Wld"],
+        0.0,
+        1e-6,
+    );
+    t.check(
+        "cli",
+        "Q_LRT",
+        "hasselblad cli",
+        o["Q_LRT"].as_f64().unwrap(),
+        &r["QE_LRT"],
+        0.0,
+        1e-6,
+    );
+    t.check(
+        "cli",
+        "proportion",
+        "hasselblad cli",
+        o["proportion"]["estimate"].as_f64().unwrap(),
+        &r["proportion"]["estimate"],
+        0.0,
+        1e-4,
+    );
+    assert_eq!(v["subgroups"].as_array().unwrap().len(), 4);
+    assert_eq!(v["method"], "GLMM");
+    assert_eq!(v["nAGQ"], 7);
+    assert!(o["tau2_ci_lb"].is_null() && o["I2_ci_lb"].is_null());
+    t.finish("pool --method GLMM");
+    // The table renders; a measure other than PLO is a usage error (exit 2).
+    let out = metarepro()
+        .args(["pool", path.to_str().unwrap(), "--method", "GLMM", "--nagq", "1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = metarepro()
+        .args(["pool", path.to_str().unwrap(), "--method", "GLMM", "--measure", "PR"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

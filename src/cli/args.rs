@@ -86,7 +86,9 @@ pub struct ModelArgs {
     /// Effect-size measure (metafor escalc): PR raw, PLN log, PLO logit, PAS arcsine, PFT Freeman-Tukey.
     #[arg(long, default_value = "PLO")]
     pub measure: String,
-    /// tau^2 estimator: EE/FE (common-effect), DL, HE, HS, HSk, SJ, ML, REML, EB, PM.
+    /// tau^2 estimator: EE/FE (common-effect), DL, HE, HS, HSk, SJ, ML, REML, EB, PM; or GLMM
+    /// (random-intercept logistic model fitted to the counts by maximum likelihood, metafor
+    /// rma.glmm; --measure PLO, --test z or t).
     #[arg(long, default_value = "REML")]
     pub method: String,
     /// Test and CI for the pooled estimate: z, t, knha (Hartung-Knapp).
@@ -113,6 +115,9 @@ pub struct ModelArgs {
     /// Estimate one tau^2 common to all subgroups (mixed-effects model with the subgroup as moderator; QM test).
     #[arg(long = "tau2-common")]
     pub tau2_common: bool,
+    /// GLMM: adaptive Gauss-Hermite quadrature points, 1 (Laplace) to 25 (metafor and lme4 use 7).
+    #[arg(long = "nagq", default_value_t = crate::model::glmm::DEFAULT_NAGQ)]
+    pub nagq: usize,
 }
 
 impl ModelArgs {
@@ -143,7 +148,10 @@ impl ModelArgs {
             study_ci: self.study_ci.parse::<CiMethod>()?,
             pft_mean: self.pft_mean.parse::<PftMean>()?,
             tau2_common: self.tau2_common,
-            control: Control::default(),
+            control: Control {
+                n_agq: self.nagq,
+                ..Control::default()
+            },
         })
     }
 }

@@ -3,6 +3,7 @@
 pub mod args;
 pub mod batch;
 pub mod forest;
+pub mod metareg;
 pub mod pool;
 pub mod reproduce;
 pub mod sensitivity;
@@ -28,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Pool proportions with common- and random-effects models, overall and per subgroup.
     Pool(pool::PoolCmd),
+    /// Meta-regression on moderator columns (metafor rma with mods): coefficients, QM, QE, R^2, I^2; bubble plot.
+    Metareg(metareg::MetaregCmd),
     /// Draw a forest plot (SVG/PNG): studies, subgroup and overall diamonds, prediction interval.
     Forest(forest::ForestCmd),
     /// Draw a subgroup summary plot (SVG/PNG): one diamond per subgroup, then the overall one.
@@ -59,6 +62,7 @@ pub fn run() -> Result<i32> {
     let cli = Cli::parse();
     match cli.command {
         Command::Pool(c) => pool::run(&c),
+        Command::Metareg(c) => metareg::run(&c),
         Command::Forest(c) => forest::run_forest(&c),
         Command::SummaryPlot(c) => forest::run_summary(&c),
         Command::Funnel(c) => forest::run_funnel(&c),

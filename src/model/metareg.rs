@@ -97,9 +97,11 @@ pub struct MetaregResult {
     pub level: f64,
     pub correction: Correction,
     pub moderators: Vec<Moderator>,
-    /// Study labels, in the order of the fit.
+    /// Study labels and totals, in the order of the fit.
     #[serde(skip)]
     pub study: Vec<String>,
+    #[serde(skip)]
+    pub ni: Vec<f64>,
     #[serde(skip)]
     pub fit: RmaFit,
 }
@@ -475,6 +477,7 @@ pub fn metareg(studies: &Studies, terms: &[String], options: &PoolOptions) -> Re
         correction: options.correction,
         moderators,
         study: studies.study.clone(),
+        ni: studies.total.clone(),
         fit,
     })
 }

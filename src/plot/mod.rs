@@ -1,5 +1,5 @@
-//! Figures: forest plots ([`forest`]), subgroup summary plots ([`summary`]) and funnel plots
-//! ([`funnel`]), in SVG and PNG, drawn with plotters.
+//! Figures: forest plots ([`forest`]), subgroup summary plots ([`summary`]), funnel plots
+//! ([`funnel`]) and meta-regression bubble plots ([`bubble`]), in SVG and PNG, drawn with plotters.
 //!
 //! Each figure module has the same shape: an options struct, `figure(&PoolResult, &Options)`
 //! (the laid-out [`Figure`]), `render_svg`, `render_png` and `write` (format from the file's
@@ -27,6 +27,7 @@
 
 pub mod axis;
 pub mod baujat;
+pub mod bubble;
 pub mod figure;
 pub mod font;
 pub mod forest;

@@ -75,6 +75,7 @@ struct Tally {
 }
 
 impl Tally {
+    #[allow(clippy::too_many_arguments)]
     fn check(&mut self, group: &str, field: &str, what: &str, ours: f64, theirs: &Value, floor: f64, tol: f64) {
         self.compared += 1;
         let Some(t) = theirs.as_f64() else {
@@ -281,8 +282,10 @@ fn glmm_matches_metafor_rma_glmm() {
             // The whole analysis through `pool`, as `metarepro pool --method GLMM` runs it.
             let studies =
                 Studies::from_counts(strings(&fx["study"]), events.clone(), total.clone(), group.clone()).unwrap();
-            let mut control_opts = Control::default();
-            control_opts.n_agq = opts.n_agq;
+            let control_opts = Control {
+                n_agq: opts.n_agq,
+                ..Control::default()
+            };
             let po = PoolOptions {
                 measure: Measure::PLO,
                 method: Method::GLMM,
@@ -806,4 +809,102 @@ fn pool_cli_glmm() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn method_search_tries_the_glmm() {
+    use metarepro::verify::{claims, search::Grid, verify, VerifyOptions};
+    // 16 studies in 2 subgroups, one with 0 events.
+    let rows = [
+        ("a", 12, 40),
+        ("a", 30, 61),
+        ("a", 9, 25),
+        ("a", 22, 48),
+        ("a", 0, 30),
+        ("a", 14, 22),
+        ("a", 5, 41),
+        ("a", 19, 33),
+        ("b", 40, 52),
+        ("b", 33, 47),
+        ("b", 18, 20),
+        ("b", 27, 41),
+        ("b", 61, 70),
+        ("b", 3, 12),
+        ("b", 25, 30),
+        ("b", 44, 90),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("study,events,total,class\n");
+    for (i, (g, x, n)) in rows.iter().enumerate() {
+        csv.push_str(&format!("S{},{x},{n},{g}\n", i + 1));
+    }
+    std::fs::write(dir.path().join("studies.csv"), &csv).unwrap();
+    let studies = Studies::from_counts(
+        (1..=rows.len()).map(|i| format!("S{i}")).collect(),
+        rows.iter().map(|r| r.1 as f64).collect(),
+        rows.iter().map(|r| r.2 as f64).collect(),
+        Some(rows.iter().map(|r| r.0.to_string()).collect()),
+    )
+    .unwrap();
+    let res = pool(
+        &studies,
+        &PoolOptions {
+            method: Method::GLMM,
+            ..PoolOptions::default()
+        },
+    )
+    .unwrap();
+    // The paper prints the GLMM's proportions at two decimals (in %).
+    let pct = |p: f64| format!("{:.2}", 100.0 * p);
+    let mut text = String::from(
+        "[paper]\ncitation = \"synthetic GLMM paper\"\n[data]\nfile = \"studies.csv\"\nby = \"class\"\n[method]\nmeasure = \"PLO\"\nmethod = \"GLMM\"\n",
+    );
+    let fits = std::iter::once((None, &res.overall)).chain(res.subgroups.iter().map(|s| (s.name.as_deref(), s)));
+    for (name, f) in fits {
+        text.push_str(&format!(
+            "[[claim]]\nlabel = \"{}\"\n{}printed = \"{}% (95% CI, {}% to {}%)\"\n",
+            name.unwrap_or("overall"),
+            name.map(|g| format!("subgroup = \"{g}\"\n")).unwrap_or_default(),
+            pct(f.proportion.estimate),
+            pct(f.proportion.ci_lb),
+            pct(f.proportion.ci_ub)
+        ));
+    }
+    let path = dir.path().join("claims.toml");
+    std::fs::write(&path, &text).unwrap();
+    let c = claims::load(&path).unwrap();
+    let r = verify(
+        &c,
+        &VerifyOptions {
+            search: true,
+            progress: false,
+        },
+    )
+    .unwrap();
+    let s = r.method_search;
+    assert!(s.ran);
+    assert!(
+        r.claims.iter().all(|c| c.verdict == "match"),
+        "the stated GLMM recomputes the printed numbers: {:?}",
+        r.claims.iter().map(|c| &c.verdict).collect::<Vec<_>>()
+    );
+    let glmm: Vec<_> = s.matches.iter().filter(|m| m.setting.method == Method::GLMM).collect();
+    assert!(!glmm.is_empty(), "no GLMM setting among {} matches", s.matches.len());
+    assert!(glmm
+        .iter()
+        .all(|m| m.setting.measure == Measure::PLO && m.setting.test != Test::Knha));
+    assert_eq!(s.stated_method_matches, Some(true));
+    assert!(
+        s.matches[0].setting.method == Method::GLMM,
+        "the stated method ranks first"
+    );
+    assert!(glmm.iter().any(|m| m.presets.iter().any(|p| p.contains("rma.glmm"))));
+    // The grid counts the GLMM once per test (z, t) and PI choice.
+    let g = Grid::full(false, true);
+    assert!(g.methods.contains(&Method::GLMM));
+    let without = Grid {
+        methods: Method::ALL.to_vec(),
+        ..g.clone()
+    };
+    assert_eq!(g.size() - without.size(), 2);
 }

@@ -6,6 +6,11 @@
 //! 0.5 to all, none, drop 0/N studies) × prediction-interval df (metafor, z, k − 1, k − 2) × PFT
 //! back-transformation n (harmonic, geometric, arithmetic) × separate or common τ² across subgroups.
 //! Fits are shared between settings that differ only in the PI or the PFT n.
+//!
+//! The GLMM (metafor `rma.glmm`, random-intercept logistic model on the counts) is tried as one
+//! more method, for PLO only, with tests z and t, separate τ² only, and one correction choice (no
+//! correction enters its likelihood; metafor's default `add = 1/2, to = "only0"` only sets the
+//! logits behind I²).
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -16,6 +21,7 @@ use super::rounding::{compare, Verdict};
 use crate::data::Studies;
 use crate::effect::{escalc, AddTo, BackTransform, Correction, Measure, PftMean};
 use crate::error::{Error, Result};
+use crate::model::glmm::{glmm_int, GlmmOptions};
 use crate::model::subgroup::{factor_design, levels};
 use crate::model::{rma, rma_mods, Control, Method, PiType, RmaOptions, Test};
 
@@ -236,6 +242,13 @@ impl Setting {
         if self.method == Method::DL && self.test == Test::Z && sep {
             out.push("RevMan 5 (DL, z)");
         }
+        if self.method == Method::GLMM && self.test == Test::Z {
+            match self.pi {
+                PiType::Metafor | PiType::Z => out.push("metafor rma.glmm defaults (GLMM, nAGQ 7, z)"),
+                PiType::TkMinus1 => out.push("meta >= 7.0 metaprop default (GLMM, PI t(k-1))"),
+                PiType::TkMinus2 => out.push("meta 5-6 metaprop default (GLMM, PI t(k-2))"),
+            }
+        }
         if self.method == Method::REML && self.test == Test::Knha && self.pi == PiType::TkMinus1 && sep {
             out.push("RevMan Web 2025 (REML, Hartung-Knapp, PI t(k-1))");
         }
@@ -310,6 +323,9 @@ fn fit_all(
     tau2_common: bool,
 ) -> Vec<Option<FitOut>> {
     let control = Control::default();
+    if method == Method::GLMM {
+        return fit_all_glmm(p, measure, cc, test, tau2_common, control);
+    }
     let base = RmaOptions {
         method,
         test,
@@ -373,6 +389,54 @@ fn fit_all(
                 n: tot.iter().sum(),
                 ni: tot,
                 fit,
+            })
+        })
+        .collect()
+}
+
+/// [`fit_all`] for the GLMM: one GLMM per claim on its (kept) counts; PLO and separate τ² only.
+fn fit_all_glmm(
+    p: &Prepared,
+    measure: Measure,
+    cc: CcChoice,
+    test: Test,
+    tau2_common: bool,
+    control: Control,
+) -> Vec<Option<FitOut>> {
+    let ok = measure == Measure::PLO && !tau2_common && test != Test::Knha;
+    let opts = GlmmOptions {
+        n_agq: control.n_agq,
+        test,
+        level: 0.95,
+        correction: Correction::default(),
+    };
+    p.targets
+        .iter()
+        .map(|t| {
+            if !ok {
+                return None;
+            }
+            let t = t.as_ref().ok()?;
+            let s = &p.sets[t.set];
+            let keep = kept(s, &t.idx, cc);
+            if keep.is_empty() {
+                return None;
+            }
+            let ev: Vec<f64> = keep.iter().map(|&i| s.events[i]).collect();
+            let tot: Vec<f64> = keep.iter().map(|&i| s.total[i]).collect();
+            let g = glmm_int(&ev, &tot, &opts).ok()?;
+            Some(FitOut {
+                estimate: g.estimate(),
+                se: g.se(),
+                ci_lb: g.coefficients[0].ci_lb,
+                ci_ub: g.coefficients[0].ci_ub,
+                tau2: g.tau2,
+                i2: g.i2,
+                q: g.qe_wald,
+                k: keep.len(),
+                n: tot.iter().sum(),
+                ni: tot,
+                fit: g.to_rma_fit(control),
             })
         })
         .collect()
@@ -496,7 +560,7 @@ impl Grid {
     pub fn full(any_pi: bool, any_subgroups: bool) -> Grid {
         Grid {
             measures: Measure::ALL.to_vec(),
-            methods: Method::ALL.to_vec(),
+            methods: Method::ALL.iter().copied().chain([Method::GLMM]).collect(),
             tests: Test::ALL.to_vec(),
             pis: if any_pi {
                 vec![PiType::Metafor, PiType::Z, PiType::TkMinus1, PiType::TkMinus2]
@@ -515,7 +579,24 @@ impl Grid {
             .iter()
             .map(|m| if *m == Measure::PFT { self.pft_means.len() } else { 1 })
             .sum();
-        per_measure * self.methods.len() * self.tests.len() * self.pis.len() * self.ccs.len() * self.tau2_modes.len()
+        let rma_methods = self.methods.iter().filter(|m| **m != Method::GLMM).count();
+        let mut n =
+            per_measure * rma_methods * self.tests.len() * self.pis.len() * self.ccs.len() * self.tau2_modes.len();
+        if self.methods.contains(&Method::GLMM) && self.measures.contains(&Measure::PLO) && !self.ccs.is_empty() {
+            let tests = self.tests.iter().filter(|t| **t != Test::Knha).count();
+            n += tests * self.pis.len() * usize::from(self.tau2_modes.contains(&false));
+        }
+        n
+    }
+
+    /// The one correction choice the GLMM is run with (it does not enter the likelihood):
+    /// metafor's default for PLO when the grid has it.
+    pub fn glmm_correction(&self) -> Option<CcChoice> {
+        if self.ccs.contains(&CcChoice::HalfOnly0) {
+            Some(CcChoice::HalfOnly0)
+        } else {
+            self.ccs.first().copied()
+        }
     }
 }
 
@@ -545,6 +626,11 @@ pub fn search(
                 for &t in &grid.tests {
                     for &tc in &grid.tau2_modes {
                         if tc && me.is_common() {
+                            continue;
+                        }
+                        if me == Method::GLMM
+                            && (m != Measure::PLO || tc || t == Test::Knha || Some(cc) != grid.glmm_correction())
+                        {
                             continue;
                         }
                         keys.push((m, cc, me, t, tc));

@@ -807,7 +807,7 @@ impl TableRows for GoshRow {
 }
 
 enum Sink {
-    Parquet(Option<polars::io::parquet::write::BatchedWriter<File>>, File),
+    Parquet(Option<polars::io::parquet::write::BatchedWriter<BufWriter<File>>>, File),
     Csv(BufWriter<File>),
 }
 
@@ -891,7 +891,7 @@ impl TableWriter {
                         path: self.path.clone(),
                         message: e.to_string(),
                     })?;
-                    let bw = ParquetWriter::new(f)
+                    let bw = ParquetWriter::new(BufWriter::with_capacity(1 << 20, f))
                         .with_compression(ParquetCompression::Snappy)
                         .set_parallel(false)
                         .batched(df.schema())
@@ -934,17 +934,28 @@ impl TableWriter {
                         path: self.path.clone(),
                         message: e.to_string(),
                     })?;
-                    let bw = ParquetWriter::new(f).batched(df.schema()).map_err(|e| Error::Output {
-                        path: self.path.clone(),
-                        message: e.to_string(),
-                    })?;
+                    let bw = ParquetWriter::new(BufWriter::new(f))
+                        .batched(df.schema())
+                        .map_err(|e| Error::Output {
+                            path: self.path.clone(),
+                            message: e.to_string(),
+                        })?;
                     *w = Some(bw);
                 }
-                if let Some(bw) = w.as_ref() {
-                    bw.finish().map_err(|e| Error::Output {
+                if let Some(bw) = w.take() {
+                    let size = bw.finish().map_err(|e| Error::Output {
                         path: self.path.clone(),
                         message: e.to_string(),
                     })?;
+                    // Dropping the writer flushes its buffer; the file must then hold every byte.
+                    drop(bw);
+                    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+                    if len != size {
+                        return Err(Error::Output {
+                            path: self.path.clone(),
+                            message: format!("incomplete write ({len} of {size} bytes)"),
+                        });
+                    }
                 }
             }
             Sink::Csv(out) => {
@@ -1031,4 +1042,28 @@ pub fn run_batch(
     }
     writer.finish::<BatchRow>()?;
     Ok(summary)
+}
+
+/// A synthetic long table for benchmarks and tests: `analyses` analyses of `k` studies each
+/// (CSV text with the columns `analysis,study,events,total`), drawn from a seeded random-effects
+/// model on the logit scale (μ ~ N(−1, 0.5²) per analysis, τ = 0.4, n ~ U{20, …, 200},
+/// events ~ Binomial(n, p)). The same seed gives the same file on every platform, so that
+/// `benches/compare_metafor.sh` times R and metarepro on identical data.
+pub fn synthetic_long_table(analyses: usize, k: usize, seed: u64) -> String {
+    use crate::diagnostics::rng::Rng;
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(analyses * k * 24 + 40);
+    out.push_str("analysis,study,events,total\n");
+    for a in 0..analyses {
+        let mut rng = Rng::stream(seed, a as u64);
+        let mu = -1.0 + 0.5 * rng.normal();
+        for s in 0..k {
+            let n = 20 + rng.below(181);
+            let theta = mu + 0.4 * rng.normal();
+            let p = 1.0 / (1.0 + (-theta).exp());
+            let events = (0..n).filter(|_| rng.uniform() < p).count();
+            let _ = writeln!(out, "a{a:06},s{s},{events},{n}");
+        }
+    }
+    out
 }

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Time the same work in metarepro and in R/metafor, on the same generated files, and print the
+# ratios. Whole process against whole process (start-up, reading, fitting, writing).
+#
+#   bash benches/compare_metafor.sh            # batch 1000 x k=10, GOSH k=12, memory check
+#   N=1000 K=10 RUNS=10 bash benches/compare_metafor.sh
+#
+# 1. batch: N analyses of K studies (PLO, REML), `metarepro batch FILE --analysis analysis
+#    --output OUT.parquet` against an Rscript that reads the same CSV and loops
+#    escalc() + rma() over the analyses (tryCatch per analysis), writing a CSV.
+# 2. GOSH: every subset of the first GOSH_K studies of analysis 1 (REML):
+#    `metarepro gosh --subsets-output OUT.parquet` against `gosh(rma(...))`.
+# 3. A single REML fit at k = 10 000, in process: R's median of 20 `rma()` calls against
+#    criterion's estimate from `cargo bench --bench fit` (when target/criterion has it).
+# 4. Memory of batch (max RSS) for 1k, 10k and 100k analyses (metarepro only).
+#
+# Uses hyperfine when installed (Debian: apt-get install hyperfine), else /usr/bin/time.
+# The R parts are skipped, with a note, when Rscript or metafor is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${N:-1000}
+K=${K:-10}
+SEED=${SEED:-1}
+RUNS=${RUNS:-10}
+GOSH_K=${GOSH_K:-12}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+echo "== building (release)"
+cargo build --release --quiet --bin metarepro --example make_batch_data
+BIN=target/release/metarepro
+GEN=target/release/examples/make_batch_data
+"$GEN" "$N" "$K" "$SEED" "$WORK/long.csv"
+echo "data: $N analyses x $K studies, seed $SEED ($(wc -l < "$WORK/long.csv") lines)"
+
+HAVE_R=0
+if command -v Rscript >/dev/null 2>&1 && Rscript -e 'suppressPackageStartupMessages(library(metafor))' >/dev/null 2>&1; then
+  HAVE_R=1
+  echo "R: $(Rscript -e 'cat(R.version.string, "/ metafor", as.character(packageVersion("metafor")))' 2>/dev/null)"
+else
+  echo "R with metafor not found: the R timings are skipped"
+fi
+
+cat > "$WORK/batch.R" <<'EOF'
+suppressPackageStartupMessages(library(metafor))
+a <- commandArgs(TRUE)
+d <- read.csv(a[1], stringsAsFactors = FALSE)
+res <- lapply(split(d, factor(d$analysis, levels = unique(d$analysis))), function(s) {
+  es <- escalc(measure = "PLO", xi = s$events, ni = s$total)
+  r <- tryCatch(rma(yi, vi, data = es, method = "REML"), error = function(e) NULL)
+  if (is.null(r)) return(c(k = nrow(s), estimate = NA, se = NA, ci_lb = NA, ci_ub = NA,
+                           tau2 = NA, I2 = NA, Q = NA, Q_p = NA))
+  c(k = r$k, estimate = c(r$b), se = r$se, ci_lb = r$ci.lb, ci_ub = r$ci.ub, tau2 = r$tau2,
+    I2 = r$I2, Q = r$QE, Q_p = r$QEp)
+})
+write.csv(do.call(rbind, res), a[2])
+EOF
+
+cat > "$WORK/gosh.R" <<'EOF'
+suppressPackageStartupMessages(library(metafor))
+a <- commandArgs(TRUE)
+d <- read.csv(a[1], stringsAsFactors = FALSE)
+s <- d[d$analysis == d$analysis[1], ][seq_len(as.integer(a[2])), ]
+es <- escalc(measure = "PLO", xi = s$events, ni = s$total)
+g <- gosh(rma(yi, vi, data = es, method = "REML"), progbar = FALSE)
+write.csv(g$res, a[3])
+EOF
+
+# time_cmd NAME CMD...: mean wall time in seconds of RUNS runs (hyperfine) or 3 runs (time).
+time_cmd() {
+  local name=$1; shift
+  local runs=$RUNS
+  if [ "${SLOW:-0}" = 1 ]; then runs=3; fi
+  if command -v hyperfine >/dev/null 2>&1; then
+    hyperfine -N --warmup 1 --runs "$runs" --export-json "$WORK/$name.json" "$*" >/dev/null 2>&1 \
+      || hyperfine --warmup 1 --runs "$runs" --export-json "$WORK/$name.json" "$*" >/dev/null
+    python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['results'][0]; print(r['mean'], r['stddev'] or 0)" "$WORK/$name.json"
+  else
+    local t0 t1 i
+    t0=$(date +%s.%N)
+    for i in 1 2 3; do "$@" >/dev/null 2>&1; done
+    t1=$(date +%s.%N)
+    python3 -c "print(($t1 - $t0) / 3, 0)"
+  fi
+}
+
+ratio() { python3 -c "import sys; a=float(sys.argv[1]); b=float(sys.argv[2]); print(f'{a/b:,.0f}x' if b > 0 else 'n/a')" "$1" "$2"; }
+ms() { python3 -c "import sys; print(f'{1000*float(sys.argv[1]):.1f} ms')" "$1"; }
+
+echo
+echo "== 1. batch pooling: $N analyses x k = $K (PLO, REML), whole process"
+read -r T_RS SD_RS < <(time_cmd batch_rs "$BIN" batch "$WORK/long.csv" --analysis analysis --output "$WORK/out.parquet" --quiet)
+echo "metarepro batch -> Parquet : $(ms "$T_RS") (sd $(ms "$SD_RS"))"
+read -r T_RC _ < <(time_cmd batch_rs_csv "$BIN" batch "$WORK/long.csv" --analysis analysis --output "$WORK/out.csv" --quiet)
+echo "metarepro batch -> CSV     : $(ms "$T_RC")"
+if [ $HAVE_R = 1 ]; then
+  SLOW=1 read -r T_R SD_R < <(SLOW=1 time_cmd batch_r Rscript "$WORK/batch.R" "$WORK/long.csv" "$WORK/r_out.csv")
+  echo "R metafor loop             : $(ms "$T_R") (sd $(ms "$SD_R"))"
+  echo "ratio (metafor / metarepro): $(ratio "$T_R" "$T_RS") (target >= 500x)"
+  # The two agree: largest relative difference of the estimates.
+  "$BIN" batch "$WORK/long.csv" --analysis analysis --output "$WORK/out.csv" --quiet
+  python3 - "$WORK/out.csv" "$WORK/r_out.csv" <<'EOF'
+import csv, sys
+ours = list(csv.DictReader(open(sys.argv[1])))
+theirs = list(csv.DictReader(open(sys.argv[2])))
+worst = 0.0
+for o, t in zip(ours, theirs):
+    for key in ("estimate", "se", "tau2", "I2", "Q"):
+        if t[key] in ("NA", "") or o[key] == "":
+            continue
+        a, b = float(o[key]), float(t[key])
+        d = abs(a - b) / max(abs(b), 1e-8)
+        worst = max(worst, d)
+print(f"same results: {len(ours)} analyses, largest relative difference {worst:.1e} (metafor at its default convergence)")
+EOF
+fi
+
+echo
+echo "== 2. GOSH, every subset of k = $GOSH_K (REML), whole process"
+head -1 "$WORK/long.csv" > "$WORK/gosh.csv"
+awk -F, -v k="$GOSH_K" 'NR > 1 && $1 == "a000000" && c < k { print; c++ }' "$WORK/long.csv" >> "$WORK/gosh.csv"
+if [ "$(wc -l < "$WORK/gosh.csv")" -le "$GOSH_K" ]; then
+  # analysis 1 has fewer studies: take the first GOSH_K rows of the file, relabelled
+  head -1 "$WORK/long.csv" > "$WORK/gosh.csv"
+  awk -F, -v k="$GOSH_K" 'NR > 1 && c < k { $1 = "a000000"; print; c++ }' OFS=, "$WORK/long.csv" >> "$WORK/gosh.csv"
+fi
+read -r T_GS _ < <(time_cmd gosh_rs "$BIN" gosh "$WORK/gosh.csv" --study study --subsets-output "$WORK/gosh.parquet" --format json)
+echo "metarepro gosh -> Parquet  : $(ms "$T_GS") ($(( (1 << GOSH_K) - 1 )) fits)"
+if [ $HAVE_R = 1 ]; then
+  read -r T_GR _ < <(SLOW=1 time_cmd gosh_r Rscript "$WORK/gosh.R" "$WORK/gosh.csv" "$GOSH_K" "$WORK/gosh_r.csv")
+  echo "R metafor gosh()           : $(ms "$T_GR")"
+  echo "ratio (metafor / metarepro): $(ratio "$T_GR" "$T_GS")"
+fi
+
+echo
+echo "== 3. one REML fit, k = 10 000, in process"
+EST=target/criterion/reml_fit/rma_int/10000/new/estimates.json
+if [ -f "$EST" ]; then
+  T_FIT=$(python3 -c "import json; print(json.load(open('$EST'))['mean']['point_estimate'] / 1e9)")
+  echo "metarepro rma_int (criterion): $(ms "$T_FIT")  (target < 10 ms)"
+else
+  T_FIT=""
+  echo "metarepro: run 'cargo bench --bench fit' first for this line"
+fi
+if [ $HAVE_R = 1 ]; then
+  T_RFIT=$(Rscript -e '
+    suppressPackageStartupMessages(library(metafor)); set.seed(42); k <- 10000
+    n <- 20 + sample(0:180, k, TRUE); p <- plogis(-1 + 0.4 * rnorm(k)); x <- pmin(pmax(round(n * p), 1), n - 1)
+    es <- escalc("PLO", xi = x, ni = n); rma(yi, vi, data = es)
+    t <- replicate(20, system.time(rma(yi, vi, data = es))[["elapsed"]]); cat(median(t))')
+  echo "R metafor rma() (median of 20): $(ms "$T_RFIT")"
+  if [ -n "$T_FIT" ]; then echo "ratio (metafor / metarepro): $(ratio "$T_RFIT" "$T_FIT")"; fi
+fi
+
+if [ "${MEMORY:-1}" = 1 ]; then
+  echo
+  echo "== 4. batch memory (max RSS), flat in the number of analyses"
+  for n in 1000 10000 100000; do
+    "$GEN" "$n" "$K" "$SEED" "$WORK/m.csv"
+    /usr/bin/time -f "%M %e" -o "$WORK/mem" "$BIN" batch "$WORK/m.csv" --analysis analysis --output "$WORK/m.parquet" --quiet
+    read -r KB SEC < "$WORK/mem"
+    echo "$n analyses: max RSS $((KB / 1024)) MiB, $SEC s"
+  done
+fi

@@ -179,13 +179,28 @@ fn fit_block(o: &mut String, f: &Pooled, method: Method) {
         );
         let _ = writeln!(o);
         let _ = writeln!(o, "Test for Heterogeneity:");
-        let _ = writeln!(
-            o,
-            "Q(df = {}) = {}, p-val {}",
-            f.q_df,
-            fmt_num(f.q, 4),
-            fmt_p(f.q_p, 4)
-        );
+        match (f.q_lrt, f.q_lrt_p) {
+            // GLMM (metafor rma.glmm): the Wald and the likelihood-ratio test.
+            (Some(lrt), Some(lrt_p)) => {
+                let _ = writeln!(
+                    o,
+                    "Wld(df = {}) = {}, p-val {}",
+                    f.q_df,
+                    fmt_num(f.q, 4),
+                    fmt_p(f.q_p, 4)
+                );
+                let _ = writeln!(
+                    o,
+                    "LRT(df = {}) = {}, p-val {}",
+                    f.q_df,
+                    fmt_num(lrt, 4),
+                    fmt_p(lrt_p, 4)
+                );
+            }
+            _ => {
+                let _ = writeln!(o, "Q(df = {}) = {}, p-val {}", f.q_df, fmt_num(f.q, 4), fmt_p(f.q_p, 4));
+            }
+        }
     }
     let _ = writeln!(o);
     let _ = writeln!(o, "Model Results (transformed scale):");

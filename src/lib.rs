@@ -8,7 +8,8 @@
 //! - [`effect`]: effect sizes `yi`, `vi` for proportions (metafor `escalc`), back-transformations,
 //!   per-study CIs;
 //! - [`model`]: common- and random-effects models (metafor `rma.uni`), τ² estimators, Q-profile
-//!   CIs, prediction intervals, subgroups;
+//!   CIs, prediction intervals, subgroups, the GLMM on the counts (`rma.glmm`) and
+//!   meta-regression;
 //! - [`report`]: the table, JSON and CSV renderings of a result, with one rounding function.
 //!
 //! ```

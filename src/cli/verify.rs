@@ -34,6 +34,9 @@ pub struct VerifyCmd {
     /// With --data: the column a claim's `outcome` selects.
     #[arg(long = "outcome-column")]
     pub outcome_column: Option<String>,
+    /// Also draw the published (and recomputed) estimates to this SVG/PNG; a Markdown report embeds it.
+    #[arg(long)]
+    pub figure: Option<PathBuf>,
     /// With --data: leave out rows with a missing count instead of failing.
     #[arg(long = "na-drop")]
     pub na_drop: bool,
@@ -71,9 +74,17 @@ pub fn run(cmd: &VerifyCmd) -> Result<i32> {
             progress: tty,
         },
     )?;
+    let figure_link = match &cmd.figure {
+        Some(path) => {
+            let opts = crate::plot::forest::ForestOptions::default();
+            crate::plot::published::write(&r, &opts, path)?;
+            Some(path.display().to_string())
+        }
+        None => None,
+    };
     let text = match cmd.format {
         VerifyFormat::Table => report::terminal(&r, cmd.output.is_none() && std::io::stdout().is_terminal()),
-        VerifyFormat::Markdown => report::markdown(&r, None),
+        VerifyFormat::Markdown => report::markdown(&r, figure_link.as_deref()),
         VerifyFormat::Json => report::json(&r),
     };
     match &cmd.output {

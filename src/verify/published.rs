@@ -232,6 +232,37 @@ pub fn claim_checks(c: &Claim) -> Vec<Check> {
         }
         _ => {}
     }
+    // GRIM for a single study's percentage against its n (k printed as 1).
+    if let (None, Some(e), Some(n), Some(1)) = (pr.x_of_n, &pr.estimate, c.n(), c.k()) {
+        if matches!(pr.unit, Unit::Percent | Unit::Proportion) && n > 0 && n <= 100_000 {
+            let scale = if pr.unit == Unit::Percent { 100.0 } else { 1.0 };
+            let hits: Vec<u64> = (0..=n)
+                .filter(|x| super::rounding::rounds_to(scale * *x as f64 / n as f64, e))
+                .collect();
+            out.push(if hits.is_empty() {
+                Check::flag(
+                    "GRIM: percentage against n",
+                    format!(
+                        "no count out of n = {n} gives {} (assumes the percentage is x/n of one study)",
+                        e.text
+                    ),
+                )
+            } else {
+                Check::pass(
+                    "GRIM: percentage against n",
+                    format!(
+                        "{} of {n} gives {} (assumes the percentage is x/n of one study)",
+                        hits.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(" or "),
+                        e.text
+                    ),
+                )
+            });
+        }
+    }
+    // The critical value implied by a printed p-value and the CI.
+    if let Some(ch) = implied_critical_value(c) {
+        out.push(ch);
+    }
     // Common-effect sample size implied by the CI width.
     if let Some(ch) = common_effect_n(c) {
         out.push(ch);
@@ -355,5 +386,72 @@ fn common_effect_n(c: &Claim) -> Option<Check> {
             name,
             format!("{detail}: the CI is narrower than n patients allow: n or the CI may be misprinted"),
         )
+    })
+}
+
+/// With a printed p-value: z = Φ⁻¹(1 − p/2) gives SE = |g(estimate) − g(null)| / z on the scale
+/// where the CI is symmetric, and the CI half-width / SE is the critical value the CI used
+/// (1.96 for z, larger for t). The null is 0 on the transformed scale (1 for ratios), as the
+/// software tests it.
+fn implied_critical_value(c: &Claim) -> Option<Check> {
+    let pr = &c.printed;
+    let p = c.p.as_ref()?;
+    let name = "implied critical value";
+    let (Some(e), Some(l), Some(u)) = (&pr.estimate, &pr.ci_lb, &pr.ci_ub) else {
+        return Some(Check::na(
+            name,
+            "needs an estimate, both CI bounds and a p-value".into(),
+        ));
+    };
+    let sc = scales(pr);
+    let scale = match pr.unit {
+        Unit::Ratio => Scale::Log,
+        Unit::Difference => Scale::Raw,
+        _ => [Scale::Logit, Scale::Raw, Scale::Arcsine, Scale::Log]
+            .into_iter()
+            .find(|s| sc.iter().any(|x| x.scale == *s && x.symmetric))?,
+    };
+    let (pl, ph) = p.interval();
+    let (pl, ph) = (pl.max(1e-300), ph.min(1.0));
+    if pl >= ph || ph <= 0.0 {
+        return Some(Check::na(name, format!("p = {} gives no usable interval", p.text)));
+    }
+    let z_hi = dist::qnorm(1.0 - pl / 2.0);
+    let z_lo = dist::qnorm(1.0 - ph / 2.0);
+    let g = |x: f64| scale.g(x);
+    let ev = g(value(e, pr.unit)).abs();
+    let half = (g(value(u, pr.unit)) - g(value(l, pr.unit))) / 2.0;
+    if ev == 0.0 || !half.is_finite() {
+        return Some(Check::na(name, "the estimate equals the null value".into()));
+    }
+    // crit = half / SE = half · z / |g(e)|.
+    let (clo, chi) = (half * z_lo / ev, half * z_hi / ev);
+    let z = z_of(pr.level);
+    let mut consistent = Vec::new();
+    if clo <= z * 1.02 && z * 0.98 <= chi {
+        consistent.push(format!("z ({z:.3})"));
+    }
+    if let Some(k) = c.k() {
+        if k > 1 {
+            let t = dist::critical(pr.level / 100.0, Some(k as f64 - 1.0));
+            if clo <= t * 1.02 && t * 0.98 <= chi {
+                consistent.push(format!("t with k - 1 = {} df ({t:.3})", k - 1));
+            }
+        }
+    }
+    let detail = format!(
+        "on the {} scale, p = {} and the CI imply a critical value of {:.2} to {:.2} (±2% for rounding of the CI; assumes a test against 0 on that scale)",
+        scale.name(),
+        p.text,
+        clo,
+        chi
+    );
+    Some(if consistent.is_empty() {
+        Check::flag(
+            name,
+            format!("{detail}: neither z nor t(k - 1); the p-value and the CI come from different tests"),
+        )
+    } else {
+        Check::pass(name, format!("{detail}: consistent with {}", consistent.join(" or ")))
     })
 }

@@ -329,3 +329,26 @@ fn unparseable_printed_text_names_file_and_claim() {
     .to_string();
     assert!(e.contains("x/claims.toml") && e.contains("bad one"), "{e}");
 }
+
+#[test]
+fn grim_checks_a_single_study_percentage_against_n() {
+    let r = published(&format!(
+        "{PAPER}[[claim]]\nlabel = \"x\"\nprinted = \"41.2%\"\nk = 1\nn = 17\n"
+    ));
+    assert_eq!(status(&r, 0, "GRIM: percentage against n"), "pass");
+    let r = published(&format!(
+        "{PAPER}[[claim]]\nlabel = \"x\"\nprinted = \"44.0%\"\nk = 1\nn = 26\n"
+    ));
+    assert_eq!(status(&r, 0, "GRIM: percentage against n"), "flag");
+}
+
+#[test]
+fn p_value_and_ci_imply_the_critical_value() {
+    // RR 2.00 (1.50-2.67): log SE = 0.147, z = 4.72, p = 2.4e-6.
+    let base = format!("{PAPER}[[claim]]\nlabel = \"x\"\nprinted = \"RR 2.00 (95% CI 1.50-2.67)\"\n");
+    let r = published(&format!("{base}p = \"0.0000024\"\n"));
+    assert_eq!(status(&r, 0, "implied critical value"), "pass");
+    // The same CI with p = 0.01 needs a critical value far above z or t.
+    let r = published(&format!("{base}p = \"0.01\"\nk = 10\n"));
+    assert_eq!(status(&r, 0, "implied critical value"), "flag");
+}

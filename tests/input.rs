@@ -698,6 +698,26 @@ fn output_never_overwrites_the_input() {
 // Regressions found by fuzzing (fuzz/README.md): each file must give an input error, not a crash.
 
 #[test]
+fn fuzz_found_parquet_page_with_negative_value_count() {
+    // polars read the count as a huge usize, tried to allocate 2^61 bytes and aborted.
+    input_error(
+        "fuzz/page_num_values_negative.parquet",
+        &[],
+        &["corrupt Parquet file", "page 2: -6 values declared"],
+    );
+}
+
+#[test]
+fn fuzz_found_parquet_footer_declaring_a_huge_list() {
+    // polars reserved memory for the declared size (51 GB) and aborted.
+    input_error(
+        "fuzz/footer_list_size_huge.parquet",
+        &[],
+        &["corrupt Parquet file", "corrupt footer"],
+    );
+}
+
+#[test]
 fn fuzz_regressions() {
     let dir = Path::new(BAD).join("fuzz");
     let Ok(entries) = std::fs::read_dir(&dir) else {

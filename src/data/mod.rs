@@ -228,6 +228,7 @@ fn read_parquet(path: &Path, bytes: Vec<u8>) -> Result<Table> {
     // Its page headers are checked first (see `parquet_check`): a failed allocation is an abort,
     // not a panic.
     let read = guard_panics(move || -> std::result::Result<DataFrame, String> {
+        parquet_check::check_footer(&bytes)?;
         let mut reader = ParquetReader::new(std::io::Cursor::new(bytes.as_slice()));
         let meta = reader.get_metadata().map_err(|e| e.to_string())?.clone();
         parquet_check::check(&bytes, &meta)?;

@@ -5,7 +5,8 @@
 //! allocation aborts the process — it cannot be caught like a panic. Fuzzing found such files
 //! (`tests/data/bad/fuzz/`). So, before polars reads the data, every page header of every column
 //! chunk is read here (Thrift compact protocol, bounds-checked) and the counts and sizes are
-//! checked against each other, the file size and limits far above any study table:
+//! checked against each other, the file size and limits far above any study table. The footer
+//! is scanned the same way before polars decodes it ([`check_footer`]). Limits:
 //! at most [`MAX_VALUES`] rows per file and values per column chunk, and pages of at most
 //! [`MAX_PAGE_BYTES`] uncompressed.
 
@@ -21,6 +22,29 @@ const MAX_PAGES: usize = 1_000_000;
 const MAX_DEPTH: usize = 32;
 
 type Check<T> = std::result::Result<T, String>;
+
+/// Check the footer (the file metadata, Thrift-encoded) before polars decodes it: its length,
+/// and that no list, map or string in it claims more elements or bytes than the footer holds
+/// (polars reserves memory for the declared sizes; fuzzing found footers declaring lists of
+/// billions of row groups).
+pub fn check_footer(bytes: &[u8]) -> Check<()> {
+    let n = bytes.len();
+    let len_bytes = bytes
+        .get(n.saturating_sub(8)..n.saturating_sub(4))
+        .ok_or("the file is too short for a Parquet footer")?;
+    let mut le = [0u8; 4];
+    le.copy_from_slice(len_bytes);
+    let len = u32::from_le_bytes(le) as usize;
+    let start = n
+        .checked_sub(8)
+        .and_then(|e| e.checked_sub(len))
+        .filter(|&s| s >= 4)
+        .ok_or_else(|| format!("the footer length ({len} bytes) is larger than the file ({n} bytes)"))?;
+    let footer = bytes.get(start..n - 8).ok_or("footer outside the file")?;
+    let mut t = Thrift { b: footer, pos: 0 };
+    t.skip(T_STRUCT, 0)
+        .map_err(|m| format!("corrupt footer: {}", m.replace("page header", "footer")))
+}
 
 /// Check the row groups, column chunks and page headers of `bytes` against `meta`.
 pub fn check(bytes: &[u8], meta: &FileMetadata) -> Check<()> {

@@ -327,8 +327,10 @@ impl<R: Read> DelimitedStream<R> {
     }
 
     /// Read one raw record into `buf`/`ends`: `None` at the end of the file, else its first
-    /// line and whether it is blank.
+    /// line and whether it is blank. Scans the reader's buffer in place (no call per byte); a
+    /// quote or a CR whose meaning depends on the next byte is carried over buffer refills.
     fn read_raw(&mut self) -> Result<Option<(usize, bool)>> {
+        use std::io::BufRead;
         self.buf.clear();
         self.ends.clear();
         let start = self.line;
@@ -348,8 +350,23 @@ impl<R: Read> DelimitedStream<R> {
         let mut any = !self.buf.is_empty();
         let mut in_quotes = false;
         let mut field_start = true;
+        // A '"' inside quotes was the last byte seen (closing quote or first of "").
+        let mut quote_pending = false;
+        // A CR ended the record; a following LF belongs to it.
+        let mut cr_pending = false;
+        let sep = self.sep;
         loop {
-            let Some(b) = self.byte()? else {
+            let avail = self.reader.fill_buf().map_err(|e| Error::Input {
+                file: self.path.clone(),
+                message: e.to_string(),
+            })?;
+            if avail.is_empty() {
+                if cr_pending {
+                    break;
+                }
+                if quote_pending {
+                    in_quotes = false;
+                }
                 if in_quotes {
                     return Err(self.err(start, "a quoted field is not closed (unterminated quote)"));
                 }
@@ -357,49 +374,76 @@ impl<R: Read> DelimitedStream<R> {
                     return Ok(None);
                 }
                 break;
-            };
-            any = true;
-            if in_quotes {
-                if b == b'"' {
-                    if self.peek()? == Some(b'"') {
-                        self.byte()?;
-                        self.buf.push(b'"');
-                    } else {
-                        in_quotes = false;
-                    }
-                } else {
-                    if b == b'\n' || (b == b'\r' && self.peek()? != Some(b'\n')) {
-                        self.line += 1;
-                    }
-                    self.buf.push(b);
-                }
-                continue;
             }
-            match b {
-                b'"' if field_start => {
-                    in_quotes = true;
-                    field_start = false;
-                }
-                b'\n' => {
-                    self.line += 1;
-                    break;
-                }
-                b'\r' => {
-                    if self.peek()? == Some(b'\n') {
-                        self.byte()?;
+            let n = avail.len();
+            let mut i = 0;
+            let mut done = false;
+            let mut nul = false;
+            while i < n {
+                let b = avail[i];
+                if cr_pending {
+                    if b == b'\n' {
+                        i += 1;
                     }
-                    self.line += 1;
+                    done = true;
                     break;
                 }
-                b if b == self.sep => {
-                    self.ends.push(self.buf.len());
-                    field_start = true;
+                i += 1;
+                any = true;
+                if quote_pending {
+                    quote_pending = false;
+                    if b == b'"' {
+                        self.buf.push(b'"');
+                        continue;
+                    }
+                    in_quotes = false;
                 }
-                0 => return Err(self.err(start, "NUL byte: this is not a text table")),
-                b => {
-                    self.buf.push(b);
-                    field_start = false;
+                if in_quotes {
+                    if b == b'"' {
+                        quote_pending = true;
+                    } else {
+                        if b == b'\n' {
+                            self.line += 1;
+                        }
+                        self.buf.push(b);
+                    }
+                    continue;
                 }
+                match b {
+                    b'"' if field_start => {
+                        in_quotes = true;
+                        field_start = false;
+                    }
+                    b'\n' => {
+                        self.line += 1;
+                        done = true;
+                        break;
+                    }
+                    b'\r' => {
+                        self.line += 1;
+                        cr_pending = true;
+                    }
+                    0 => {
+                        nul = true;
+                        break;
+                    }
+                    b if b == sep => {
+                        self.ends.push(self.buf.len());
+                        field_start = true;
+                    }
+                    b => {
+                        self.buf.push(b);
+                        field_start = false;
+                    }
+                }
+            }
+            self.reader.consume(i);
+            self.bytes += i as u64;
+            if nul {
+                return Err(self.err(start, "NUL byte: this is not a text table"));
+            }
+            if done {
+                break;
             }
         }
         self.ends.push(self.buf.len());
@@ -465,9 +509,11 @@ fn id_hash(id: &str) -> u64 {
 }
 
 /// Where the analyses come from: a stream of contiguous analyses, or all of them grouped.
+/// (One value per run: its size does not matter.)
+#[allow(clippy::large_enum_variant)]
 enum Source {
     Stream {
-        stream: DelimitedStream<File>,
+        stream: Box<DelimitedStream<File>>,
         cols: Columns,
         pending: Option<(String, Record)>,
         finished: HashSet<u64>,
@@ -525,7 +571,7 @@ impl Source {
             }
         };
         let mut src = Source::Stream {
-            stream,
+            stream: Box::new(stream),
             cols,
             pending: None,
             finished: HashSet::new(),
@@ -807,7 +853,10 @@ impl TableRows for GoshRow {
 }
 
 enum Sink {
-    Parquet(Option<polars::io::parquet::write::BatchedWriter<BufWriter<File>>>, File),
+    Parquet(
+        Option<Box<polars::io::parquet::write::BatchedWriter<BufWriter<File>>>>,
+        File,
+    ),
     Csv(BufWriter<File>),
 }
 
@@ -899,7 +948,7 @@ impl TableWriter {
                             path: self.path.clone(),
                             message: e.to_string(),
                         })?;
-                    *w = Some(bw);
+                    *w = Some(Box::new(bw));
                 }
                 if let Some(bw) = w.as_mut() {
                     bw.write_batch(&df).map_err(|e| Error::Output {
@@ -940,7 +989,7 @@ impl TableWriter {
                             path: self.path.clone(),
                             message: e.to_string(),
                         })?;
-                    *w = Some(bw);
+                    *w = Some(Box::new(bw));
                 }
                 if let Some(bw) = w.take() {
                     let size = bw.finish().map_err(|e| Error::Output {

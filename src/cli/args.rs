@@ -140,7 +140,10 @@ impl ModelArgs {
         }
         Ok(PoolOptions {
             measure,
-            correction: Correction { add, to: self.to.parse::<AddTo>()? },
+            correction: Correction {
+                add,
+                to: self.to.parse::<AddTo>()?,
+            },
             method: self.method.parse::<Method>()?,
             test: self.test.parse::<Test>()?,
             level,

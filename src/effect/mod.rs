@@ -125,7 +125,10 @@ pub struct Correction {
 impl Default for Correction {
     /// metafor's default for PR, PLN and PLO: `add = 1/2, to = "only0"`.
     fn default() -> Self {
-        Correction { add: 0.5, to: AddTo::Only0 }
+        Correction {
+            add: 0.5,
+            to: AddTo::Only0,
+        }
     }
 }
 
@@ -136,7 +139,10 @@ impl Correction {
         if measure.uses_correction() {
             Correction::default()
         } else {
-            Correction { add: 0.0, to: AddTo::Only0 }
+            Correction {
+                add: 0.0,
+                to: AddTo::Only0,
+            }
         }
     }
 }

@@ -164,7 +164,7 @@ pub fn estimate(method: Method, x: &Array2<f64>, y: &[f64], v: &[f64], control: 
                     iterations: 0,
                 });
             }
-            let hi = bracket_upper(&g, control.tau2_max)?;
+            let hi = bracket_upper(g, control.tau2_max)?;
             let root = brent(|t| g(t).unwrap_or(f64::NAN), 0.0, hi, control.maxiter)
                 .ok_or_else(|| Error::Computation("Paule-Mandel estimator: no root of the Q equation found".into()))?;
             Ok(Tau2Estimate {

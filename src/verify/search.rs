@@ -166,95 +166,173 @@ impl Setting {
 
     /// Named configurations of other software that this setting reproduces.
     pub fn presets(&self) -> Vec<&'static str> {
-        let mut out = Vec::new();
-        let m = self.measure;
-        let harmonic = m != Measure::PFT || self.pft_mean == PftMean::Harmonic;
-        let sep = !self.tau2_common;
-        if self.method == Method::REML
-            && self.test == Test::Z
-            && self.pi == PiType::Metafor
-            && self.correction == CcChoice::metafor_default(m)
-            && harmonic
-            && sep
-        {
-            out.push("metafor defaults (REML, z, PI z)");
-        }
-        let meta_cc = self.correction == CcChoice::metafor_default(m);
-        if self.method == Method::REML
-            && self.test == Test::Z
-            && self.pi == PiType::TkMinus1
-            && meta_cc
-            && harmonic
-            && sep
-        {
-            out.push("meta >= 7.0 inverse variance (REML, z, PI t(k-1))");
-        }
-        if self.method == Method::REML
-            && self.test == Test::Z
-            && self.pi == PiType::TkMinus2
-            && meta_cc
-            && harmonic
-            && sep
-        {
-            out.push("meta 5-6 (REML, z, PI t(k-2))");
-        }
-        if self.method == Method::DL
-            && self.test == Test::Z
-            && self.pi == PiType::TkMinus2
-            && meta_cc
-            && harmonic
-            && sep
-        {
-            out.push("meta <= 4 (DL, z, PI t(k-2))");
-        }
-        let stata_cc = if m == Measure::PFT {
-            self.correction == CcChoice::None
-        } else {
-            self.correction == CcChoice::Drop
-        };
-        if matches!(m, Measure::PR | Measure::PFT)
-            && self.method == Method::DL
-            && self.test == Test::Z
-            && self.pi == PiType::TkMinus2
-            && stata_cc
-            && harmonic
-            && sep
-        {
-            out.push(if m == Measure::PFT {
-                "Stata metaprop, random, ftt"
-            } else {
-                "Stata metaprop, random"
-            });
-        }
-        if matches!(m, Measure::PR | Measure::PFT)
-            && self.method.is_common()
-            && self.test == Test::Z
-            && stata_cc
-            && harmonic
-            && sep
-        {
-            out.push(if m == Measure::PFT {
-                "Stata metaprop, fixed, ftt"
-            } else {
-                "Stata metaprop, fixed"
-            });
-        }
-        if self.method == Method::DL && self.test == Test::Z && sep {
-            out.push("RevMan 5 (DL, z)");
-        }
-        if self.method == Method::GLMM && self.test == Test::Z {
-            match self.pi {
-                PiType::Metafor | PiType::Z => out.push("metafor rma.glmm defaults (GLMM, nAGQ 7, z)"),
-                PiType::TkMinus1 => out.push("meta >= 7.0 metaprop default (GLMM, PI t(k-1))"),
-                PiType::TkMinus2 => out.push("meta 5-6 metaprop default (GLMM, PI t(k-2))"),
-            }
-        }
-        if self.method == Method::REML && self.test == Test::Knha && self.pi == PiType::TkMinus1 && sep {
-            out.push("RevMan Web 2025 (REML, Hartung-Knapp, PI t(k-1))");
-        }
-        out
+        PRESETS.iter().filter(|p| p.admits(self)).map(|p| p.name).collect()
     }
 }
+
+/// The continuity-correction rule of a preset.
+#[derive(Debug, Clone, Copy)]
+enum PresetCc {
+    /// metafor's and meta's: 0.5 to studies with 0 or n events for PR/PLN/PLO, none for PAS/PFT.
+    MetaforDefault,
+    /// Stata `metaprop`: 0/n studies dropped, except with `ftt` (no correction needed).
+    Stata,
+    /// Not part of the preset.
+    Any,
+}
+
+/// A named configuration of other software, as the grid's choices it fixes.
+struct Preset {
+    name: &'static str,
+    /// Measures the preset uses (empty: any).
+    measures: &'static [Measure],
+    methods: &'static [Method],
+    test: Test,
+    /// Prediction-interval types (empty: any).
+    pis: &'static [PiType],
+    cc: PresetCc,
+    /// Requires the harmonic-mean PFT back-transformation and separate τ² per subgroup.
+    defaults_otherwise: bool,
+}
+
+impl Preset {
+    fn admits(&self, s: &Setting) -> bool {
+        let cc_ok = match self.cc {
+            PresetCc::MetaforDefault => s.correction == CcChoice::metafor_default(s.measure),
+            PresetCc::Stata if s.measure == Measure::PFT => s.correction == CcChoice::None,
+            PresetCc::Stata => s.correction == CcChoice::Drop,
+            PresetCc::Any => true,
+        };
+        let harmonic = s.measure != Measure::PFT || s.pft_mean == PftMean::Harmonic;
+        (self.measures.is_empty() || self.measures.contains(&s.measure))
+            && self.methods.contains(&s.method)
+            && s.test == self.test
+            && (self.pis.is_empty() || self.pis.contains(&s.pi))
+            && cc_ok
+            && !s.tau2_common
+            && (!self.defaults_otherwise || harmonic)
+    }
+}
+
+const PRESETS: &[Preset] = &[
+    Preset {
+        name: "metafor defaults (REML, z, PI z)",
+        measures: &[],
+        methods: &[Method::REML],
+        test: Test::Z,
+        pis: &[PiType::Metafor],
+        cc: PresetCc::MetaforDefault,
+        defaults_otherwise: true,
+    },
+    Preset {
+        name: "meta >= 7.0 inverse variance (REML, z, PI t(k-1))",
+        measures: &[],
+        methods: &[Method::REML],
+        test: Test::Z,
+        pis: &[PiType::TkMinus1],
+        cc: PresetCc::MetaforDefault,
+        defaults_otherwise: true,
+    },
+    Preset {
+        name: "meta 5-6 (REML, z, PI t(k-2))",
+        measures: &[],
+        methods: &[Method::REML],
+        test: Test::Z,
+        pis: &[PiType::TkMinus2],
+        cc: PresetCc::MetaforDefault,
+        defaults_otherwise: true,
+    },
+    Preset {
+        name: "meta <= 4 (DL, z, PI t(k-2))",
+        measures: &[],
+        methods: &[Method::DL],
+        test: Test::Z,
+        pis: &[PiType::TkMinus2],
+        cc: PresetCc::MetaforDefault,
+        defaults_otherwise: true,
+    },
+    Preset {
+        name: "Stata metaprop, random",
+        measures: &[Measure::PR],
+        methods: &[Method::DL],
+        test: Test::Z,
+        pis: &[PiType::TkMinus2],
+        cc: PresetCc::Stata,
+        defaults_otherwise: true,
+    },
+    Preset {
+        name: "Stata metaprop, random, ftt",
+        measures: &[Measure::PFT],
+        methods: &[Method::DL],
+        test: Test::Z,
+        pis: &[PiType::TkMinus2],
+        cc: PresetCc::Stata,
+        defaults_otherwise: true,
+    },
+    Preset {
+        name: "Stata metaprop, fixed",
+        measures: &[Measure::PR],
+        methods: &[Method::EE, Method::FE],
+        test: Test::Z,
+        pis: &[],
+        cc: PresetCc::Stata,
+        defaults_otherwise: true,
+    },
+    Preset {
+        name: "Stata metaprop, fixed, ftt",
+        measures: &[Measure::PFT],
+        methods: &[Method::EE, Method::FE],
+        test: Test::Z,
+        pis: &[],
+        cc: PresetCc::Stata,
+        defaults_otherwise: true,
+    },
+    Preset {
+        name: "RevMan 5 (DL, z)",
+        measures: &[],
+        methods: &[Method::DL],
+        test: Test::Z,
+        pis: &[],
+        cc: PresetCc::Any,
+        defaults_otherwise: false,
+    },
+    Preset {
+        name: "metafor rma.glmm defaults (GLMM, nAGQ 7, z)",
+        measures: &[],
+        methods: &[Method::GLMM],
+        test: Test::Z,
+        pis: &[PiType::Metafor, PiType::Z],
+        cc: PresetCc::Any,
+        defaults_otherwise: false,
+    },
+    Preset {
+        name: "meta >= 7.0 metaprop default (GLMM, PI t(k-1))",
+        measures: &[],
+        methods: &[Method::GLMM],
+        test: Test::Z,
+        pis: &[PiType::TkMinus1],
+        cc: PresetCc::Any,
+        defaults_otherwise: false,
+    },
+    Preset {
+        name: "meta 5-6 metaprop default (GLMM, PI t(k-2))",
+        measures: &[],
+        methods: &[Method::GLMM],
+        test: Test::Z,
+        pis: &[PiType::TkMinus2],
+        cc: PresetCc::Any,
+        defaults_otherwise: false,
+    },
+    Preset {
+        name: "RevMan Web 2025 (REML, Hartung-Knapp, PI t(k-1))",
+        measures: &[],
+        methods: &[Method::REML],
+        test: Test::Knha,
+        pis: &[PiType::TkMinus1],
+        cc: PresetCc::Any,
+        defaults_otherwise: false,
+    },
+];
 
 /// The studies of one claim: the filtered rows and the subset the claim pools.
 #[derive(Debug, Clone)]

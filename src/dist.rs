@@ -33,6 +33,9 @@ fn std_normal() -> Normal {
 
 /// `qt(p, df)`; NaN when `df <= 0`.
 pub fn qt(p: f64, df: f64) -> f64 {
+    if !(0.0..=1.0).contains(&p) {
+        return f64::NAN;
+    }
     match StudentsT::new(0.0, 1.0, df) {
         Ok(t) if df > 0.0 => t.inverse_cdf(p),
         _ => f64::NAN,
@@ -41,6 +44,13 @@ pub fn qt(p: f64, df: f64) -> f64 {
 
 /// `pt(x, df, lower.tail = FALSE)`; NaN when `df <= 0`.
 pub fn pt_upper(x: f64, df: f64) -> f64 {
+    // statrs panics on NaN (e.g. 0/0 when a Knapp-Hartung SE is 0) and is slow at infinities.
+    if x.is_nan() {
+        return f64::NAN;
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { 0.0 } else { 1.0 };
+    }
     match StudentsT::new(0.0, 1.0, df) {
         Ok(t) if df > 0.0 => t.sf(x),
         _ => f64::NAN,
@@ -49,6 +59,12 @@ pub fn pt_upper(x: f64, df: f64) -> f64 {
 
 /// `pchisq(x, df, lower.tail = FALSE)`; NaN when `df <= 0`.
 pub fn pchisq_upper(x: f64, df: f64) -> f64 {
+    if x.is_nan() {
+        return f64::NAN;
+    }
+    if x == f64::INFINITY {
+        return 0.0;
+    }
     match ChiSquared::new(df) {
         Ok(c) if df > 0.0 => {
             if x <= 0.0 {
@@ -63,6 +79,9 @@ pub fn pchisq_upper(x: f64, df: f64) -> f64 {
 
 /// `qchisq(p, df)`; NaN when `df <= 0`.
 pub fn qchisq(p: f64, df: f64) -> f64 {
+    if !(0.0..=1.0).contains(&p) {
+        return f64::NAN;
+    }
     match ChiSquared::new(df) {
         Ok(c) if df > 0.0 => c.inverse_cdf(p),
         _ => f64::NAN,
@@ -71,6 +90,12 @@ pub fn qchisq(p: f64, df: f64) -> f64 {
 
 /// `pf(x, df1, df2, lower.tail = FALSE)`; NaN when a df is not positive.
 pub fn pf_upper(x: f64, df1: f64, df2: f64) -> f64 {
+    if x.is_nan() {
+        return f64::NAN;
+    }
+    if x == f64::INFINITY {
+        return 0.0;
+    }
     match FisherSnedecor::new(df1, df2) {
         Ok(f) if df1 > 0.0 && df2 > 0.0 => {
             if x <= 0.0 {
@@ -143,6 +168,11 @@ mod tests {
         assert!((qt(0.975, 5.0) - 2.570581835636314).abs() < 1e-12);
         assert!((qchisq(0.975, 10.0) - 20.48317735080739).abs() < 1e-11);
         assert!((pchisq_upper(3.841458820694124, 1.0) - 0.05).abs() < 1e-14);
+        // Non-finite statistics give NaN or the limits, never a panic.
+        assert!(pt_upper(f64::NAN, 3.0).is_nan() && pchisq_upper(f64::NAN, 2.0).is_nan());
+        assert!(pf_upper(f64::NAN, 1.0, 3.0).is_nan() && qt(f64::NAN, 3.0).is_nan());
+        assert_eq!(pt_upper(f64::INFINITY, 3.0), 0.0);
+        assert_eq!(pchisq_upper(f64::INFINITY, 3.0), 0.0);
         // qbeta(0.975, 251, 2999750) from R.
         let q = qbeta(0.975, 251.0, 2_999_750.0);
         assert!((q - 9.432871638792279e-5).abs() < 1e-12 * 9.4e-5 * 1e3, "{q:e}");

@@ -567,7 +567,6 @@ fn very_large_counts() {
 }
 
 #[test]
-#[ignore = "hangs: dist::qbeta (statrs Beta::inverse_cdf) in the Clopper-Pearson study CI for few events with n >= 1e7"]
 fn rare_events_in_huge_studies() {
     // 3/20,000,000, 0/15,000,000, 7/30,000,000: a registry-sized "very large counts" case.
     let (v, _) = pools(GOOD, "rare_events_huge_total.csv", &[]);
@@ -591,7 +590,6 @@ fn identical_studies() {
 }
 
 #[test]
-#[ignore = "panics in statrs beta_reg (NaN t statistic: Knapp-Hartung with zero residual variance and a zero estimate)"]
 fn knha_identical_studies_at_one_half() {
     // Found by tests/properties.rs: two studies of 5/10 with --test knha; the CLI turns the
     // panic into exit code 70 ("internal error").

@@ -219,7 +219,6 @@ proptest! {
     }
 
     #[test]
-    #[ignore = "panics in statrs beta_reg: Knapp-Hartung with zero residual variance (studies of one proportion) gives a NaN t statistic"]
     fn no_panic_with_knapp_hartung(
         rows in prop::collection::vec(any_row(), 1..8),
         measure in measure(),
@@ -230,7 +229,6 @@ proptest! {
     }
 
     #[test]
-    #[ignore = "hangs: dist::qbeta (statrs Beta::inverse_cdf) for few events with n >= 1e7; panics near 2^53"]
     fn rare_events_in_huge_studies(
         rows in prop::collection::vec(prop_oneof![extreme_row(), study(3000)], 1..4),
         measure in measure(),

@@ -17,7 +17,8 @@ use crate::error::Result;
 ///
 /// Exit codes: 0 success; 1 verification found mismatches with --strict; 2 usage error
 /// (unknown option or value); 3 input data error (file, row and column are named);
-/// 4 computation error (e.g. non-convergence); 5 output could not be written.
+/// 4 computation error (e.g. non-convergence); 5 output could not be written; 70 internal error
+/// (a bug: please report it).
 #[derive(Debug, Parser)]
 #[command(name = "metarepro", version, about, long_about)]
 pub struct Cli {

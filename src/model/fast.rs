@@ -261,22 +261,7 @@ fn validate(yi: &[f64], vi: &[f64]) -> Result<()> {
             "yi, vi and the model matrix have different lengths".into(),
         ));
     }
-    for i in 0..k {
-        if !yi[i].is_finite() {
-            return Err(Error::Computation(format!(
-                "study {} has a non-finite effect size ({}); with 0 or all events use a continuity correction (--add/--to) or another measure",
-                i + 1,
-                yi[i]
-            )));
-        }
-        if !(vi[i] > 0.0) || !vi[i].is_finite() {
-            return Err(Error::Computation(format!(
-                "study {} has a non-positive or non-finite sampling variance ({}); with 0 or all events use a continuity correction (--add/--to) or another measure",
-                i + 1,
-                vi[i]
-            )));
-        }
-    }
+    super::check_studies(yi, vi)?;
     Ok(())
 }
 

@@ -42,11 +42,11 @@
 use ndarray::Array2;
 
 use super::linalg::{invert_spd, wls};
-use super::subgroup::{levels, q_between, summarize, PoolOptions, PoolResult, Pooled, StudyRow};
+use super::subgroup::{levels, q_between, study_rows, summarize, PoolOptions, PoolResult, Pooled};
 use super::{tau2, Coefficient, Omnibus, RmaFit, RmaOptions, Test};
 use crate::data::Studies;
 use crate::dist;
-use crate::effect::{escalc, study_ci, Correction, EffectSizes, Measure};
+use crate::effect::{escalc, Correction, EffectSizes, Measure};
 use crate::error::{Error, Result};
 
 /// metafor's and lme4's default number of quadrature points (`rma.glmm(nAGQ = 7)`).
@@ -987,27 +987,8 @@ pub fn pool_glmm(studies: &Studies, options: &PoolOptions) -> Result<PoolResult>
     } else {
         None
     };
-    let rows = (0..studies.events.len())
-        .map(|i| {
-            let (x, n) = (studies.events[i], studies.total[i]);
-            let (lb, ub) = study_ci(x, n, options.level, options.study_ci);
-            StudyRow {
-                study: studies.study[i].clone(),
-                row: studies.rows[i],
-                group: studies.group.as_ref().map(|g| g[i].clone()),
-                events: x,
-                total: n,
-                yi: es.yi[i],
-                vi: es.vi[i],
-                proportion: x / n,
-                ci_lb: lb,
-                ci_ub: ub,
-                weight: f64::NAN,
-                weight_overall: f64::NAN,
-                corrected: es.corrected[i],
-            }
-        })
-        .collect();
+    let no_weights = vec![f64::NAN; studies.events.len()];
+    let rows = study_rows(studies, &es, options, &no_weights, &no_weights);
     Ok(PoolResult {
         measure: Measure::PLO,
         method: super::Method::GLMM,

@@ -324,6 +324,28 @@ impl FromStr for PiType {
     }
 }
 
+/// Every effect size finite and every sampling variance positive and finite; the error names the
+/// study by its position.
+pub(crate) fn check_studies(yi: &[f64], vi: &[f64]) -> Result<()> {
+    for i in 0..yi.len() {
+        if !yi[i].is_finite() {
+            return Err(Error::Computation(format!(
+                "study {} has a non-finite effect size ({}); with 0 or all events use a continuity correction (--add/--to) or another measure",
+                i + 1,
+                yi[i]
+            )));
+        }
+        if !(vi[i] > 0.0) || !vi[i].is_finite() {
+            return Err(Error::Computation(format!(
+                "study {} has a non-positive or non-finite sampling variance ({}); with 0 or all events use a continuity correction (--add/--to) or another measure",
+                i + 1,
+                vi[i]
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Fit an intercept-only model (metafor `rma(yi, vi, method, test)`).
 pub fn rma(yi: &[f64], vi: &[f64], options: &RmaOptions) -> Result<RmaFit> {
     rma_mods(yi, vi, intercept(yi.len()), vec!["intrcpt".to_string()], options)
@@ -346,22 +368,7 @@ pub fn rma_mods(yi: &[f64], vi: &[f64], x: Array2<f64>, names: Vec<String>, opti
             "yi, vi and the model matrix have different lengths".into(),
         ));
     }
-    for i in 0..k {
-        if !yi[i].is_finite() {
-            return Err(Error::Computation(format!(
-                "study {} has a non-finite effect size ({}); with 0 or all events use a continuity correction (--add/--to) or another measure",
-                i + 1,
-                yi[i]
-            )));
-        }
-        if !(vi[i] > 0.0) || !vi[i].is_finite() {
-            return Err(Error::Computation(format!(
-                "study {} has a non-positive or non-finite sampling variance ({}); with 0 or all events use a continuity correction (--add/--to) or another measure",
-                i + 1,
-                vi[i]
-            )));
-        }
-    }
+    check_studies(yi, vi)?;
     if k < p {
         return Err(Error::Computation(format!(
             "{p} coefficients cannot be estimated from {k} studies"

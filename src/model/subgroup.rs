@@ -346,27 +346,7 @@ pub fn pool(studies: &Studies, options: &PoolOptions) -> Result<PoolResult> {
         }
     }
 
-    let studies_rows = (0..studies.events.len())
-        .map(|i| {
-            let (x, n) = (studies.events[i], studies.total[i]);
-            let (lb, ub) = study_ci(x, n, options.level, options.study_ci);
-            StudyRow {
-                study: studies.study[i].clone(),
-                row: studies.rows[i],
-                group: studies.group.as_ref().map(|g| g[i].clone()),
-                events: x,
-                total: n,
-                yi: es.yi[i],
-                vi: es.vi[i],
-                proportion: x / n,
-                ci_lb: lb,
-                ci_ub: ub,
-                weight: weight[i],
-                weight_overall: weight_overall[i],
-                corrected: es.corrected[i],
-            }
-        })
-        .collect();
+    let studies_rows = study_rows(studies, &es, options, &weight, &weight_overall);
 
     Ok(PoolResult {
         measure: options.measure,
@@ -422,4 +402,36 @@ pub fn factor_design(groups: &[String], lv: &[(String, Vec<usize>)]) -> (Array2<
         }
     }
     (x, names)
+}
+
+/// The study rows of a pooled analysis, with each study's weight (%) in its own fit and in the
+/// overall fit (NaN where the model gives no weights, as the GLMM).
+pub fn study_rows(
+    studies: &Studies,
+    es: &EffectSizes,
+    options: &PoolOptions,
+    weight: &[f64],
+    weight_overall: &[f64],
+) -> Vec<StudyRow> {
+    (0..studies.events.len())
+        .map(|i| {
+            let (x, n) = (studies.events[i], studies.total[i]);
+            let (lb, ub) = study_ci(x, n, options.level, options.study_ci);
+            StudyRow {
+                study: studies.study[i].clone(),
+                row: studies.rows[i],
+                group: studies.group.as_ref().map(|g| g[i].clone()),
+                events: x,
+                total: n,
+                yi: es.yi[i],
+                vi: es.vi[i],
+                proportion: x / n,
+                ci_lb: lb,
+                ci_ub: ub,
+                weight: weight[i],
+                weight_overall: weight_overall[i],
+                corrected: es.corrected[i],
+            }
+        })
+        .collect()
 }

@@ -22,19 +22,19 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::HashSet;
 use std::fs::File;
 use std::hash::{Hash, Hasher};
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
-use polars::prelude::*;
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::data::{parse_count_text, MAX_COUNT, MISSING};
-use crate::diagnostics::GoshRow;
 use crate::effect::{escalc, BackTransform};
 use crate::error::{Error, Result};
 use crate::model::fast::{rma_int_with, test_crit};
 use crate::model::PoolOptions;
+use crate::report::stream::csv_f64;
+pub use crate::report::stream::{is_parquet_output, ColumnData, TableRows, TableWriter};
 
 /// What to read and how to pool it.
 #[derive(Debug, Clone, PartialEq)]
@@ -723,65 +723,45 @@ impl Source {
 // Streaming output
 // ---------------------------------------------------------------------------------------------
 
-/// Rows that can be streamed to Parquet or CSV.
-pub trait TableRows: Sized + Sync {
-    fn to_frame(rows: &[Self]) -> Result<DataFrame>;
-    fn csv_header() -> &'static str;
-    fn write_csv(rows: &[Self], out: &mut Vec<u8>);
-}
-
-fn num(out: &mut Vec<u8>, x: f64) {
-    if x.is_finite() {
-        let _ = write!(out, "{x:?}");
-    }
-}
-
 fn text_field(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(crate::report::csv_field(s).as_bytes());
 }
 
-fn frame_err(e: PolarsError) -> Error {
-    Error::Computation(format!("cannot build the output table: {e}"))
-}
-
-fn nan_to_none(v: impl Iterator<Item = f64>) -> Vec<Option<f64>> {
-    v.map(|x| if x.is_nan() { None } else { Some(x) }).collect()
-}
-
 impl TableRows for BatchRow {
-    fn to_frame(rows: &[Self]) -> Result<DataFrame> {
-        let f = |name: &str, g: fn(&BatchRow) -> f64| Column::new(name.into(), nan_to_none(rows.iter().map(g)));
-        let cols = vec![
-            Column::new(
-                "analysis".into(),
-                rows.iter().map(|r| r.analysis.as_str()).collect::<Vec<_>>(),
+    fn columns(rows: &[Self]) -> Vec<(&'static str, ColumnData<'_>)> {
+        let f = |g: fn(&BatchRow) -> f64| ColumnData::F64(rows.iter().map(g).collect());
+        vec![
+            (
+                "analysis",
+                ColumnData::Text(rows.iter().map(|r| Some(r.analysis.as_str())).collect()),
             ),
-            Column::new(
-                "subgroup".into(),
-                rows.iter().map(|r| r.subgroup.as_deref()).collect::<Vec<_>>(),
+            (
+                "subgroup",
+                ColumnData::Text(rows.iter().map(|r| r.subgroup.as_deref()).collect()),
             ),
-            Column::new("k".into(), rows.iter().map(|r| r.k).collect::<Vec<_>>()),
-            f("estimate", |r| r.estimate),
-            f("se", |r| r.se),
-            f("ci_lb", |r| r.ci_lb),
-            f("ci_ub", |r| r.ci_ub),
-            f("pval", |r| r.pval),
-            f("tau2", |r| r.tau2),
-            f("I2", |r| r.i2),
-            f("Q", |r| r.q),
-            f("Q_p", |r| r.q_p),
-            f("proportion", |r| r.proportion),
-            f("proportion_ci_lb", |r| r.proportion_ci_lb),
-            f("proportion_ci_ub", |r| r.proportion_ci_ub),
-            Column::new("converged".into(), rows.iter().map(|r| r.converged).collect::<Vec<_>>()),
-            Column::new(
-                "message".into(),
-                rows.iter().map(|r| r.message.as_deref()).collect::<Vec<_>>(),
+            ("k", ColumnData::U32(rows.iter().map(|r| r.k).collect())),
+            ("estimate", f(|r| r.estimate)),
+            ("se", f(|r| r.se)),
+            ("ci_lb", f(|r| r.ci_lb)),
+            ("ci_ub", f(|r| r.ci_ub)),
+            ("pval", f(|r| r.pval)),
+            ("tau2", f(|r| r.tau2)),
+            ("I2", f(|r| r.i2)),
+            ("Q", f(|r| r.q)),
+            ("Q_p", f(|r| r.q_p)),
+            ("proportion", f(|r| r.proportion)),
+            ("proportion_ci_lb", f(|r| r.proportion_ci_lb)),
+            ("proportion_ci_ub", f(|r| r.proportion_ci_ub)),
+            (
+                "converged",
+                ColumnData::Bool(rows.iter().map(|r| r.converged).collect()),
             ),
-        ];
-        DataFrame::new_infer_height(cols).map_err(frame_err)
+            (
+                "message",
+                ColumnData::Text(rows.iter().map(|r| r.message.as_deref()).collect()),
+            ),
+        ]
     }
-
     fn csv_header() -> &'static str {
         "analysis,subgroup,k,estimate,se,ci_lb,ci_ub,pval,tau2,I2,Q,Q_p,proportion,proportion_ci_lb,proportion_ci_ub,converged,message\n"
     }
@@ -809,7 +789,7 @@ impl TableRows for BatchRow {
                 r.proportion_ci_ub,
             ] {
                 out.push(b',');
-                num(out, x);
+                csv_f64(out, x);
             }
             let _ = write!(out, ",{},", r.converged);
             if let Some(m) = &r.message {
@@ -817,220 +797,6 @@ impl TableRows for BatchRow {
             }
             out.push(b'\n');
         }
-    }
-}
-
-impl TableRows for GoshRow {
-    fn to_frame(rows: &[Self]) -> Result<DataFrame> {
-        let f = |name: &str, g: fn(&GoshRow) -> f64| Column::new(name.into(), nan_to_none(rows.iter().map(g)));
-        let cols = vec![
-            Column::new("mask".into(), rows.iter().map(|r| r.mask).collect::<Vec<_>>()),
-            Column::new("k".into(), rows.iter().map(|r| r.k).collect::<Vec<_>>()),
-            f("estimate", |r| r.estimate),
-            f("QE", |r| r.qe),
-            f("I2", |r| r.i2),
-            f("H2", |r| r.h2),
-            f("tau2", |r| r.tau2),
-            Column::new("converged".into(), rows.iter().map(|r| r.converged).collect::<Vec<_>>()),
-        ];
-        DataFrame::new_infer_height(cols).map_err(frame_err)
-    }
-
-    fn csv_header() -> &'static str {
-        "mask,k,estimate,QE,I2,H2,tau2,converged\n"
-    }
-
-    fn write_csv(rows: &[Self], out: &mut Vec<u8>) {
-        for r in rows {
-            let _ = write!(out, "{},{}", r.mask, r.k);
-            for x in [r.estimate, r.qe, r.i2, r.h2, r.tau2] {
-                out.push(b',');
-                num(out, x);
-            }
-            let _ = writeln!(out, ",{}", r.converged);
-        }
-    }
-}
-
-enum Sink {
-    Parquet(
-        Option<Box<polars::io::parquet::write::BatchedWriter<BufWriter<File>>>>,
-        File,
-    ),
-    Csv(BufWriter<File>),
-}
-
-/// A Parquet or CSV file written in chunks (Parquet: one row group per chunk), atomically: into a
-/// temporary file beside the target, renamed over it by [`TableWriter::finish`]. Dropped without
-/// `finish`, nothing appears at the target.
-pub struct TableWriter {
-    path: PathBuf,
-    tmp: tempfile::NamedTempFile,
-    sink: Sink,
-    buf: Vec<u8>,
-}
-
-/// Output format from the extension: `.parquet`/`.pq` or `.csv`.
-pub fn is_parquet_output(path: &Path) -> Result<bool> {
-    match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(|e| e.to_ascii_lowercase())
-        .as_deref()
-    {
-        Some("parquet") | Some("pq") => Ok(true),
-        Some("csv") => Ok(false),
-        _ => Err(Error::Usage(format!(
-            "{}: cannot tell the output format from the extension; use .parquet or .csv",
-            path.display()
-        ))),
-    }
-}
-
-impl TableWriter {
-    pub fn create(path: &Path) -> Result<TableWriter> {
-        let parquet = is_parquet_output(path)?;
-        let out_err = |m: String| Error::Output {
-            path: path.to_path_buf(),
-            message: m,
-        };
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        if !dir.is_dir() {
-            return Err(out_err(format!("folder {} does not exist", dir.display())));
-        }
-        let tmp = tempfile::Builder::new()
-            .prefix(".metarepro-")
-            .suffix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(|e| out_err(e.to_string()))?;
-        let file = tmp.reopen().map_err(|e| out_err(e.to_string()))?;
-        let sink = if parquet {
-            Sink::Parquet(None, file)
-        } else {
-            Sink::Csv(BufWriter::with_capacity(1 << 16, file))
-        };
-        Ok(TableWriter {
-            path: path.to_path_buf(),
-            tmp,
-            sink,
-            buf: Vec::new(),
-        })
-    }
-
-    fn out_err(&self, m: String) -> Error {
-        Error::Output {
-            path: self.path.clone(),
-            message: m,
-        }
-    }
-
-    /// Append rows (a Parquet row group, or CSV lines after the header on the first call).
-    pub fn write<T: TableRows>(&mut self, rows: &[T]) -> Result<()> {
-        match &mut self.sink {
-            Sink::Parquet(w, file) => {
-                if rows.is_empty() {
-                    return Ok(());
-                }
-                let df = T::to_frame(rows)?;
-                if w.is_none() {
-                    let f = file.try_clone().map_err(|e| Error::Output {
-                        path: self.path.clone(),
-                        message: e.to_string(),
-                    })?;
-                    let bw = ParquetWriter::new(BufWriter::with_capacity(1 << 20, f))
-                        .with_compression(ParquetCompression::Snappy)
-                        .set_parallel(false)
-                        .batched(df.schema())
-                        .map_err(|e| Error::Output {
-                            path: self.path.clone(),
-                            message: e.to_string(),
-                        })?;
-                    *w = Some(Box::new(bw));
-                }
-                if let Some(bw) = w.as_mut() {
-                    bw.write_batch(&df).map_err(|e| Error::Output {
-                        path: self.path.clone(),
-                        message: e.to_string(),
-                    })?;
-                }
-                Ok(())
-            }
-            Sink::Csv(out) => {
-                self.buf.clear();
-                if out.get_ref().metadata().map(|m| m.len()).unwrap_or(0) == 0 && out.buffer().is_empty() {
-                    self.buf.extend_from_slice(T::csv_header().as_bytes());
-                }
-                T::write_csv(rows, &mut self.buf);
-                out.write_all(&self.buf).map_err(|e| Error::Output {
-                    path: self.path.clone(),
-                    message: e.to_string(),
-                })
-            }
-        }
-    }
-
-    /// Finish the file (Parquet footer; an empty table still gets its header/schema) and move it
-    /// to the target.
-    pub fn finish<T: TableRows>(mut self) -> Result<()> {
-        match &mut self.sink {
-            Sink::Parquet(w, file) => {
-                if w.is_none() {
-                    let df = T::to_frame(&[])?;
-                    let f = file.try_clone().map_err(|e| Error::Output {
-                        path: self.path.clone(),
-                        message: e.to_string(),
-                    })?;
-                    let bw = ParquetWriter::new(BufWriter::new(f))
-                        .batched(df.schema())
-                        .map_err(|e| Error::Output {
-                            path: self.path.clone(),
-                            message: e.to_string(),
-                        })?;
-                    *w = Some(Box::new(bw));
-                }
-                if let Some(bw) = w.take() {
-                    let size = bw.finish().map_err(|e| Error::Output {
-                        path: self.path.clone(),
-                        message: e.to_string(),
-                    })?;
-                    // Dropping the writer flushes its buffer; the file must then hold every byte.
-                    drop(bw);
-                    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-                    if len != size {
-                        return Err(Error::Output {
-                            path: self.path.clone(),
-                            message: format!("incomplete write ({len} of {size} bytes)"),
-                        });
-                    }
-                }
-            }
-            Sink::Csv(out) => {
-                if out.get_ref().metadata().map(|m| m.len()).unwrap_or(0) == 0 && out.buffer().is_empty() {
-                    out.write_all(T::csv_header().as_bytes()).map_err(|e| Error::Output {
-                        path: self.path.clone(),
-                        message: e.to_string(),
-                    })?;
-                }
-                out.flush().map_err(|e| Error::Output {
-                    path: self.path.clone(),
-                    message: e.to_string(),
-                })?;
-            }
-        }
-        let e = |m: String| self.out_err(m);
-        let err_sync = self.tmp.as_file().sync_all().err().map(|x| e(x.to_string()));
-        if let Some(x) = err_sync {
-            return Err(x);
-        }
-        let path = self.path.clone();
-        self.tmp.persist(&path).map_err(|x| Error::Output {
-            path,
-            message: x.error.to_string(),
-        })?;
-        Ok(())
     }
 }
 
@@ -1049,7 +815,7 @@ pub fn run_batch(
     if o.pool.tau2_common {
         return Err(Error::Usage("batch does not support --tau2-common".into()));
     }
-    let mut writer = TableWriter::create(output)?;
+    let mut writer = TableWriter::create::<BatchRow>(output)?;
     let (mut src, len, decimal_comma) = Source::open(input, o)?;
     let mut summary = BatchSummary {
         analyses: 0,

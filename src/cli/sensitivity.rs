@@ -518,7 +518,7 @@ pub fn run_gosh(cmd: &GoshCmd) -> Result<i32> {
         ..GoshOptions::default()
     };
     let mut writer = match &cmd.subsets_output {
-        Some(path) => Some(TableWriter::create(path)?),
+        Some(path) => Some(TableWriter::create::<GoshRow>(path)?),
         None => None,
     };
     let summary = diagnostics::gosh(&p.es, &p.rma(), &opts, |rows: &[GoshRow]| match writer.as_mut() {

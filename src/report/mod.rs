@@ -4,6 +4,7 @@
 //! renderings of one result can never disagree.
 
 pub mod json;
+pub mod stream;
 pub mod table;
 
 use std::io::Write;
@@ -59,6 +60,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         path: path.to_path_buf(),
         message: m,
     };
+    let mut tmp = temp_beside(path)?;
+    tmp.write_all(bytes).map_err(|e| out_err(e.to_string()))?;
+    publish(tmp, path)
+}
+
+/// A temporary file (`.metarepro-*.tmp`) in the folder of `path`, for [`publish`]. Dropped
+/// without being published, it is removed.
+pub fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
+    let out_err = |m: String| Error::Output {
+        path: path.to_path_buf(),
+        message: m,
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -66,13 +79,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     if !dir.is_dir() {
         return Err(out_err(format!("folder {} does not exist", dir.display())));
     }
-    let mut tmp = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix(".metarepro-")
         .suffix(".tmp")
         .tempfile_in(&dir)
-        .map_err(|e| out_err(e.to_string()))?;
-    tmp.write_all(bytes).map_err(|e| out_err(e.to_string()))?;
-    // Temporary files are created private (0600); the output is an ordinary file (0644).
+        .map_err(|e| out_err(e.to_string()))
+}
+
+/// Move a complete temporary file over `path` (one `rename`: readers see the old file or the new
+/// one, never a part). The file gets ordinary permissions (0644; temporary files are created
+/// 0600). It is not `fsync`ed first, like the output of R's `write.csv` or polars: the rename is
+/// atomic for every process, and durability across a power cut is left to the file system
+/// (ext4 writes a file's data before a rename that replaces another file).
+pub fn publish(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+    let out_err = |m: String| Error::Output {
+        path: path.to_path_buf(),
+        message: m,
+    };
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -80,7 +103,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             .set_permissions(std::fs::Permissions::from_mode(0o644))
             .map_err(|e| out_err(e.to_string()))?;
     }
-    tmp.as_file().sync_all().map_err(|e| out_err(e.to_string()))?;
     tmp.persist(path).map_err(|e| out_err(e.error.to_string()))?;
     Ok(())
 }

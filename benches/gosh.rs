@@ -42,7 +42,7 @@ fn bench(c: &mut Criterion) {
         let out = dir.path().join(format!("gosh_{k}.parquet"));
         g.bench_function(format!("k{k}_parquet"), |b| {
             b.iter(|| {
-                let mut w = TableWriter::create(&out).expect("writer");
+                let mut w = TableWriter::create::<GoshRow>(&out).expect("writer");
                 gosh(&es, &ro, &o, |r: &[GoshRow]| w.write(r)).expect("gosh");
                 w.finish::<GoshRow>().expect("finish")
             })

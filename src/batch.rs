@@ -33,7 +33,7 @@ use crate::effect::{escalc, BackTransform};
 use crate::error::{Error, Result};
 use crate::model::fast::{rma_int_with, test_crit};
 use crate::model::PoolOptions;
-use crate::report::stream::csv_f64;
+use crate::report::stream::{csv_f64, csv_text};
 pub use crate::report::stream::{is_parquet_output, ColumnData, TableRows, TableWriter};
 
 /// What to read and how to pool it.
@@ -120,14 +120,26 @@ impl BatchRow {
     }
 }
 
-/// A study row of one analysis, as read (counts still text, so that a bad count only fails its
-/// analysis).
+/// A count as read: the number, or why the field is not one (a bad count fails its analysis
+/// only, with this message).
+pub type Count = std::result::Result<f64, String>;
+
+/// Read a count field (`decimal_comma` when the delimiter is not a comma).
+pub fn read_count(text: &str, decimal_comma: bool) -> Count {
+    let t = text.trim();
+    if t.is_empty() || MISSING.contains(&t) {
+        return Err("missing count".into());
+    }
+    parse_count_text(t, decimal_comma)
+}
+
+/// A study row of one analysis, as read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     pub line: usize,
     pub group: Option<String>,
-    pub events: String,
-    pub total: String,
+    pub events: Count,
+    pub total: Count,
 }
 
 /// The rows of one analysis.
@@ -151,20 +163,12 @@ pub struct BatchSummary {
 // Pooling one analysis
 // ---------------------------------------------------------------------------------------------
 
-fn parse_counts(
-    a: &Analysis,
-    o: &BatchOptions,
-    decimal_comma: bool,
-) -> std::result::Result<(Vec<f64>, Vec<f64>), String> {
+fn parse_counts(a: &Analysis, o: &BatchOptions) -> std::result::Result<(Vec<f64>, Vec<f64>), String> {
     let mut ev = Vec::with_capacity(a.records.len());
     let mut tot = Vec::with_capacity(a.records.len());
     for r in &a.records {
-        let parse = |text: &str, col: &str| -> std::result::Result<f64, String> {
-            let t = text.trim();
-            if t.is_empty() || MISSING.contains(&t) {
-                return Err(format!("line {}, column \"{col}\": missing count", r.line));
-            }
-            parse_count_text(t, decimal_comma).map_err(|m| format!("line {}, column \"{col}\": {m}", r.line))
+        let parse = |c: &Count, col: &str| -> std::result::Result<f64, String> {
+            c.clone().map_err(|m| format!("line {}, column \"{col}\": {m}", r.line))
         };
         let e = parse(&r.events, &o.events)?;
         let t = parse(&r.total, &o.total)?;
@@ -239,8 +243,8 @@ fn fit_row(id: &str, subgroup: Option<String>, events: &[f64], total: &[f64], o:
 }
 
 /// Pool one analysis: its overall row, then one row per subgroup (sorted) when grouped.
-pub fn pool_analysis(a: &Analysis, o: &BatchOptions, decimal_comma: bool) -> Vec<BatchRow> {
-    let (events, total) = match parse_counts(a, o, decimal_comma) {
+pub fn pool_analysis(a: &Analysis, o: &BatchOptions) -> Vec<BatchRow> {
+    let (events, total) = match parse_counts(a, o) {
         Ok(c) => c,
         Err(m) => return vec![BatchRow::failed(&a.id, None, a.records.len(), m)],
     };
@@ -451,8 +455,8 @@ impl<R: Read> DelimitedStream<R> {
         Ok(Some((start, blank)))
     }
 
-    /// The next non-blank record: its first line and its fields (borrowed until the next call).
-    pub fn next_record(&mut self) -> Result<Option<(usize, Vec<&str>)>> {
+    /// The next non-blank record: its first line. Its fields are then [`Self::field`].
+    pub fn next_record(&mut self) -> Result<Option<usize>> {
         let start = loop {
             match self.read_raw()? {
                 None => return Ok(None),
@@ -460,14 +464,25 @@ impl<R: Read> DelimitedStream<R> {
                 Some((start, false)) => break start,
             }
         };
-        let text = std::str::from_utf8(&self.buf).map_err(|_| self.err(start, "the text is not UTF-8"))?;
-        let mut fields = Vec::with_capacity(self.ends.len());
-        let mut s = 0;
-        for &e in &self.ends {
-            fields.push(text.get(s..e).unwrap_or(""));
-            s = e;
+        if std::str::from_utf8(&self.buf).is_err() {
+            return Err(self.err(start, "the text is not UTF-8"));
         }
-        Ok(Some((start, fields)))
+        Ok(Some(start))
+    }
+
+    /// The number of fields of the last record.
+    pub fn n_fields(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Field `i` of the last record ("" beyond its last field).
+    pub fn field(&self, i: usize) -> &str {
+        let Some(&end) = self.ends.get(i) else {
+            return "";
+        };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        // The record is valid UTF-8 and fields end at an ASCII delimiter.
+        std::str::from_utf8(&self.buf[start..end]).unwrap_or("")
     }
 }
 
@@ -515,6 +530,7 @@ enum Source {
     Stream {
         stream: Box<DelimitedStream<File>>,
         cols: Columns,
+        decimal_comma: bool,
         pending: Option<(String, Record)>,
         finished: HashSet<u64>,
         last_line: std::collections::HashMap<u64, usize>,
@@ -549,10 +565,10 @@ fn is_parquet(path: &Path) -> Result<bool> {
 }
 
 impl Source {
-    fn open(path: &Path, o: &BatchOptions) -> Result<(Source, u64, bool)> {
+    fn open(path: &Path, o: &BatchOptions) -> Result<(Source, u64)> {
         let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         if is_parquet(path)? {
-            return Ok((Source::grouped_parquet(path, o)?, len, false));
+            return Ok((Source::grouped_parquet(path, o)?, len));
         }
         let sep = delimiter_for(path, o.delimiter);
         let decimal_comma = sep != b',';
@@ -562,7 +578,10 @@ impl Source {
         })?;
         let mut stream = DelimitedStream::new(file, path, sep);
         let cols = match stream.next_record()? {
-            Some((_, h)) => find_columns(path, &h, o)?,
+            Some(_) => {
+                let header: Vec<&str> = (0..stream.n_fields()).map(|i| stream.field(i)).collect();
+                find_columns(path, &header, o)?
+            }
             None => {
                 return Err(Error::Input {
                     file: path.to_path_buf(),
@@ -573,6 +592,7 @@ impl Source {
         let mut src = Source::Stream {
             stream: Box::new(stream),
             cols,
+            decimal_comma,
             pending: None,
             finished: HashSet::new(),
             last_line: Default::default(),
@@ -580,7 +600,8 @@ impl Source {
         if o.unsorted {
             let mut all: Vec<Analysis> = Vec::new();
             let mut index: std::collections::HashMap<String, usize> = Default::default();
-            while let Some((id, rec)) = src.next_row(path)? {
+            while let Some((id, rec)) = src.next_row(path, None)? {
+                let id = id.unwrap_or_default();
                 match index.get(&id) {
                     Some(&i) => all[i].records.push(rec),
                     None => {
@@ -593,7 +614,7 @@ impl Source {
                 analyses: all.into_iter(),
             };
         }
-        Ok((src, len, decimal_comma))
+        Ok((src, len))
     }
 
     fn grouped_parquet(path: &Path, o: &BatchOptions) -> Result<Source> {
@@ -613,8 +634,8 @@ impl Source {
             let rec = Record {
                 line: i + 1,
                 group: grp.as_ref().map(|g| g[i].clone().unwrap_or_default()),
-                events: ev[i].clone().unwrap_or_default(),
-                total: tot[i].clone().unwrap_or_default(),
+                events: read_count(ev[i].as_deref().unwrap_or(""), false),
+                total: read_count(tot[i].as_deref().unwrap_or(""), false),
             };
             match index.get(&id) {
                 Some(&j) => all[j].records.push(rec),
@@ -629,30 +650,42 @@ impl Source {
         })
     }
 
-    /// The next study row of a stream: (analysis id, record).
-    fn next_row(&mut self, path: &Path) -> Result<Option<(String, Record)>> {
-        let Source::Stream { stream, cols, .. } = self else {
+    /// The next study row of a stream, with its analysis id: `None` when it is `current` (the
+    /// rows of one analysis then cost no allocation for their id).
+    fn next_row(&mut self, path: &Path, current: Option<&str>) -> Result<Option<(Option<String>, Record)>> {
+        let Source::Stream {
+            stream,
+            cols,
+            decimal_comma,
+            ..
+        } = self
+        else {
             return Ok(None);
         };
-        let Some((line, fields)) = stream.next_record()? else {
+        let Some(line) = stream.next_record()? else {
             return Ok(None);
         };
-        if fields.len() < cols.n {
+        if stream.n_fields() < cols.n {
             // Extra empty trailing fields are tolerated; missing fields are not.
             return Err(Error::Record {
                 file: path.to_path_buf(),
                 row: None,
                 line: Some(line),
-                message: format!("{} fields, but the header has {}", fields.len(), cols.n),
+                message: format!("{} fields, but the header has {}", stream.n_fields(), cols.n),
             });
         }
-        let get = |i: usize| fields.get(i).map(|s| s.trim()).unwrap_or("");
-        let id = get(cols.analysis).to_string();
+        let get = |i: usize| stream.field(i).trim();
+        let id = get(cols.analysis);
+        let id = if current == Some(id) {
+            None
+        } else {
+            Some(id.to_string())
+        };
         let rec = Record {
             line,
             group: cols.by.map(|b| get(b).to_string()),
-            events: get(cols.events).to_string(),
-            total: get(cols.total).to_string(),
+            events: read_count(get(cols.events), *decimal_comma),
+            total: read_count(get(cols.total), *decimal_comma),
         };
         Ok(Some((id, rec)))
     }
@@ -664,16 +697,18 @@ impl Source {
         }
         let first = match self.take_pending() {
             Some(p) => Some(p),
-            None => self.next_row(path)?,
+            None => self
+                .next_row(path, None)?
+                .map(|(id, rec)| (id.unwrap_or_default(), rec)),
         };
         let Some((id, rec)) = first else {
             return Ok(None);
         };
         let mut records = vec![rec];
         loop {
-            match self.next_row(path)? {
-                Some((nid, nrec)) if nid == id => records.push(nrec),
-                Some((nid, nrec)) => {
+            match self.next_row(path, Some(&id))? {
+                Some((None, nrec)) => records.push(nrec),
+                Some((Some(nid), nrec)) => {
                     self.set_pending(nid, nrec);
                     break;
                 }
@@ -723,10 +758,6 @@ impl Source {
 // Streaming output
 // ---------------------------------------------------------------------------------------------
 
-fn text_field(out: &mut Vec<u8>, s: &str) {
-    out.extend_from_slice(crate::report::csv_field(s).as_bytes());
-}
-
 impl TableRows for BatchRow {
     fn columns(rows: &[Self]) -> Vec<(&'static str, ColumnData<'_>)> {
         let f = |g: fn(&BatchRow) -> f64| ColumnData::F64(rows.iter().map(g).collect());
@@ -768,10 +799,10 @@ impl TableRows for BatchRow {
 
     fn write_csv(rows: &[Self], out: &mut Vec<u8>) {
         for r in rows {
-            text_field(out, &r.analysis);
+            csv_text(out, &r.analysis);
             out.push(b',');
             if let Some(s) = &r.subgroup {
-                text_field(out, s);
+                csv_text(out, s);
             }
             let _ = write!(out, ",{}", r.k);
             for x in [
@@ -791,9 +822,9 @@ impl TableRows for BatchRow {
                 out.push(b',');
                 csv_f64(out, x);
             }
-            let _ = write!(out, ",{},", r.converged);
+            out.extend_from_slice(if r.converged { b",true," } else { b",false," });
             if let Some(m) = &r.message {
-                text_field(out, m);
+                csv_text(out, m);
             }
             out.push(b'\n');
         }
@@ -816,7 +847,7 @@ pub fn run_batch(
         return Err(Error::Usage("batch does not support --tau2-common".into()));
     }
     let mut writer = TableWriter::create::<BatchRow>(output)?;
-    let (mut src, len, decimal_comma) = Source::open(input, o)?;
+    let (mut src, len) = Source::open(input, o)?;
     let mut summary = BatchSummary {
         analyses: 0,
         rows: 0,
@@ -839,7 +870,7 @@ pub fn run_batch(
         }
         analyses
             .par_iter()
-            .map(|a| pool_analysis(a, o, decimal_comma))
+            .map(|a| pool_analysis(a, o))
             .collect_into_vec(&mut rows);
         flat.clear();
         for r in rows.drain(..) {

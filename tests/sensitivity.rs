@@ -584,3 +584,104 @@ fn cli_runs_the_new_commands() {
         .assert()
         .success();
 }
+
+/// Read a CSV written by metarepro the way a user would, with polars, every column as text.
+fn csv_as_text(path: &Path) -> Vec<Vec<Option<String>>> {
+    let df = metarepro::data::read_frame(path, None).unwrap();
+    frame_as_text(&df)
+}
+
+/// Every cell as text (numbers through f64, so that "3.3e-5" and "0.000033" agree); `None` for
+/// a null, or an empty CSV field.
+fn frame_as_text(df: &polars::prelude::DataFrame) -> Vec<Vec<Option<String>>> {
+    use polars::prelude::*;
+    df.columns()
+        .iter()
+        .map(|c| {
+            let s = c.as_materialized_series();
+            (0..s.len())
+                .map(|i| match s.get(i).unwrap() {
+                    AnyValue::Null => None,
+                    AnyValue::String("") => None,
+                    AnyValue::String(t) => Some(t.parse::<f64>().map(|x| format!("{x:?}")).unwrap_or(t.to_string())),
+                    AnyValue::Boolean(b) => Some(b.to_string()),
+                    v => Some(match v.extract::<f64>() {
+                        Some(x) => format!("{x:?}"),
+                        None => v.to_string(),
+                    }),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn batch_parquet_and_csv_hold_the_same_table() {
+    use polars::prelude::DataType;
+    let dir = tempfile::tempdir().unwrap();
+    // Subgroups (null on overall rows), a failed analysis (null numbers, a message), quoting.
+    let csv = "analysis,study,events,total,grp\n\
+               a1,s1,16,17,x\na1,s2,10,12,x\na1,s3,4,8,y\na1,s4,13,16,y\na1,s5,6,12,y\n\
+               bad,s1,5,4,x\nbad,s2,3,10,x\n\
+               \"a,3\",s1,3,20,\"x,y\"\n\"a,3\",s2,8,25,\"x,y\"\n";
+    let input = write(dir.path(), "long.csv", csv);
+    for (by, chunk) in [(Some("grp"), 1), (Some("grp"), 4096), (None, 2)] {
+        let o = BatchOptions {
+            by: by.map(String::from),
+            chunk,
+            ..BatchOptions::default()
+        };
+        let (c, p) = (dir.path().join("o.csv"), dir.path().join("o.parquet"));
+        run_batch(&input, &c, &o, |_, _| {}).unwrap();
+        run_batch(&input, &p, &o, |_, _| {}).unwrap();
+        let df = metarepro::data::read_frame(&p, None).unwrap();
+        let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+        let header = std::fs::read_to_string(&c).unwrap();
+        assert_eq!(names.join(","), header.lines().next().unwrap());
+        assert_eq!(df.column("k").unwrap().dtype(), &DataType::UInt32);
+        assert_eq!(df.column("estimate").unwrap().dtype(), &DataType::Float64);
+        assert_eq!(df.column("converged").unwrap().dtype(), &DataType::Boolean);
+        assert_eq!(df.column("subgroup").unwrap().dtype(), &DataType::String);
+        // Failed rows: numbers are null (not NaN), the message is there.
+        let bad = df.column("estimate").unwrap().null_count();
+        assert_eq!(bad, 1, "the one failed analysis has no estimate");
+        assert_eq!(df.column("message").unwrap().null_count(), df.height() - 1);
+        assert_eq!(frame_as_text(&df), csv_as_text(&c), "by {by:?}, chunk {chunk}");
+        #[cfg(unix)]
+        for f in [&c, &p] {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o644, "{} is an ordinary file", f.display());
+        }
+    }
+    // No analyses: the schema (Parquet) or header (CSV) alone.
+    let empty = write(dir.path(), "empty.csv", "analysis,events,total\n");
+    let p = dir.path().join("e.parquet");
+    let s = run_batch(&empty, &p, &BatchOptions::default(), |_, _| {}).unwrap();
+    assert_eq!(s.analyses, 0);
+    let df = metarepro::data::read_frame(&p, None).unwrap();
+    assert_eq!((df.height(), df.width()), (0, 17));
+    let c = dir.path().join("e.csv");
+    run_batch(&empty, &c, &BatchOptions::default(), |_, _| {}).unwrap();
+    assert_eq!(std::fs::read_to_string(&c).unwrap().lines().count(), 1);
+}
+
+#[test]
+fn gosh_parquet_and_csv_hold_the_same_table() {
+    let es = example();
+    let o = GoshOptions {
+        chunk: 100,
+        ..GoshOptions::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["g.csv", "g.parquet"] {
+        let path = dir.path().join(name);
+        let mut w = metarepro::batch::TableWriter::create::<GoshRow>(&path).unwrap();
+        gosh(&es, &RmaOptions::default(), &o, |rows: &[GoshRow]| w.write(rows)).unwrap();
+        w.finish::<GoshRow>().unwrap();
+    }
+    let pq = metarepro::data::read_frame(&dir.path().join("g.parquet"), None).unwrap();
+    assert_eq!(pq.height(), (1 << es.yi.len()) - 1);
+    assert_eq!(pq.column("mask").unwrap().dtype(), &polars::prelude::DataType::UInt64);
+    assert_eq!(frame_as_text(&pq), csv_as_text(&dir.path().join("g.csv")));
+}

@@ -681,6 +681,10 @@ pub fn parse_count(file: &Path, row: usize, column: &str, text: &str) -> Result<
 pub fn parse_count_text(text: &str, decimal_comma: bool) -> std::result::Result<f64, String> {
     const EXPECTED: &str = "expected a whole number of patients, e.g. 12";
     let t = text.trim();
+    // The common case, plain digits (at most 15, so below 2^53): no checks to explain.
+    if !t.is_empty() && t.len() <= 15 && t.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(t.bytes().fold(0u64, |v, b| 10 * v + u64::from(b - b'0')) as f64);
+    }
     let shown = if t.chars().count() > 40 {
         format!("{}...", t.chars().take(40).collect::<String>())
     } else {

@@ -8,8 +8,9 @@
 //! rows of each analysis to be contiguous (the file sorted or grouped by the analysis column);
 //! an analysis that appears again after another one is an error naming both lines, unless
 //! `unsorted` is set, in which case the whole file is read and grouped in memory (Parquet input
-//! is always read whole). The only per-analysis state kept while streaming is a 64-bit hash of
-//! each finished analysis id, to detect a non-contiguous file.
+//! is always read whole). To detect a non-contiguous file, nothing is kept while the ids come in
+//! increasing order (as text or as numbers: a sorted file); from the first id out of order on, a
+//! 64-bit hash of each finished id is kept (a file grouped but not sorted).
 //!
 //! One bad analysis never stops the others: a count that is missing or invalid, an effect size
 //! that is not defined, or a fit that fails (e.g. Fisher scoring does not converge) gives that
@@ -19,7 +20,7 @@
 //! gives the numbers of `rma` (tested to 1e-12).
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs::File;
 use std::hash::{Hash, Hasher};
 use std::io::{BufReader, Read, Write};
@@ -532,12 +533,105 @@ enum Source {
         cols: Columns,
         decimal_comma: bool,
         pending: Option<(String, Record)>,
-        finished: HashSet<u64>,
-        last_line: std::collections::HashMap<u64, usize>,
+        sep: u8,
+        seen: Seen,
     },
     Grouped {
         analyses: std::vec::IntoIter<Analysis>,
     },
+}
+
+/// What is kept of the finished analyses of a stream, to tell that an analysis id comes back.
+enum Seen {
+    /// Every id so far came after the one before, as text and/or as a number (a file sorted by
+    /// the analysis column): none of them can come back unnoticed, so nothing else is kept.
+    Ordered {
+        /// The last id (`None` before the first analysis).
+        last: Option<String>,
+        /// The ids so far are increasing as text (byte order).
+        as_text: bool,
+        /// The ids so far are increasing numbers: the last one.
+        as_number: Option<f64>,
+    },
+    /// A 64-bit hash of each finished id with the line its rows ended on (a file grouped but not
+    /// sorted: a few dozen bytes per analysis).
+    Hashed(HashMap<u64, usize>),
+}
+
+impl Seen {
+    /// Record a finished analysis whose rows end on line `end`: `Some(line)` if the id was seen
+    /// before, its earlier rows ending on `line`. The first id out of order switches to hashing,
+    /// with the hashes of the ids before it from `earlier` (a second read of those lines).
+    fn finish(
+        &mut self,
+        id: &str,
+        end: usize,
+        earlier: impl FnOnce() -> Result<HashMap<u64, usize>>,
+    ) -> Result<Option<usize>> {
+        if let Seen::Ordered {
+            last,
+            as_text,
+            as_number,
+        } = self
+        {
+            let number = id.parse::<f64>().ok().filter(|x| x.is_finite());
+            let Some(previous) = last.as_mut() else {
+                *last = Some(id.to_string());
+                *as_number = number;
+                return Ok(None);
+            };
+            let text_ok = *as_text && id > previous.as_str();
+            let number_ok = matches!((*as_number, number), (Some(before), Some(x)) if x > before);
+            if text_ok || number_ok {
+                *as_text = text_ok;
+                *as_number = if number_ok { number } else { None };
+                previous.clear();
+                previous.push_str(id);
+                return Ok(None);
+            }
+            *self = Seen::Hashed(earlier()?);
+        }
+        match self {
+            Seen::Hashed(map) => Ok(map.insert(id_hash(id), end)),
+            Seen::Ordered { .. } => Ok(None),
+        }
+    }
+}
+
+/// The ids of the analyses that end before line `before` of a stream read again from the start,
+/// hashed, each with the line its rows end on (for [`Seen`]; the ids there are in order, so each
+/// forms one block).
+fn ids_before(path: &Path, sep: u8, column: usize, before: usize) -> Result<HashMap<u64, usize>> {
+    let file = File::open(path).map_err(|e| Error::Input {
+        file: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let mut stream = DelimitedStream::new(file, path, sep);
+    let mut map = HashMap::new();
+    let mut header = true;
+    let mut block: Option<(String, usize)> = None;
+    while let Some(line) = stream.next_record()? {
+        if std::mem::take(&mut header) {
+            continue;
+        }
+        if line >= before {
+            break;
+        }
+        let id = stream.field(column).trim();
+        match &mut block {
+            Some((current, end)) if current.as_str() == id => *end = line,
+            _ => {
+                if let Some((done, end)) = block.take() {
+                    map.insert(id_hash(&done), end);
+                }
+                block = Some((id.to_string(), line));
+            }
+        }
+    }
+    if let Some((done, end)) = block {
+        map.insert(id_hash(&done), end);
+    }
+    Ok(map)
 }
 
 fn delimiter_for(path: &Path, d: Option<u8>) -> u8 {
@@ -594,8 +688,12 @@ impl Source {
             cols,
             decimal_comma,
             pending: None,
-            finished: HashSet::new(),
-            last_line: Default::default(),
+            sep,
+            seen: Seen::Ordered {
+                last: None,
+                as_text: true,
+                as_number: None,
+            },
         };
         if o.unsorted {
             let mut all: Vec<Analysis> = Vec::new();
@@ -715,14 +813,11 @@ impl Source {
                 None => break,
             }
         }
-        if let Source::Stream {
-            finished, last_line, ..
-        } = self
-        {
-            let h = id_hash(&id);
+        if let Source::Stream { seen, cols, sep, .. } = self {
             let end = records.last().map(|r| r.line).unwrap_or(0);
-            if !finished.insert(h) {
-                let before = last_line.get(&h).copied().unwrap_or(0);
+            let first = records[0].line;
+            let (sep, column) = (*sep, cols.analysis);
+            if let Some(before) = seen.finish(&id, end, || ids_before(path, sep, column, first))? {
                 return Err(Error::Input {
                     file: path.to_path_buf(),
                     message: format!(
@@ -733,9 +828,6 @@ impl Source {
                     ),
                 });
             }
-            // Only the line of the last block is kept for the message (a bounded map would do as
-            // well; this costs one entry per analysis, like the hash set).
-            last_line.insert(h, end);
         }
         Ok(Some(Analysis { id, records }))
     }

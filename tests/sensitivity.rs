@@ -685,3 +685,44 @@ fn gosh_parquet_and_csv_hold_the_same_table() {
     assert_eq!(pq.column("mask").unwrap().dtype(), &polars::prelude::DataType::UInt64);
     assert_eq!(frame_as_text(&pq), csv_as_text(&dir.path().join("g.csv")));
 }
+
+#[test]
+fn batch_tells_a_repeated_analysis_in_sorted_and_grouped_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |name: &str, ids: &[&str]| {
+        let mut text = String::from("analysis,events,total\n");
+        for (i, id) in ids.iter().enumerate() {
+            text.push_str(&format!("{id},{},20\n{id},{},30\n", 3 + i % 5, 7 + i % 11));
+        }
+        let input = write(dir.path(), name, &text);
+        let out = dir.path().join(format!("{name}.csv"));
+        run_batch(&input, &out, &BatchOptions::default(), |_, _| {}).map(|s| s.analyses)
+    };
+    // Sorted as text, sorted as numbers (9 before 10), grouped but not sorted: all fine.
+    assert_eq!(run("text.csv", &["a", "b", "c", "d"]).unwrap(), 4);
+    let numbers: Vec<String> = (1..=25).map(|i| i.to_string()).collect();
+    let numbers: Vec<&str> = numbers.iter().map(|s| s.as_str()).collect();
+    assert_eq!(run("numbers.csv", &numbers).unwrap(), 25);
+    assert_eq!(run("grouped.csv", &["c", "a", "d", "b", "e"]).unwrap(), 5);
+    // A repeat is found whether it is the first id out of order or comes after hashing began;
+    // the message names the line of the repeat and where the earlier rows ended.
+    let e = run("repeat_first.csv", &["a", "b", "c", "b"]).unwrap_err().to_string();
+    assert!(
+        e.contains("line 8") && e.contains("\"b\"") && e.contains("end on line 5"),
+        "{e}"
+    );
+    let e = run("repeat_later.csv", &["c", "a", "d", "b", "a"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("line 10") && e.contains("\"a\"") && e.contains("end on line 5"),
+        "{e}"
+    );
+    let e = run("repeat_numbers.csv", &["1", "2", "10", "2"])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("line 8") && e.contains("end on line 5"), "{e}");
+    for f in ["repeat_first.csv.csv", "repeat_later.csv.csv", "repeat_numbers.csv.csv"] {
+        assert!(!dir.path().join(f).exists(), "no output after an error");
+    }
+}

@@ -20,9 +20,9 @@ use rayon::prelude::*;
 
 use parquet::basic::{Compression, LogicalType, Repetition, Type as PhysicalType};
 use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int32Type, Int64Type};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
-use parquet::schema::types::Type;
+use parquet::schema::types::{ColumnPath, Type};
 
 use crate::error::{Error, Result};
 
@@ -205,10 +205,19 @@ impl TableWriter {
         let tmp = crate::report::temp_beside(path)?;
         let file = tmp.reopen().map_err(|e| out_err(path, e))?;
         let sink = if parquet {
-            let props = WriterProperties::builder()
+            // Dictionary pages only for text (repeated subgroups and messages; numbers are
+            // nearly all distinct), and statistics per column chunk, not per page.
+            let mut props = WriterProperties::builder()
                 .set_compression(Compression::SNAPPY)
-                .set_created_by(format!("metarepro {}", env!("CARGO_PKG_VERSION")))
-                .build();
+                .set_dictionary_enabled(false)
+                .set_statistics_enabled(EnabledStatistics::Chunk)
+                .set_created_by(format!("metarepro {}", env!("CARGO_PKG_VERSION")));
+            for (name, col) in T::columns(&[]) {
+                if matches!(col, ColumnData::Text(_)) {
+                    props = props.set_column_dictionary_enabled(ColumnPath::from(name), true);
+                }
+            }
+            let props = props.build();
             let schema = schema::<T>().map_err(|e| out_err(path, e))?;
             let w = SerializedFileWriter::new(
                 BufWriter::with_capacity(1 << 20, file),

@@ -260,7 +260,7 @@ pub fn fit_subset(
 /// chunks, in order. Returns the summary (with the histogram for the plot).
 pub fn gosh<S>(es: &EffectSizes, rma_options: &RmaOptions, options: &GoshOptions, mut sink: S) -> Result<GoshSummary>
 where
-    S: FnMut(&[GoshRow]) -> Result<()>,
+    S: FnMut(&[GoshRow]) -> Result<()> + Send,
 {
     check_effects(es)?;
     let k = es.k();
@@ -289,10 +289,8 @@ where
     let mut failed = 0u64;
     let chunk = options.chunk.max(1) as u64;
     let seed = options.seed;
-    let mut rows: Vec<GoshRow> = Vec::with_capacity(chunk.min(n) as usize);
-    let mut start = 0u64;
-    while start < n {
-        let end = (start + chunk).min(n);
+    // Fit the subsets of rows start..end into `out`, in parallel.
+    let compute = |start: u64, end: u64, out: &mut Vec<GoshRow>| {
         (start as usize..end as usize)
             .into_par_iter()
             .map_init(
@@ -313,20 +311,37 @@ where
                     fit_subset(mask, yi, vi, rma_options, y, v)
                 },
             )
-            .collect_into_vec(&mut rows);
-        for r in &rows {
-            if r.converged {
-                est_min = est_min.min(r.estimate);
-                est_max = est_max.max(r.estimate);
-                i2_min = i2_min.min(r.i2);
-                i2_max = i2_max.max(r.i2);
-                hist.add(r.estimate, r.i2);
-            } else {
-                failed += 1;
-            }
-        }
-        sink(&rows)?;
-        start = end;
+            .collect_into_vec(out);
+    };
+    // A chunk is handed to `sink` (usually encoding and writing it) while the next one is
+    // fitted: the two overlap, and a thread that is done with its part helps with the other.
+    let mut rows: Vec<GoshRow> = Vec::with_capacity(chunk.min(n) as usize);
+    let mut next: Vec<GoshRow> = Vec::with_capacity(chunk.min(n) as usize);
+    let mut start = 0u64;
+    let mut end = chunk.min(n);
+    compute(start, end, &mut rows);
+    while start < n {
+        let (next_start, next_end) = (end, (end + chunk).min(n));
+        let (done, ()) = rayon::join(
+            || -> Result<()> {
+                for r in &rows {
+                    if r.converged {
+                        est_min = est_min.min(r.estimate);
+                        est_max = est_max.max(r.estimate);
+                        i2_min = i2_min.min(r.i2);
+                        i2_max = i2_max.max(r.i2);
+                        hist.add(r.estimate, r.i2);
+                    } else {
+                        failed += 1;
+                    }
+                }
+                sink(&rows)
+            },
+            || compute(next_start, next_end, &mut next),
+        );
+        done?;
+        std::mem::swap(&mut rows, &mut next);
+        (start, end) = (next_start, next_end);
     }
     if failed == n {
         return Err(Error::Computation("GOSH: all model fits failed".into()));

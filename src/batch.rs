@@ -927,6 +927,21 @@ impl TableRows for BatchRow {
 // The run
 // ---------------------------------------------------------------------------------------------
 
+/// Analyses read at a time (while the ones read before are pooled).
+const PIECE: usize = 256;
+
+/// Up to `n` analyses from `src`.
+fn read_analyses(src: &mut Source, input: &Path, n: usize) -> Result<Vec<Analysis>> {
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        match src.next_analysis(input)? {
+            Some(a) => out.push(a),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
 /// Pool every analysis of `input` and stream the rows to `output` (`.parquet` or `.csv`).
 /// `progress(bytes_read, file_len)` is called after each chunk.
 pub fn run_batch(
@@ -946,37 +961,41 @@ pub fn run_batch(
         failed: 0,
     };
     let chunk = o.chunk.max(1);
-    let mut analyses: Vec<Analysis> = Vec::with_capacity(chunk);
-    let mut rows: Vec<Vec<BatchRow>> = Vec::with_capacity(chunk);
+    // The file is read in pieces, each read while the piece before it is pooled (reading is the
+    // one serial stage); a chunk (a Parquet row group) is written when its last piece is pooled.
+    let piece_size = |in_chunk: usize| PIECE.min(chunk - in_chunk);
+    let mut current = read_analyses(&mut src, input, piece_size(0))?;
+    let mut in_chunk = 0usize;
+    let mut rows: Vec<Vec<BatchRow>> = Vec::new();
     let mut flat: Vec<BatchRow> = Vec::new();
-    loop {
-        analyses.clear();
-        while analyses.len() < chunk {
-            match src.next_analysis(input)? {
-                Some(a) => analyses.push(a),
-                None => break,
-            }
-        }
-        if analyses.is_empty() {
-            break;
-        }
-        analyses
-            .par_iter()
-            .map(|a| pool_analysis(a, o))
-            .collect_into_vec(&mut rows);
-        flat.clear();
+    while !current.is_empty() {
+        let after = (in_chunk + current.len()) % chunk;
+        let (next, ()) = rayon::join(
+            || read_analyses(&mut src, input, piece_size(after)),
+            || {
+                current
+                    .par_iter()
+                    .map(|a| pool_analysis(a, o))
+                    .collect_into_vec(&mut rows)
+            },
+        );
+        summary.analyses += current.len() as u64;
         for r in rows.drain(..) {
             flat.extend(r);
         }
-        summary.analyses += analyses.len() as u64;
-        summary.rows += flat.len() as u64;
-        summary.failed += flat.iter().filter(|r| !r.converged).count() as u64;
-        writer.write(&flat)?;
-        let read = match &src {
-            Source::Stream { stream, .. } => stream.bytes,
-            Source::Grouped { .. } => len,
-        };
-        progress(read, len);
+        current = next?;
+        in_chunk = after;
+        if in_chunk == 0 || current.is_empty() {
+            summary.rows += flat.len() as u64;
+            summary.failed += flat.iter().filter(|r| !r.converged).count() as u64;
+            writer.write(&flat)?;
+            flat.clear();
+            let read = match &src {
+                Source::Stream { stream, .. } => stream.bytes,
+                Source::Grouped { .. } => len,
+            };
+            progress(read, len);
+        }
     }
     writer.finish::<BatchRow>()?;
     Ok(summary)

@@ -647,6 +647,14 @@ fn batch_parquet_and_csv_hold_the_same_table() {
         assert_eq!(bad, 1, "the one failed analysis has no estimate");
         assert_eq!(df.column("message").unwrap().null_count(), df.height() - 1);
         assert_eq!(frame_as_text(&df), csv_as_text(&c), "by {by:?}, chunk {chunk}");
+        // One row group per chunk of analyses (3 analyses here).
+        use parquet::file::reader::FileReader;
+        let reader = parquet::file::reader::SerializedFileReader::new(std::fs::File::open(&p).unwrap()).unwrap();
+        assert_eq!(
+            reader.metadata().num_row_groups(),
+            3usize.div_ceil(chunk),
+            "chunk {chunk}"
+        );
         #[cfg(unix)]
         for f in [&c, &p] {
             use std::os::unix::fs::PermissionsExt;

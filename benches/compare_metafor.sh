@@ -13,7 +13,7 @@
 # 3. A single REML fit, in process: R's mean over repeated `rma()` calls (k = 10, 100, 2000;
 #    metafor forms k x k matrices, so k = 10 000 is left out unless R_K=10000) against
 #    criterion's estimates from `cargo bench --bench fit` (when target/criterion has them).
-# 4. Memory of batch (max RSS) for 1k, 10k and 100k analyses (metarepro only).
+# 4. Memory of batch (max RSS) for 1k, 10k, 100k and 1M analyses (metarepro only).
 #
 # Uses hyperfine when installed (Debian: apt-get install hyperfine), else /usr/bin/time.
 # The R parts are skipped, with a note, when Rscript or metafor is missing.
@@ -162,7 +162,7 @@ fi
 if [ "${MEMORY:-1}" = 1 ]; then
   echo
   echo "== 4. batch memory (max RSS), flat in the number of analyses"
-  for n in 1000 10000 100000; do
+  for n in 1000 10000 100000 1000000; do
     "$GEN" "$n" "$K" "$SEED" "$WORK/m.csv"
     /usr/bin/time -f "%M %e" -o "$WORK/mem" "$BIN" batch "$WORK/m.csv" --analysis analysis --output "$WORK/m.parquet" --quiet
     read -r KB SEC < "$WORK/mem"

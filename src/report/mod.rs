@@ -86,11 +86,10 @@ pub fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
         .map_err(|e| out_err(e.to_string()))
 }
 
-/// Move a complete temporary file over `path` (one `rename`: readers see the old file or the new
-/// one, never a part). The file gets ordinary permissions (0644; temporary files are created
-/// 0600). It is not `fsync`ed first, like the output of R's `write.csv` or polars: the rename is
-/// atomic for every process, and durability across a power cut is left to the file system
-/// (ext4 writes a file's data before a rename that replaces another file).
+/// Move a complete temporary file over `path`: its data are flushed to disk (`fsync`), then one
+/// `rename` replaces the target, so readers (and the file after a crash) see the old file or the
+/// new one, never a part. The file gets ordinary permissions (0644; temporary files are created
+/// 0600).
 pub fn publish(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
     let out_err = |m: String| Error::Output {
         path: path.to_path_buf(),
@@ -103,6 +102,7 @@ pub fn publish(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
             .set_permissions(std::fs::Permissions::from_mode(0o644))
             .map_err(|e| out_err(e.to_string()))?;
     }
+    tmp.as_file().sync_all().map_err(|e| out_err(e.to_string()))?;
     tmp.persist(path).map_err(|e| out_err(e.error.to_string()))?;
     Ok(())
 }

@@ -634,20 +634,6 @@ fn ids_before(path: &Path, sep: u8, column: usize, before: usize) -> Result<Hash
     Ok(map)
 }
 
-fn delimiter_for(path: &Path, d: Option<u8>) -> u8 {
-    d.unwrap_or_else(|| {
-        match path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(|e| e.to_ascii_lowercase())
-            .as_deref()
-        {
-            Some("tsv") | Some("tab") => b'\t',
-            _ => b',',
-        }
-    })
-}
-
 fn is_parquet(path: &Path) -> Result<bool> {
     let mut f = File::open(path).map_err(|e| Error::Input {
         file: path.to_path_buf(),
@@ -664,7 +650,7 @@ impl Source {
         if is_parquet(path)? {
             return Ok((Source::grouped_parquet(path, o)?, len));
         }
-        let sep = delimiter_for(path, o.delimiter);
+        let sep = o.delimiter.unwrap_or_else(|| crate::data::default_delimiter(path));
         let decimal_comma = sep != b',';
         let file = File::open(path).map_err(|e| Error::Input {
             file: path.to_path_buf(),

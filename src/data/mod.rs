@@ -180,19 +180,31 @@ pub fn read_table(path: &Path, delimiter: Option<u8>) -> Result<Table> {
         return Err(input("is a folder, not a data file".into()));
     }
     let bytes = std::fs::read(path).map_err(|e| input(format!("cannot read: {}", io_message(&e))))?;
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let ext = extension(path);
     if bytes.starts_with(b"PAR1") || ext == "parquet" || ext == "pq" {
         return read_parquet(path, bytes);
     }
-    let sep = delimiter.unwrap_or(if ext == "tsv" || ext == "tab" { b'\t' } else { b',' });
+    let sep = delimiter.unwrap_or_else(|| default_delimiter(path));
     let text = decode_text(path, &bytes)?;
     let records = parse_delimited(path, text, sep)?;
     let table = build_text_table(path, records, sep)?;
     Ok(table)
+}
+
+/// The extension of `path` in lower case ("" without one).
+pub fn extension(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+/// The delimiter of a text table when none is given: tab for `.tsv`/`.tab`, comma otherwise.
+pub fn default_delimiter(path: &Path) -> u8 {
+    match extension(path).as_str() {
+        "tsv" | "tab" => b'\t',
+        _ => b',',
+    }
 }
 
 fn io_message(e: &std::io::Error) -> String {

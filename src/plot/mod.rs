@@ -55,14 +55,9 @@ pub enum Format {
 impl Format {
     /// From the file's extension (`.svg`, `.png`, any case).
     pub fn from_path(path: &Path) -> Result<Format> {
-        match path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(|e| e.to_ascii_lowercase())
-            .as_deref()
-        {
-            Some("svg") => Ok(Format::Svg),
-            Some("png") => Ok(Format::Png),
+        match crate::data::extension(path).as_str() {
+            "svg" => Ok(Format::Svg),
+            "png" => Ok(Format::Png),
             _ => Err(Error::Usage(format!(
                 "{}: cannot tell the figure format from the extension; use .svg or .png",
                 path.display()

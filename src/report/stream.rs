@@ -50,14 +50,9 @@ pub trait TableRows: Sized + Sync {
 
 /// Output format from the extension: `.parquet`/`.pq` or `.csv`.
 pub fn is_parquet_output(path: &Path) -> Result<bool> {
-    match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(|e| e.to_ascii_lowercase())
-        .as_deref()
-    {
-        Some("parquet") | Some("pq") => Ok(true),
-        Some("csv") => Ok(false),
+    match crate::data::extension(path).as_str() {
+        "parquet" | "pq" => Ok(true),
+        "csv" => Ok(false),
         _ => Err(Error::Usage(format!(
             "{}: cannot tell the output format from the extension; use .parquet or .csv",
             path.display()

@@ -17,7 +17,8 @@
 //! analysis a row with `converged = false` and the message; the numbers are missing.
 //!
 //! Each fit is the allocation-free intercept-only fit [`crate::model::fast::rma_int`], which
-//! gives the numbers of `rma` (tested to 1e-12).
+//! gives the numbers of `rma` (tested to 1e-12), or with `method = GLMM` the GLMM of
+//! [`crate::model::glmm::glmm_int`] (Q is then its Wald test), as `pool` fits them.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -194,7 +195,77 @@ fn parse_counts(a: &Analysis, o: &BatchOptions) -> std::result::Result<(Vec<f64>
     Ok((ev, tot))
 }
 
+/// What a fit gives a row, on the model's scale.
+struct Fitted {
+    estimate: f64,
+    se: f64,
+    ci_lb: f64,
+    ci_ub: f64,
+    pval: f64,
+    tau2: f64,
+    i2: f64,
+    q: f64,
+    q_p: f64,
+}
+
+/// A row from a fit, with the proportion back-transformed.
+fn fitted_row(id: &str, subgroup: Option<String>, k: usize, back: &BackTransform, f: Fitted) -> BatchRow {
+    let (a, b) = (back.apply(f.ci_lb), back.apply(f.ci_ub));
+    BatchRow {
+        analysis: id.to_string(),
+        subgroup,
+        k: k as u32,
+        estimate: f.estimate,
+        se: f.se,
+        ci_lb: f.ci_lb,
+        ci_ub: f.ci_ub,
+        pval: f.pval,
+        tau2: f.tau2,
+        i2: f.i2,
+        q: f.q,
+        q_p: f.q_p,
+        proportion: back.apply(f.estimate),
+        proportion_ci_lb: a.min(b),
+        proportion_ci_ub: a.max(b),
+        converged: true,
+        message: None,
+    }
+}
+
+/// The GLMM of one analysis (`rma.glmm(measure = "PLO")`; Q is the Wald test). Zero and all
+/// events need no correction.
+fn fit_glmm_row(id: &str, subgroup: Option<String>, events: &[f64], total: &[f64], o: &PoolOptions) -> BatchRow {
+    let k = events.len();
+    match crate::model::glmm::glmm_int(events, total, &crate::model::glmm::options_from_pool(o)) {
+        Ok(f) => {
+            let c = &f.coefficients[0];
+            let fitted = Fitted {
+                estimate: c.estimate,
+                se: c.se,
+                ci_lb: c.ci_lb,
+                ci_ub: c.ci_ub,
+                pval: c.pval,
+                tau2: f.tau2,
+                i2: f.i2,
+                q: f.qe_wald,
+                q_p: f.qe_wald_p,
+            };
+            fitted_row(
+                id,
+                subgroup,
+                k,
+                &BackTransform::with_mean(o.measure, total, o.pft_mean),
+                fitted,
+            )
+        }
+        Err(e) => BatchRow::failed(id, subgroup, k, e.to_string()),
+    }
+}
+
 fn fit_row(id: &str, subgroup: Option<String>, events: &[f64], total: &[f64], o: &PoolOptions) -> BatchRow {
+    if o.method == crate::model::Method::GLMM {
+        return fit_glmm_row(id, subgroup, events, total, o);
+    }
     let k = events.len();
     let es = escalc(o.measure, events, total, o.correction);
     for i in 0..k {
@@ -217,12 +288,7 @@ fn fit_row(id: &str, subgroup: Option<String>, events: &[f64], total: &[f64], o:
     let (test, ddf, crit) = test_crit(ro.test, ro.level, k);
     match rma_int_with(&es.yi, &es.vi, &ro, test, ddf, crit) {
         Ok(f) => {
-            let back = BackTransform::with_mean(o.measure, total, o.pft_mean);
-            let (a, b) = (back.apply(f.ci_lb), back.apply(f.ci_ub));
-            BatchRow {
-                analysis: id.to_string(),
-                subgroup,
-                k: k as u32,
+            let fitted = Fitted {
                 estimate: f.estimate,
                 se: f.se,
                 ci_lb: f.ci_lb,
@@ -232,12 +298,14 @@ fn fit_row(id: &str, subgroup: Option<String>, events: &[f64], total: &[f64], o:
                 i2: f.i2,
                 q: f.q,
                 q_p: f.q_p,
-                proportion: back.apply(f.estimate),
-                proportion_ci_lb: a.min(b),
-                proportion_ci_ub: a.max(b),
-                converged: true,
-                message: None,
-            }
+            };
+            fitted_row(
+                id,
+                subgroup,
+                k,
+                &BackTransform::with_mean(o.measure, total, o.pft_mean),
+                fitted,
+            )
         }
         Err(e) => BatchRow::failed(id, subgroup, k, e.to_string()),
     }
@@ -938,6 +1006,9 @@ pub fn run_batch(
 ) -> Result<BatchSummary> {
     if o.pool.tau2_common {
         return Err(Error::Usage("batch does not support --tau2-common".into()));
+    }
+    if o.pool.method == crate::model::Method::GLMM {
+        crate::model::glmm::check_pool_options(&o.pool)?;
     }
     let mut writer = TableWriter::create::<BatchRow>(output)?;
     let (mut src, len) = Source::open(input, o)?;

@@ -1163,3 +1163,47 @@ fn assert_stderr_has(a: &assert_cmd::assert::Assert, s: &str) {
     let err = String::from_utf8_lossy(&a.get_output().stderr);
     assert!(err.contains(s), "stderr {err:?} lacks {s:?}");
 }
+
+#[test]
+fn glmm_forest_has_no_weight_column() {
+    // A GLMM gives no study weights: no "NA%" cells, no Weight header, squares of one size;
+    // the inverse-variance fit of the same studies keeps its weights.
+    for (name, grouped) in [("pritz1997", false), ("debruin2009", true)] {
+        let st = studies_of(name, grouped);
+        let glmm = pool(
+            &st,
+            &PoolOptions {
+                method: metarepro::model::Method::GLMM,
+                ..PoolOptions::default()
+            },
+        )
+        .unwrap();
+        let texts = |res: &PoolResult| -> Vec<String> {
+            let svg = forest::render_svg(res, &ForestOptions::default()).unwrap();
+            svg_texts(&parse_svg(&svg)).iter().map(|e| e.text.clone()).collect()
+        };
+        let t = texts(&glmm);
+        let weight_cell = |s: &str| s == "NA%" || s.strip_suffix('%').is_some_and(|n| n.parse::<f64>().is_ok());
+        assert!(!t.iter().any(|s| weight_cell(s) || s == "Weight"), "{name}: {t:?}");
+        let fig = forest::figure(&glmm, &ForestOptions::default()).unwrap();
+        let square = Style::default().square;
+        let sizes: Vec<f64> = fig
+            .items
+            .iter()
+            .filter_map(|i| match &i.shape {
+                Shape::Rect { x0, x1, fill, .. } if *fill == square => Some(x1 - x0),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sizes.len(), st.k(), "{name}: one square per study");
+        assert!(
+            sizes.windows(2).all(|p| (p[0] - p[1]).abs() < 1e-9),
+            "{name}: one square size"
+        );
+        let t = texts(&pooled(name, grouped));
+        assert!(
+            t.iter().any(|s| s == "Weight") && t.iter().any(|s| weight_cell(s)),
+            "{name}: {t:?}"
+        );
+    }
+}

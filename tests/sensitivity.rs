@@ -734,3 +734,80 @@ fn batch_tells_a_repeated_analysis_in_sorted_and_grouped_files() {
         assert!(!dir.path().join(f).exists(), "no output after an error");
     }
 }
+
+#[test]
+fn batch_glmm_equals_pool_glmm() {
+    let dir = tempfile::tempdir().unwrap();
+    // A study with no events: the GLMM needs no correction.
+    let ev = [16.0, 10.0, 0.0, 13.0, 6.0, 9.0];
+    let tot = [17.0, 12.0, 8.0, 16.0, 12.0, 20.0];
+    let grp = ["x", "x", "y", "y", "y", "x"];
+    let mut csv = String::from("analysis,events,total,grp\n");
+    for i in 0..ev.len() {
+        csv.push_str(&format!("a,{},{},{}\n", ev[i], tot[i], grp[i]));
+    }
+    let input = write(dir.path(), "g.csv", &csv);
+    let pool_options = PoolOptions {
+        method: Method::GLMM,
+        ..PoolOptions::default()
+    };
+    let o = BatchOptions {
+        by: Some("grp".into()),
+        pool: pool_options,
+        ..BatchOptions::default()
+    };
+    let out = dir.path().join("g.parquet");
+    run_batch(&input, &out, &o, |_, _| {}).unwrap();
+    let csv_out = dir.path().join("g.csv.csv");
+    run_batch(&input, &csv_out, &o, |_, _| {}).unwrap();
+    let rows: Vec<Vec<String>> = std::fs::read_to_string(&csv_out)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    let st = Studies::from_counts(
+        (1..=ev.len()).map(|i| format!("s{i}")).collect(),
+        ev.to_vec(),
+        tot.to_vec(),
+        Some(grp.iter().map(|g| g.to_string()).collect()),
+    )
+    .unwrap();
+    let p = pool(&st, &pool_options).unwrap();
+    assert_eq!(p.method, Method::GLMM);
+    let expected = std::iter::once(&p.overall).chain(p.subgroups.iter());
+    assert_eq!(rows.len(), 1 + p.subgroups.len());
+    for (row, fit) in rows.iter().zip(expected) {
+        let x = |i: usize| row[i].parse::<f64>().unwrap();
+        assert_eq!(row[15], "true", "{row:?}");
+        for (i, want) in [
+            (3, fit.estimate),
+            (4, fit.se),
+            (5, fit.ci_lb),
+            (6, fit.ci_ub),
+            (8, fit.tau2),
+            (9, fit.i2),
+            (10, fit.q),
+            (12, fit.proportion.estimate),
+            (13, fit.proportion.ci_lb),
+            (14, fit.proportion.ci_ub),
+        ] {
+            assert!(
+                (x(i) - want).abs() <= 1e-12 * want.abs().max(1.0),
+                "{row:?}: column {i} {} vs {want}",
+                x(i)
+            );
+        }
+    }
+    // The GLMM models logits: another measure is a usage error before anything is written.
+    let bad = BatchOptions {
+        pool: PoolOptions {
+            measure: Measure::PR,
+            ..pool_options
+        },
+        ..o
+    };
+    let e = run_batch(&input, &dir.path().join("x.csv"), &bad, |_, _| {}).unwrap_err();
+    assert!(e.to_string().contains("--measure PLO"), "{e}");
+    assert!(!dir.path().join("x.csv").exists());
+}

@@ -287,8 +287,13 @@ fn estimate_cells(est: Option<f64>, lb: f64, ub: f64, scale: Scale, dec: usize) 
     ]
 }
 
+/// A weight in percent; blank where the model gives none (GLMM).
 fn weight_text(w: f64, d: &Digits) -> String {
-    format!("{}%", fmt_num(w, d.weight))
+    if w.is_finite() {
+        format!("{}%", fmt_num(w, d.weight))
+    } else {
+        String::new()
+    }
 }
 
 /// The positions (in `res.studies`) of the studies of each block, sorted: one block per subgroup,
@@ -387,6 +392,8 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
         Weights::Subgroup => s.weight,
     };
     let wmax = res.studies.iter().map(weight).fold(0.0f64, f64::max);
+    // A GLMM has no study weights: no Weight column, and squares of one size.
+    let has_weights = res.studies.iter().any(|s| weight(s).is_finite());
     let v = |p: f64| sc.of(p);
     let show_pi = |f: &Pooled| !common && f.k > 1 && f.proportion.pi_lb.is_finite() && f.proportion.pi_ub.is_finite();
 
@@ -486,6 +493,7 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
         }
     }
     let overall_w = match (opts.weights, res.subgroups.is_empty()) {
+        _ if !has_weights => None,
         (Weights::Subgroup, false) => None,
         _ => Some(100.0),
     };
@@ -519,7 +527,12 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
             Column::new("Events", Anchor::End),
             Column::new("Total", Anchor::End),
         ],
-        right: vec![est_col, lb_col, ub_col, Column::new("Weight", Anchor::End)],
+        right: vec![
+            est_col,
+            lb_col,
+            ub_col,
+            Column::new(if has_weights { "Weight" } else { "" }, Anchor::End),
+        ],
         rows,
         footer,
         axis: AxisSpec {

@@ -8,14 +8,13 @@
 use std::path::Path;
 
 use super::axis::{self, Tick};
-use super::figure::{Anchor, Color, Figure, Role, Shape, Text};
+use super::figure::{Color, Figure, Role, Shape};
 use super::forest::Scale;
 use super::table::Style;
-use super::{font, write_figure};
+use super::{write_figure, xy};
 use crate::effect::{transform, Measure};
 use crate::error::{Error, Result};
 use crate::model::metareg::{MetaregResult, Moderator, ModeratorKind};
-use crate::report::fmt_num;
 
 /// What a bubble plot lets one choose.
 #[derive(Debug, Clone, PartialEq)]
@@ -152,57 +151,16 @@ pub fn figure(res: &MetaregResult, opts: &BubbleOptions) -> Result<Figure> {
         axis::proportion_ticks(|p| transform(measure, p, n_bar), lo, hi, (hi - lo) * 0.09, 9, pct)
     };
 
-    // Horizontal layout.
-    let (asc, desc) = font::ascent_descent(st.font, false);
-    let ytick_w = yticks
-        .iter()
-        .map(|t| font::text_width(&fmt_num(t.value, t.decimals), st.font, false))
-        .fold(0.0f64, f64::max);
-    let ytitle_x = st.margin + asc;
-    let px0 = ytitle_x + desc + 8.0 + ytick_w + 6.0;
-    let px1 = px0 + opts.plot_width;
-    let last_label = xticks
-        .last()
-        .map(|t| font::text_width(&fmt_num(t.value, t.decimals), st.font, false) / 2.0)
-        .unwrap_or(0.0);
     let xlab = opts.xlab.clone().unwrap_or_else(|| m.term.clone());
     let ylab = opts
         .ylab
         .clone()
         .unwrap_or_else(|| format!("Proportion{}{}", if pct { " (%)" } else { "" }, scale_name(measure)));
-    let title_w = opts
-        .title
-        .as_ref()
-        .map(|t| font::text_width(t, st.title, true))
-        .unwrap_or(0.0);
-    let xlab_w = font::text_width(&xlab, st.font, false);
-    let width = (px1 + last_label.max(opts.max_radius) + st.margin)
-        .max(st.margin + title_w + st.margin)
-        .max((px0 + px1) / 2.0 + xlab_w / 2.0 + st.margin);
-
-    // Vertical layout.
-    let mut y = st.margin;
-    let title_baseline = opts.title.as_ref().map(|_| {
-        let (ta, _) = font::ascent_descent(st.title, true);
-        let b = y + ta;
-        y = b + st.row;
-        b
-    });
-    let py0 = y + asc / 2.0;
-    let py1 = py0 + opts.plot_height;
-    let tick = 4.0;
-    let xtick_baseline = py1 + tick + 2.0 + asc;
-    let xlab_baseline = xtick_baseline + desc + 4.0 + asc;
-    let height = xlab_baseline + desc + st.margin;
-    let ylab_w = font::text_width(&ylab, st.font, false);
-    let height = height.max(py0 + ylab_w + st.margin);
-
-    let mut fig = Figure::new(width, height);
+    let layout = xy::Layout::new(st, opts.title.is_some(), &yticks, opts.plot_width, opts.plot_height);
+    let (px0, py1) = (layout.px.0, layout.py.1);
+    let mut fig = layout.figure(st, opts.title.as_deref(), &xticks, &xlab, &ylab, opts.max_radius);
     let xm = |v: f64| px0 + (v - xlo) / (xhi - xlo) * opts.plot_width;
     let ym = |v: f64| py1 - (v - lo) / (hi - lo) * opts.plot_height;
-    if let (Some(t), Some(b)) = (&opts.title, title_baseline) {
-        fig.text(Role::Title, st.margin, b, t.clone(), st.title, true, Anchor::Start);
-    }
     // Confidence band: trapezoids between consecutive x (each convex), overlapping by a hair so
     // that no seam shows.
     let shade = Color(0xE3, 0xE3, 0xE3);
@@ -257,56 +215,9 @@ pub fn figure(res: &MetaregResult, opts: &BubbleOptions) -> Result<Figure> {
         );
     }
     // Axes.
-    fig.line(Role::Axis, (px0, py1), (px1, py1), st.line, st.ink);
-    fig.line(Role::Axis, (px0, py0), (px0, py1), st.line, st.ink);
-    for t in &xticks {
-        let x = xm(t.at);
-        fig.line(Role::Axis, (x, py1), (x, py1 + tick), st.line, st.ink);
-        fig.text(
-            Role::TickLabel,
-            x,
-            xtick_baseline,
-            fmt_num(t.value, t.decimals),
-            st.font,
-            false,
-            Anchor::Middle,
-        );
-    }
-    for t in &yticks {
-        let y = ym(t.at);
-        fig.line(Role::Axis, (px0 - tick, y), (px0, y), st.line, st.ink);
-        fig.text(
-            Role::TickLabel,
-            px0 - tick - 2.0,
-            y + 0.36 * st.font,
-            fmt_num(t.value, t.decimals),
-            st.font,
-            false,
-            Anchor::End,
-        );
-    }
-    fig.text(
-        Role::AxisTitle,
-        (px0 + px1) / 2.0,
-        xlab_baseline,
-        xlab,
-        st.font,
-        false,
-        Anchor::Middle,
-    );
-    fig.push(
-        Role::AxisTitle,
-        Shape::Text(Text {
-            x: ytitle_x,
-            baseline: (py0 + py1) / 2.0,
-            text: ylab,
-            size: st.font,
-            bold: false,
-            anchor: Anchor::Middle,
-            color: Color::BLACK,
-            vertical: true,
-        }),
-    );
+    let xs: Vec<f64> = xticks.iter().map(|t| xm(t.at)).collect();
+    let ys: Vec<f64> = yticks.iter().map(|t| ym(t.at)).collect();
+    layout.draw_axes(&mut fig, st, (&xticks, &yticks), (&xs, &ys), (&xlab, &ylab));
     Ok(fig)
 }
 

@@ -4,9 +4,9 @@
 //! it streams, so that the figure's size does not grow with the number of subsets.
 
 use super::axis;
-use super::baujat::frame;
 use super::figure::{Color, Figure, Role, Shape};
 use super::table::Style;
+use super::xy::frame;
 use crate::diagnostics::GoshSummary;
 use crate::effect::Measure;
 use crate::error::{Error, Result};

@@ -37,6 +37,7 @@ pub mod leave1out;
 pub mod published;
 pub mod summary;
 pub mod table;
+pub(crate) mod xy;
 
 use std::path::Path;
 

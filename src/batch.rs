@@ -33,7 +33,7 @@ use serde::Serialize;
 use crate::data::{parse_count_text, MAX_COUNT, MISSING};
 use crate::effect::{escalc, BackTransform};
 use crate::error::{Error, Result};
-use crate::model::fast::{rma_int_with, test_crit};
+use crate::model::fast::{rma_int_with, test_crit, IntFit};
 use crate::model::PoolOptions;
 use crate::report::stream::{csv_f64, csv_text};
 pub use crate::report::stream::{is_parquet_output, ColumnData, TableRows, TableWriter};
@@ -195,26 +195,13 @@ fn parse_counts(a: &Analysis, o: &BatchOptions) -> std::result::Result<(Vec<f64>
     Ok((ev, tot))
 }
 
-/// What a fit gives a row, on the model's scale.
-struct Fitted {
-    estimate: f64,
-    se: f64,
-    ci_lb: f64,
-    ci_ub: f64,
-    pval: f64,
-    tau2: f64,
-    i2: f64,
-    q: f64,
-    q_p: f64,
-}
-
 /// A row from a fit, with the proportion back-transformed.
-fn fitted_row(id: &str, subgroup: Option<String>, k: usize, back: &BackTransform, f: Fitted) -> BatchRow {
+fn fitted_row(id: &str, subgroup: Option<String>, back: &BackTransform, f: &IntFit) -> BatchRow {
     let (a, b) = (back.apply(f.ci_lb), back.apply(f.ci_ub));
     BatchRow {
         analysis: id.to_string(),
         subgroup,
-        k: k as u32,
+        k: f.k as u32,
         estimate: f.estimate,
         se: f.se,
         ci_lb: f.ci_lb,
@@ -239,23 +226,33 @@ fn fit_glmm_row(id: &str, subgroup: Option<String>, events: &[f64], total: &[f64
     match crate::model::glmm::glmm_int(events, total, &crate::model::glmm::options_from_pool(o)) {
         Ok(f) => {
             let c = &f.coefficients[0];
-            let fitted = Fitted {
+            // The GLMM's numbers in the shape of the inverse-variance fit (Q: the Wald test).
+            let fit = IntFit {
+                k,
+                test: f.test,
                 estimate: c.estimate,
                 se: c.se,
+                zval: c.zval,
+                pval: c.pval,
                 ci_lb: c.ci_lb,
                 ci_ub: c.ci_ub,
-                pval: c.pval,
                 tau2: f.tau2,
-                i2: f.i2,
+                iterations: f.iterations,
                 q: f.qe_wald,
                 q_p: f.qe_wald_p,
+                i2: f.i2,
+                h2: f.h2,
+                vt: f.vt,
+                s2w: 1.0,
+                crit: f.crit,
+                // No inverse-variance weights in a GLMM.
+                sum_w: f64::NAN,
             };
             fitted_row(
                 id,
                 subgroup,
-                k,
                 &BackTransform::with_mean(o.measure, total, o.pft_mean),
-                fitted,
+                &fit,
             )
         }
         Err(e) => BatchRow::failed(id, subgroup, k, e.to_string()),
@@ -287,26 +284,12 @@ fn fit_row(id: &str, subgroup: Option<String>, events: &[f64], total: &[f64], o:
     let ro = o.rma_options();
     let (test, ddf, crit) = test_crit(ro.test, ro.level, k);
     match rma_int_with(&es.yi, &es.vi, &ro, test, ddf, crit) {
-        Ok(f) => {
-            let fitted = Fitted {
-                estimate: f.estimate,
-                se: f.se,
-                ci_lb: f.ci_lb,
-                ci_ub: f.ci_ub,
-                pval: f.pval,
-                tau2: f.tau2,
-                i2: f.i2,
-                q: f.q,
-                q_p: f.q_p,
-            };
-            fitted_row(
-                id,
-                subgroup,
-                k,
-                &BackTransform::with_mean(o.measure, total, o.pft_mean),
-                fitted,
-            )
-        }
+        Ok(f) => fitted_row(
+            id,
+            subgroup,
+            &BackTransform::with_mean(o.measure, total, o.pft_mean),
+            &f,
+        ),
         Err(e) => BatchRow::failed(id, subgroup, k, e.to_string()),
     }
 }

@@ -7,12 +7,12 @@
 
 use std::path::Path;
 
-use super::axis::{self, Tick};
+use super::axis;
 use super::figure::{Color, Figure, Role, Shape};
 use super::forest::Scale;
 use super::table::Style;
 use super::{write_figure, xy};
-use crate::effect::{transform, Measure};
+use crate::effect::Measure;
 use crate::error::{Error, Result};
 use crate::model::metareg::{MetaregResult, Moderator, ModeratorKind};
 
@@ -133,23 +133,7 @@ pub fn figure(res: &MetaregResult, opts: &BubbleOptions) -> Result<Figure> {
     let measure = res.measure;
     let n_bar = crate::effect::transf::harmonic_mean(&res.ni);
     let pct = opts.scale.is_percent();
-    let yticks: Vec<Tick> = if measure == Measure::PR {
-        let (a, b) = (lo.max(0.0), hi.min(1.0));
-        let step = axis::nice_step(b - a, 5);
-        axis::ticks_between(a, b, step)
-            .into_iter()
-            .map(|t| {
-                let value = opts.scale.of(t.at);
-                Tick {
-                    at: t.at,
-                    value,
-                    decimals: axis::decimals_of((value * 1e6).round() / 1e6),
-                }
-            })
-            .collect()
-    } else {
-        axis::proportion_ticks(|p| transform(measure, p, n_bar), lo, hi, (hi - lo) * 0.09, 9, pct)
-    };
+    let yticks = xy::measure_ticks(measure, n_bar, lo, hi, opts.scale, (hi - lo) * 0.09);
 
     let xlab = opts.xlab.clone().unwrap_or_else(|| m.term.clone());
     let ylab = opts

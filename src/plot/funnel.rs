@@ -8,13 +8,13 @@
 
 use std::path::Path;
 
-use super::axis::{self, Tick};
+use super::axis;
 use super::figure::{Color, Figure, Role, Shape};
 use super::forest::Scale;
 use super::table::Style;
 use super::{write_figure, xy};
 use crate::dist;
-use crate::effect::{transform, BackTransform, Measure};
+use crate::effect::{BackTransform, Measure};
 use crate::error::{Error, Result};
 use crate::model::PoolResult;
 
@@ -90,23 +90,7 @@ pub fn figure(res: &PoolResult, opts: &FunnelOptions) -> Result<Figure> {
         _ => f64::NAN,
     };
     let pct = opts.scale.is_percent();
-    let xticks: Vec<Tick> = if measure == Measure::PR {
-        let (a, b) = (lo.max(0.0), hi.min(1.0));
-        let step = axis::nice_step(b - a, 5);
-        axis::ticks_between(a, b, step)
-            .into_iter()
-            .map(|t| {
-                let value = opts.scale.of(t.at);
-                Tick {
-                    at: t.at,
-                    value,
-                    decimals: axis::decimals_of((value * 1e6).round() / 1e6),
-                }
-            })
-            .collect()
-    } else {
-        axis::proportion_ticks(|p| transform(measure, p, n_bar), lo, hi, (hi - lo) * 0.11, 9, pct)
-    };
+    let xticks = xy::measure_ticks(measure, n_bar, lo, hi, opts.scale, (hi - lo) * 0.11);
 
     let xlab = opts
         .xlab

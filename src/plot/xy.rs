@@ -4,11 +4,36 @@
 //! The y title is rotated at the left margin, the y tick labels right-aligned beside the axis;
 //! the x tick labels and the x title sit under the plot, an optional title above it.
 
-use super::axis::Tick;
+use super::axis::{self, Tick};
 use super::figure::{Anchor, Color, Figure, Role, Shape, Text};
 use super::font;
+use super::forest::Scale;
 use super::table::Style;
+use crate::effect::{transform, Measure};
 use crate::report::fmt_num;
+
+/// Ticks for an axis on the scale of `measure` (from `lo` to `hi`) labelled as proportions on
+/// `scale`: round proportions for PR, otherwise proportions placed through the transformation
+/// (PFT at `n_bar`) at least `min_gap` apart.
+pub(crate) fn measure_ticks(measure: Measure, n_bar: f64, lo: f64, hi: f64, scale: Scale, min_gap: f64) -> Vec<Tick> {
+    if measure == Measure::PR {
+        let (a, b) = (lo.max(0.0), hi.min(1.0));
+        let step = axis::nice_step(b - a, 5);
+        axis::ticks_between(a, b, step)
+            .into_iter()
+            .map(|t| {
+                let value = scale.of(t.at);
+                Tick {
+                    at: t.at,
+                    value,
+                    decimals: axis::decimals_of((value * 1e6).round() / 1e6),
+                }
+            })
+            .collect()
+    } else {
+        axis::proportion_ticks(|p| transform(measure, p, n_bar), lo, hi, min_gap, 9, scale.is_percent())
+    }
+}
 
 /// Positions of an x–y plot's parts, in pixels.
 pub(crate) struct Layout {

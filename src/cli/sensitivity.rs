@@ -372,24 +372,34 @@ fn full_row(p: &Prepared) -> FitRow {
     diagnostics::refit_row(&p.es, &idx, 0, &p.options)
 }
 
+/// Draw the plot of leave-one-out or cumulative fits (when asked for) and print their report
+/// (`what`: the command, and the header of the study column).
+fn report_fit_rows(
+    common: &Common,
+    p: &Prepared,
+    rows: &[FitRow],
+    plot: Option<&std::path::Path>,
+    kind: crate::plot::leave1out::Kind,
+    (name, column): (&str, &str),
+) -> Result<i32> {
+    let full = full_row(p);
+    if let Some(path) = plot {
+        let fig = crate::plot::leave1out::figure(rows, &full, p.labels(), kind, p.options.level, &Default::default())?;
+        crate::plot::write_figure(&fig, path, 300.0)?;
+    }
+    emit(common, fit_rows_report(common, p, name, rows, &full, column))
+}
+
 pub fn run_leave1out(cmd: &Leave1outCmd) -> Result<i32> {
     let p = prepare(&cmd.common)?;
     let rows = diagnostics::leave1out(&p.es, &p.options)?;
-    let full = full_row(&p);
-    if let Some(path) = &cmd.plot {
-        let fig = crate::plot::leave1out::figure(
-            &rows,
-            &full,
-            p.labels(),
-            crate::plot::leave1out::Kind::LeaveOneOut,
-            p.options.level,
-            &Default::default(),
-        )?;
-        crate::plot::write_figure(&fig, path, 300.0)?;
-    }
-    emit(
+    report_fit_rows(
         &cmd.common,
-        fit_rows_report(&cmd.common, &p, "leave1out", &rows, &full, "omitted"),
+        &p,
+        &rows,
+        cmd.plot.as_deref(),
+        crate::plot::leave1out::Kind::LeaveOneOut,
+        ("leave1out", "omitted"),
     )
 }
 
@@ -412,21 +422,13 @@ pub fn run_cumul(cmd: &CumulCmd) -> Result<i32> {
         }
     };
     let rows = diagnostics::cumul(&p.es, &p.options, &order)?;
-    let full = full_row(&p);
-    if let Some(path) = &cmd.plot {
-        let fig = crate::plot::leave1out::figure(
-            &rows,
-            &full,
-            p.labels(),
-            crate::plot::leave1out::Kind::Cumulative,
-            p.options.level,
-            &Default::default(),
-        )?;
-        crate::plot::write_figure(&fig, path, 300.0)?;
-    }
-    emit(
+    report_fit_rows(
         &cmd.common,
-        fit_rows_report(&cmd.common, &p, "cumul", &rows, &full, "added"),
+        &p,
+        &rows,
+        cmd.plot.as_deref(),
+        crate::plot::leave1out::Kind::Cumulative,
+        ("cumul", "added"),
     )
 }
 

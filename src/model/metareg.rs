@@ -27,7 +27,7 @@ use super::linalg::wls;
 use super::subgroup::PoolOptions;
 use super::{rma, rma_mods, Coefficient, Method, RmaFit, Test};
 use crate::data::{column_text, Studies, MISSING};
-use crate::effect::{escalc, Correction, Measure};
+use crate::effect::{Correction, Measure};
 use crate::error::{Error, Result};
 
 /// How a moderator enters the design matrix.
@@ -413,29 +413,7 @@ pub fn metareg(studies: &Studies, terms: &[String], options: &PoolOptions) -> Re
             "--tau2-common does not apply to meta-regression (the moderators are in the model)".into(),
         ));
     }
-    if studies.events.is_empty() {
-        return Err(Error::Computation(format!(
-            "{}: no studies left to pool",
-            studies.source.display()
-        )));
-    }
-    let es = escalc(options.measure, &studies.events, &studies.total, options.correction);
-    for i in 0..es.k() {
-        if !es.yi[i].is_finite() || !(es.vi[i] > 0.0) || !es.vi[i].is_finite() {
-            return Err(Error::Computation(format!(
-                "{}: row {}, study \"{}\" ({} of {}): the {} effect size is not defined without a continuity correction \
-                 (yi = {}, vi = {}); use --add/--to (e.g. --to only0) or another measure",
-                studies.source.display(),
-                studies.rows[i],
-                studies.study[i],
-                studies.events[i],
-                studies.total[i],
-                options.measure,
-                es.yi[i],
-                es.vi[i]
-            )));
-        }
-    }
+    let es = super::subgroup::checked_effect_sizes(studies, options)?;
     let terms = split_terms(terms);
     let (x, names, moderators) = design(&studies.frame, &studies.source, &terms, &studies.rows)?;
     let k = es.k();

@@ -267,11 +267,10 @@ pub fn levels(groups: &[String]) -> Vec<(String, Vec<usize>)> {
         .collect()
 }
 
-/// Pool the studies overall and (when `studies.group` is set) per subgroup.
-pub fn pool(studies: &Studies, options: &PoolOptions) -> Result<PoolResult> {
-    if options.method == Method::GLMM {
-        return super::glmm::pool_glmm(studies, options);
-    }
+/// The effect sizes of `studies` for an inverse-variance model: an error when there are none, or
+/// when a study's effect size or variance is not defined (0 or all events without a continuity
+/// correction), naming the file, row and study.
+pub(crate) fn checked_effect_sizes(studies: &Studies, options: &PoolOptions) -> Result<EffectSizes> {
     if studies.events.is_empty() {
         return Err(Error::Computation(format!(
             "{}: no studies left to pool",
@@ -279,7 +278,6 @@ pub fn pool(studies: &Studies, options: &PoolOptions) -> Result<PoolResult> {
         )));
     }
     let es = escalc(options.measure, &studies.events, &studies.total, options.correction);
-    let rma_opts = options.rma_options();
     for i in 0..es.k() {
         if !es.yi[i].is_finite() || !(es.vi[i] > 0.0) || !es.vi[i].is_finite() {
             return Err(Error::Computation(format!(
@@ -296,6 +294,16 @@ pub fn pool(studies: &Studies, options: &PoolOptions) -> Result<PoolResult> {
             )));
         }
     }
+    Ok(es)
+}
+
+/// Pool the studies overall and (when `studies.group` is set) per subgroup.
+pub fn pool(studies: &Studies, options: &PoolOptions) -> Result<PoolResult> {
+    if options.method == Method::GLMM {
+        return super::glmm::pool_glmm(studies, options);
+    }
+    let es = checked_effect_sizes(studies, options)?;
+    let rma_opts = options.rma_options();
     let context = |what: &str, e: Error| match e {
         Error::Computation(m) => Error::Computation(format!("{what}: {m}")),
         other => other,

@@ -89,12 +89,35 @@ fn column_hint(column: &str, available: &[String]) -> String {
     if let Some(c) = available.iter().find(|c| norm(c) == norm(column)) {
         return format!("; did you mean \"{c}\"?");
     }
-    let hint = crate::data::delimiter_hint(available);
+    let hint = delimiter_hint(available);
     if !hint.is_empty() {
         return hint;
     }
-    if available.iter().any(|c| crate::data::parse_count_text(c, true).is_ok()) {
+    // A column named by a number (e.g. "12", "12.0"): the header row is missing.
+    if available
+        .iter()
+        .any(|c| !c.trim().is_empty() && c.trim().replace(',', ".").parse::<f64>().is_ok_and(f64::is_finite))
+    {
         return "; the first line looks like data: the file needs a header row naming the columns".into();
+    }
+    String::new()
+}
+
+/// A hint when the header looks like it was split with the wrong delimiter: a single column
+/// whose name holds another delimiter.
+pub fn delimiter_hint(names: &[String]) -> String {
+    let [n] = names else {
+        return String::new();
+    };
+    for (c, what, opt) in [
+        (';', "semicolon", "';'"),
+        ('\t', "tab", "'\\t'"),
+        (',', "comma", "','"),
+        ('|', "pipe", "'|'"),
+    ] {
+        if n.contains(c) {
+            return format!("; the header looks {what}-separated: pass --delimiter {opt}");
+        }
     }
     String::new()
 }

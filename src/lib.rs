@@ -1,16 +1,23 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
-//! metarepro: reproduce and verify meta-analyses of proportions.
+//! metarepro: reproduce and verify meta-analyses.
 //!
 //! The pipeline, one module per step:
 //!
-//! - [`data`]: load study-level counts (CSV, TSV, Parquet) into polars and validate them;
-//! - [`effect`]: effect sizes `yi`, `vi` for proportions (metafor `escalc`), back-transformations,
+//! - [`data`]: load study-level data (CSV, TSV, Parquet, or a polars `DataFrame`) and validate
+//!   it: single-arm events/totals, 2×2 tables, means/SDs, rates, correlations, effect sizes with
+//!   variances, published estimates with CIs ([`data::StudyInput`], one per study row);
+//! - [`effect`]: effect sizes `yi`, `vi` as metafor `escalc` computes them, for proportions and,
+//!   by family, for two-group and other measures ([`effect::comparative`]); back-transformations,
 //!   per-study CIs;
 //! - [`model`]: common- and random-effects models (metafor `rma.uni`), τ² estimators, Q-profile
-//!   CIs, prediction intervals, subgroups, the GLMM on the counts (`rma.glmm`) and
-//!   meta-regression;
-//! - [`report`]: the table, JSON and CSV renderings of a result, with one rounding function.
+//!   CIs, prediction intervals, subgroups, Mantel–Haenszel and Peto pooling (`rma.mh`,
+//!   `rma.peto`), the GLMM on the counts (`rma.glmm`) and meta-regression;
+//! - [`diagnostics`]: leave-one-out, cumulative, influence, GOSH, permutation tests, bootstrap;
+//! - [`report`] and [`plot`]: the table, JSON and CSV renderings of a result, with one rounding
+//!   function, and the figures;
+//! - [`verify`]: printed numbers checked against recomputations; [`reproduce`] runs the shipped
+//!   analyses; [`cli`] is the command line on top.
 //!
 //! ```
 //! use metarepro::data::Studies;

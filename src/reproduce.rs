@@ -168,6 +168,44 @@ pub struct Analysis {
     pub pft_mean: String,
     #[serde(default)]
     pub tau2_common: bool,
+    /// Two-group data: IV, MH or PETO (`--pooling`).
+    pub pooling: Option<String>,
+    // Two-group and other inputs: the columns, under the names of the `pool` flags (metafor's
+    // escalc names; `est`, `ci_lb`, `ci_ub`, `level_column`), e.g. `ai = "deaths_tofa"`.
+    pub ai: Option<String>,
+    pub bi: Option<String>,
+    pub ci: Option<String>,
+    pub di: Option<String>,
+    pub n1i: Option<String>,
+    pub n2i: Option<String>,
+    pub m1i: Option<String>,
+    pub sd1i: Option<String>,
+    pub m2i: Option<String>,
+    pub sd2i: Option<String>,
+    pub x1i: Option<String>,
+    pub t1i: Option<String>,
+    pub x2i: Option<String>,
+    pub t2i: Option<String>,
+    pub ri: Option<String>,
+    pub ni: Option<String>,
+    pub yi: Option<String>,
+    pub vi: Option<String>,
+    pub sei: Option<String>,
+    pub est: Option<String>,
+    pub ci_lb: Option<String>,
+    pub ci_ub: Option<String>,
+    pub level_column: Option<String>,
+    pub drop00: Option<bool>,
+    pub vtype: Option<String>,
+    pub mh_add: Option<f64>,
+    pub rd_variance: Option<String>,
+    #[serde(default)]
+    pub rd_raw_estimate: bool,
+    pub cc_target: Option<String>,
+    #[serde(default)]
+    pub cc_variance_only: bool,
+    /// Level (percent) of published CIs in estimate-with-CI rows without a level column.
+    pub ci_level: Option<f64>,
 }
 
 /// The data and model options of `metarepro pool`, parsed from an argument list exactly as the
@@ -219,6 +257,69 @@ impl Analysis {
         if self.tau2_common {
             a.push("--tau2-common".into());
         }
+        if let Some(p) = &self.pooling {
+            a.push("--pooling".into());
+            a.push(p.clone());
+        }
+        let columns = [
+            ("ai", &self.ai),
+            ("bi", &self.bi),
+            ("ci", &self.ci),
+            ("di", &self.di),
+            ("n1i", &self.n1i),
+            ("n2i", &self.n2i),
+            ("m1i", &self.m1i),
+            ("sd1i", &self.sd1i),
+            ("m2i", &self.m2i),
+            ("sd2i", &self.sd2i),
+            ("x1i", &self.x1i),
+            ("t1i", &self.t1i),
+            ("x2i", &self.x2i),
+            ("t2i", &self.t2i),
+            ("ri", &self.ri),
+            ("ni", &self.ni),
+            ("yi", &self.yi),
+            ("vi", &self.vi),
+            ("sei", &self.sei),
+            ("est", &self.est),
+            ("ci-lb", &self.ci_lb),
+            ("ci-ub", &self.ci_ub),
+            ("level-column", &self.level_column),
+        ];
+        for (flag, v) in columns {
+            if let Some(v) = v {
+                a.push(format!("--{flag}"));
+                a.push(v.clone());
+            }
+        }
+        let mut opt = |k: &str, v: String| {
+            a.push(format!("--{k}"));
+            a.push(v);
+        };
+        if let Some(d) = self.drop00 {
+            opt("drop00", d.to_string());
+        }
+        if let Some(v) = &self.vtype {
+            opt("vtype", v.clone());
+        }
+        if let Some(x) = self.mh_add {
+            opt("mh-add", format!("{x}"));
+        }
+        if let Some(v) = &self.rd_variance {
+            opt("rd-variance", v.clone());
+        }
+        if let Some(v) = &self.cc_target {
+            opt("cc-target", v.clone());
+        }
+        if let Some(x) = self.ci_level {
+            opt("ci-level", format!("{x}"));
+        }
+        if self.rd_raw_estimate {
+            a.push("--rd-raw-estimate".into());
+        }
+        if self.cc_variance_only {
+            a.push("--cc-variance-only".into());
+        }
         a
     }
 
@@ -235,6 +336,11 @@ impl Analysis {
             Error::Usage(first)
         })?;
         Ok((line.data.load_options()?, line.model.pool_options()?))
+    }
+
+    /// The level of published CIs of estimate rows (a fraction).
+    pub fn ci_level(&self) -> f64 {
+        self.ci_level.map(|l| if l > 1.0 { l / 100.0 } else { l }).unwrap_or(0.95)
     }
 }
 
@@ -518,7 +624,7 @@ pub struct Outcome {
 pub fn run_analysis(ds: &DatasetAnalyses, a: &Analysis, out: &Path, opts: &RunOptions) -> Result<Done> {
     let data = ds.data_path(a);
     let (load, options) = a.options(&data)?;
-    let studies = data::load(&data, &load)?;
+    let studies = data::load_for(&data, &load, options.measure.input_kind(), a.ci_level())?;
     let res = model::pool(&studies, &options).map_err(|e| match e {
         Error::Computation(m) => Error::Computation(format!("{}: {m}", data.display())),
         other => other,
@@ -708,6 +814,9 @@ pub fn markdown(
     res: &PoolResult,
     options: &PoolOptions,
 ) -> String {
+    if !res.measure.is_proportion() {
+        return markdown_comparative(ds, a, studies, res);
+    }
     let mut o = String::new();
     let lv = level_label(res.level);
     let title = a.title.as_deref().unwrap_or(&a.name);
@@ -876,6 +985,137 @@ pub fn markdown(
         }
         let _ = writeln!(o);
     }
+    o
+}
+
+/// The Markdown report of a two-group (or other non-proportion) analysis: the conventions in
+/// words, both models, and the studies with their arms.
+fn markdown_comparative(ds: &DatasetAnalyses, a: &Analysis, studies: &Studies, res: &PoolResult) -> String {
+    let mut o = String::new();
+    let lv = level_label(res.level);
+    let m = res.measure;
+    let title = a.title.as_deref().unwrap_or(&a.name);
+    let _ = writeln!(o, "# {title}\n");
+    let _ = writeln!(
+        o,
+        "Dataset `{}`; analysis `{}` of `datasets/{}/{ANALYSIS_FILE}`. Generated by `metarepro reproduce` (metarepro {}); do not edit.\n",
+        ds.dataset,
+        a.name,
+        ds.dataset,
+        env!("CARGO_PKG_VERSION"),
+    );
+    if let Some(n) = &a.note {
+        let _ = writeln!(o, "{}\n", n.trim());
+    }
+    if let Some(s) = &ds.spec.dataset.source {
+        let _ = writeln!(o, "**Data source.** {}\n", s.trim());
+    }
+    let rel_data = format!(
+        "datasets/{}/{}",
+        ds.dataset,
+        a.data.as_deref().or(ds.spec.dataset.data.as_deref()).unwrap_or(DEFAULT_DATA)
+    );
+    let _ = writeln!(o, "**Conventions.**\n");
+    for c in &res.conventions {
+        let _ = writeln!(o, "- {c}");
+    }
+    let _ = writeln!(o, "- {lv} intervals\n");
+    let mut args = vec!["metarepro".to_string(), "pool".to_string()];
+    args.extend(a.pool_args(Path::new(&rel_data)).iter().map(|s| shell_word(s)));
+    let _ = writeln!(o, "Equivalent command:\n\n```sh\n{} --format json\n```\n", args.join(" "));
+    let _ = writeln!(o, "## Pooled {}\n", m.natural_name().to_lowercase());
+    let _ = writeln!(
+        o,
+        "| | model | k | {m} | {lv} CI | {lv} PI | τ² | I² % | Q (df) | Q p |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"
+    );
+    let row = |o: &mut String, label: &str, model: &str, f: &Pooled, random: bool| {
+        let het = f.k > 1;
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | [{}; {}] | {} | {} | {} | {} | {} |",
+            md_cell(label),
+            model,
+            f.k,
+            fmt_num(f.effect.estimate, 2),
+            fmt_num(f.effect.ci_lb, 2),
+            fmt_num(f.effect.ci_ub, 2),
+            if random && het {
+                format!("[{}; {}]", fmt_num(f.effect.pi_lb, 2), fmt_num(f.effect.pi_ub, 2))
+            } else {
+                "–".into()
+            },
+            if random { fmt_num(f.tau2, 4) } else { "–".into() },
+            if het { fmt_num(f.i2, 1) } else { "–".into() },
+            if het { format!("{} ({})", fmt_num(f.q, 2), f.q_df) } else { "–".into() },
+            if het { fmt_p(f.q_p, 3) } else { "–".into() },
+        );
+    };
+    let common_name = match res.pooling {
+        crate::model::Pooling::MH => "common effect, M-H",
+        crate::model::Pooling::PETO => "common effect, Peto",
+        crate::model::Pooling::IV => "common effect, IV",
+    };
+    let random_name = format!("random effects, {}", res.method);
+    for s in &res.subgroups {
+        let name = s.name.as_deref().unwrap_or("");
+        let model = if res.method.is_common() { common_name } else { random_name.as_str() };
+        row(&mut o, name, model, s, !res.method.is_common());
+    }
+    if let Some(c) = &res.common {
+        row(&mut o, "**all studies**", common_name, c, false);
+    }
+    if !res.method.is_common() {
+        row(&mut o, "**all studies**", &random_name, &res.overall, true);
+    }
+    let _ = writeln!(o);
+    if let Some(n) = &res.overall.model_note {
+        let _ = writeln!(o, "Random effects: {n}.\n");
+    }
+    if let Some(t) = subgroup_test_text(res) {
+        let _ = writeln!(o, "{t}.\n");
+    }
+    if !studies.excluded.is_empty() {
+        let _ = writeln!(o, "Rows left out (missing cells, `na = \"drop\"`):\n");
+        for (row, why) in &studies.excluded {
+            let _ = writeln!(o, "- row {row}: {why}");
+        }
+        let _ = writeln!(o);
+    }
+    let _ = writeln!(o, "## Studies\n");
+    let _ = writeln!(o, "| study | row | group 1 | group 2 | {m} [{lv} CI] | weight % |\n|---|--:|--:|--:|--:|--:|");
+    for s in &res.studies {
+        let (g1, g2) = match s.input {
+            Some(crate::data::StudyInput::Table2x2 { ai, bi, ci, di }) => (
+                format!("{}/{}", fmt_num(ai, 0), fmt_num(ai + bi, 0)),
+                format!("{}/{}", fmt_num(ci, 0), fmt_num(ci + di, 0)),
+            ),
+            Some(crate::data::StudyInput::Means { m1i, sd1i, n1i, m2i, sd2i, n2i }) => (
+                format!("{} ({}), n = {}", fmt_num(m1i, 2), fmt_num(sd1i, 2), fmt_num(n1i, 0)),
+                format!("{} ({}), n = {}", fmt_num(m2i, 2), fmt_num(sd2i, 2), fmt_num(n2i, 0)),
+            ),
+            Some(crate::data::StudyInput::EstimateCi { est, ci_lb, ci_ub, .. }) => (
+                format!("printed: {} [{}; {}]", fmt_num(est, 2), fmt_num(ci_lb, 2), fmt_num(ci_ub, 2)),
+                String::new(),
+            ),
+            _ => (String::new(), String::new()),
+        };
+        let eff = if s.dropped {
+            "not estimable".to_string()
+        } else {
+            format!("{} [{}; {}]", fmt_num(s.proportion, 2), fmt_num(s.ci_lb, 2), fmt_num(s.ci_ub, 2))
+        };
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} |",
+            md_cell(&s.study),
+            s.row,
+            g1,
+            g2,
+            eff,
+            fmt_num(s.weight_overall, 1)
+        );
+    }
+    let _ = writeln!(o);
     o
 }
 

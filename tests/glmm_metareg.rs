@@ -388,6 +388,7 @@ fn load(path: &Path) -> Studies {
             filters: vec![],
             delimiter: None,
             na_drop: false,
+            columns: Default::default(),
         },
     )
     .unwrap()

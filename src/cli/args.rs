@@ -4,10 +4,11 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::data::LoadOptions;
+use crate::data::{Columns, LoadOptions};
 use crate::effect::{AddTo, CiMethod, Correction, Measure, PftMean};
 use crate::error::{Error, Result};
-use crate::model::{Control, Method, PiType, PoolOptions, Test};
+use crate::effect::comparative::{CcTarget, Vtype};
+use crate::model::{Control, Method, MhOptions, PiType, PoolOptions, Pooling, RdVariance, Test};
 
 /// Which rows and columns of the file to use.
 #[derive(Debug, Clone, Args)]
@@ -36,6 +37,128 @@ pub struct DataArgs {
     /// What to do with a row whose count is missing (empty, NA, N/A or #N/A): fail with an error naming it, or drop it (the report lists it).
     #[arg(long, value_enum, default_value_t = NaAction::Error)]
     pub na: NaAction,
+    #[command(flatten)]
+    pub columns: ColumnArgs,
+}
+
+/// Columns of two-group and other inputs (metafor escalc's argument names by default).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Two-group and other inputs (columns; metafor escalc names by default)")]
+pub struct ColumnArgs {
+    /// 2x2 tables: events in group 1 (with --bi or --n1i).
+    #[arg(long, default_value = "ai")]
+    pub ai: String,
+    /// 2x2 tables: non-events in group 1.
+    #[arg(long, default_value = "bi")]
+    pub bi: String,
+    /// 2x2 tables: events in group 2.
+    #[arg(long, default_value = "ci")]
+    pub ci: String,
+    /// 2x2 tables: non-events in group 2.
+    #[arg(long, default_value = "di")]
+    pub di: String,
+    /// Size of group 1 (2x2 tables with ai, ci, n2i; means).
+    #[arg(long, default_value = "n1i")]
+    pub n1i: String,
+    /// Size of group 2.
+    #[arg(long, default_value = "n2i")]
+    pub n2i: String,
+    /// Means: mean of group 1.
+    #[arg(long, default_value = "m1i")]
+    pub m1i: String,
+    /// Means: SD of group 1.
+    #[arg(long, default_value = "sd1i")]
+    pub sd1i: String,
+    /// Means: mean of group 2.
+    #[arg(long, default_value = "m2i")]
+    pub m2i: String,
+    /// Means: SD of group 2.
+    #[arg(long, default_value = "sd2i")]
+    pub sd2i: String,
+    /// Rates: events in group 1.
+    #[arg(long, default_value = "x1i")]
+    pub x1i: String,
+    /// Rates: person-time in group 1.
+    #[arg(long, default_value = "t1i")]
+    pub t1i: String,
+    /// Rates: events in group 2.
+    #[arg(long, default_value = "x2i")]
+    pub x2i: String,
+    /// Rates: person-time in group 2.
+    #[arg(long, default_value = "t2i")]
+    pub t2i: String,
+    /// Correlations: the coefficient.
+    #[arg(long, default_value = "ri")]
+    pub ri: String,
+    /// Correlations: the sample size.
+    #[arg(long, default_value = "ni")]
+    pub ni: String,
+    /// Generic (GEN): the effect size on the analysis scale.
+    #[arg(long, default_value = "yi")]
+    pub yi: String,
+    /// Generic: its sampling variance (or give --sei).
+    #[arg(long, default_value = "vi")]
+    pub vi: String,
+    /// Generic: its standard error.
+    #[arg(long, default_value = "sei")]
+    pub sei: String,
+    /// A published estimate on the natural scale (e.g. an OR, not its log), for rows without data.
+    #[arg(long, default_value = "est")]
+    pub est: String,
+    /// Lower bound of the published estimate's CI (natural scale).
+    #[arg(long = "ci-lb", default_value = "ci_lb")]
+    pub ci_lb: String,
+    /// Upper bound of the published estimate's CI (natural scale).
+    #[arg(long = "ci-ub", default_value = "ci_ub")]
+    pub ci_ub: String,
+    /// Column with each published CI's level (e.g. 95); without it, --ci-level.
+    #[arg(long = "level-column", default_value = "level")]
+    pub level: String,
+    /// Level of the published CIs when the table has no level column, in percent.
+    #[arg(long = "ci-level", default_value = "95")]
+    pub ci_level: f64,
+}
+
+impl ColumnArgs {
+    pub fn columns(&self) -> Columns {
+        Columns {
+            ai: self.ai.clone(),
+            bi: self.bi.clone(),
+            ci: self.ci.clone(),
+            di: self.di.clone(),
+            n1i: self.n1i.clone(),
+            n2i: self.n2i.clone(),
+            m1i: self.m1i.clone(),
+            sd1i: self.sd1i.clone(),
+            m2i: self.m2i.clone(),
+            sd2i: self.sd2i.clone(),
+            x1i: self.x1i.clone(),
+            t1i: self.t1i.clone(),
+            x2i: self.x2i.clone(),
+            t2i: self.t2i.clone(),
+            ri: self.ri.clone(),
+            ni: self.ni.clone(),
+            yi: self.yi.clone(),
+            vi: self.vi.clone(),
+            sei: self.sei.clone(),
+            est: self.est.clone(),
+            ci_lb: self.ci_lb.clone(),
+            ci_ub: self.ci_ub.clone(),
+            level: self.level.clone(),
+        }
+    }
+
+    /// The level of published CIs, as a fraction.
+    pub fn ci_level(&self) -> Result<f64> {
+        let l = if self.ci_level > 1.0 { self.ci_level / 100.0 } else { self.ci_level };
+        if !(0.5..=0.999).contains(&l) {
+            return Err(Error::Usage(format!(
+                "--ci-level must be between 50 and 99.9 (percent), got {}",
+                self.ci_level
+            )));
+        }
+        Ok(l)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -76,6 +199,7 @@ impl DataArgs {
             filters,
             delimiter,
             na_drop: self.na == NaAction::Drop,
+            columns: self.columns.columns(),
         })
     }
 }
@@ -83,9 +207,48 @@ impl DataArgs {
 /// The analysis: measure, model, test and intervals.
 #[derive(Debug, Clone, Args)]
 pub struct ModelArgs {
-    /// Effect-size measure (metafor escalc): PR raw, PLN log, PLO logit, PAS arcsine, PFT Freeman-Tukey.
+    /// Effect-size measure (metafor escalc). Proportions (events/total): PR raw, PLN log, PLO logit,
+    /// PAS arcsine, PFT Freeman-Tukey. 2x2 tables: OR, RR, RD, PETO, AS. Means: MD, SMD (Hedges' g),
+    /// SMDH, ROM. Rates: IRR, IRD. Correlations: COR, ZCOR. GEN: yi with vi or sei.
     #[arg(long, default_value = "PLO")]
     pub measure: String,
+    /// How studies are pooled: IV (inverse variance, metafor rma), MH (Mantel-Haenszel: OR, RR, RD,
+    /// IRR, IRD; metafor rma.mh), PETO (Peto's one-step OR; metafor rma.peto). With MH or PETO a
+    /// random-effects --method adds an inverse-variance random-effects pool; with DL, tau^2 comes
+    /// from Q around the M-H estimate (RevMan's "M-H, random").
+    #[arg(long, default_value = "IV")]
+    pub pooling: String,
+    /// Two-group measures: give tables with no events (or only events) in both groups no effect
+    /// size (metafor drop00) [default: off; on with --pooling MH or PETO, as metafor rma.mh].
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub drop00: Option<bool>,
+    /// Sampling variances (metafor vtype): LS (default), UB (SMD: meta's exact form; RD: n-1),
+    /// LS2 (SMD), HO (MD, ROM: pooled SD), RevMan (SMD: approximate J, g^2/(2(N-3.94))).
+    #[arg(long, default_value = "LS")]
+    pub vtype: String,
+    /// M-H: continuity correction added inside the M-H sums to tables with a zero cell (RevMan 5,
+    /// meta; metafor: 0).
+    #[arg(long = "mh-add", default_value_t = 0.0)]
+    pub mh_add: f64,
+    /// M-H risk difference variance: SGR (Sato-Greenland-Robins, metafor) or GR (Greenland-Robins,
+    /// RevMan, meta, Stata).
+    #[arg(long = "rd-variance", default_value = "SGR")]
+    pub rd_variance: String,
+    /// M-H risk difference: estimate and weights from the raw counts, only the variance from the
+    /// corrected cells (RevMan 5).
+    #[arg(long = "rd-raw-estimate")]
+    pub rd_raw_estimate: bool,
+    /// M-H: no continuity correction in the CMH test (metafor correct = FALSE).
+    #[arg(long = "no-cmh-correction")]
+    pub no_cmh_correction: bool,
+    /// 2x2 tables: which cells the continuity correction changes: all-cells (metafor, RevMan,
+    /// Stata), events-and-n (meta's RR: events and group sizes), tacc (treatment-arm correction).
+    #[arg(long = "cc-target", default_value = "all-cells")]
+    pub cc_target: String,
+    /// 2x2 tables: compute yi from the raw counts and only vi from the corrected cells (meta's and
+    /// RevMan's RD; metafor addyi = FALSE).
+    #[arg(long = "cc-variance-only")]
+    pub cc_variance_only: bool,
     /// tau^2 estimator: EE/FE (common-effect), DL, HE, HS, HSk, SJ, ML, REML, EB, PM; or GLMM
     /// (random-intercept logistic model fitted to the counts by maximum likelihood, metafor
     /// rma.glmm; --measure PLO, --test z or t).
@@ -134,7 +297,16 @@ impl ModelArgs {
             )));
         }
         let measure = self.measure.parse::<Measure>()?;
-        let add = self.add.unwrap_or(Correction::default_for(measure).add);
+        let pooling = self.pooling.parse::<Pooling>()?;
+        let add = self.add.unwrap_or(match (measure, pooling) {
+            (m, _) if !m.is_proportion() && !m.uses_correction() => 0.0,
+            // Peto pooling: no correction (metafor rma.peto, meta, RevMan).
+            (_, Pooling::PETO) => 0.0,
+            (m, _) => Correction::default_for(m).add,
+        });
+        if !(self.mh_add >= 0.0) || !self.mh_add.is_finite() {
+            return Err(Error::Usage(format!("--mh-add must be a non-negative number, got {}", self.mh_add)));
+        }
         if !(add >= 0.0) || !add.is_finite() {
             return Err(Error::Usage(format!("--add must be a non-negative number, got {add}")));
         }
@@ -154,6 +326,21 @@ impl ModelArgs {
             control: Control {
                 n_agq: self.nagq,
                 ..Control::default()
+            },
+            drop00: self.drop00.unwrap_or(pooling != Pooling::IV),
+            vtype: self.vtype.parse::<Vtype>()?,
+            cc_target: self.cc_target.parse::<CcTarget>()?,
+            addyi: !self.cc_variance_only,
+            pooling,
+            mh: MhOptions {
+                sums: Correction {
+                    add: self.mh_add,
+                    to: if self.mh_add > 0.0 { AddTo::Only0 } else { AddTo::None },
+                },
+                drop00_sums: false,
+                rd_variance: self.rd_variance.parse::<RdVariance>()?,
+                rd_raw_estimate: self.rd_raw_estimate,
+                correct: !self.no_cmh_correction,
             },
         })
     }

@@ -7,6 +7,7 @@ use clap::Args;
 
 use super::args::{DataArgs, ModelArgs};
 use crate::data;
+use crate::effect::Measure;
 use crate::error::{Error, Result};
 use crate::model::{self, PoolResult};
 use crate::plot::forest::{ForestOptions, Scale, Sort, Weights};
@@ -48,8 +49,9 @@ pub struct TableArgs {
     /// Vertical reference line at this value (on the --scale: --ref 50 is 50%).
     #[arg(long = "ref", value_name = "VALUE")]
     pub reference: Option<f64>,
-    /// Axis limits LO,HI on the --scale (e.g. 0,60); intervals beyond them end in arrows
-    /// [default: fit every interval].
+    /// Axis limits LO,HI on the --scale (e.g. 0,60); for two-group measures on the natural scale
+    /// (e.g. 0.1,10 for a ratio); intervals beyond them end in arrows [default: fit every
+    /// interval].
     #[arg(long, value_name = "LO,HI")]
     pub xlim: Option<String>,
     /// Decimals of proportions and CIs [default: 1 in percent, 3 as proportions].
@@ -94,6 +96,14 @@ pub struct ForestCmd {
     /// Header of the study column.
     #[arg(long = "study-header", default_value = "Study")]
     pub study_header: String,
+    /// Two-group measures: names of the two groups over their columns, e.g. "BCG,Control"
+    /// [default: Group 1,Group 2].
+    #[arg(long = "arm-labels", value_name = "GROUP1,GROUP2")]
+    pub arm_labels: Option<String>,
+    /// Two-group measures: the labels under the axis, left and right of the null line, e.g.
+    /// "Favours BCG,Favours control" [default: Favours GROUP1,Favours GROUP2].
+    #[arg(long, value_name = "LEFT,RIGHT")]
+    pub favours: Option<String>,
 }
 
 /// `metarepro summary-plot`.
@@ -167,12 +177,42 @@ fn parse_xlim(s: &str) -> Result<(f64, f64)> {
 fn pooled(data_args: &DataArgs, model_args: &ModelArgs) -> Result<(data::Studies, PoolResult)> {
     let load = data_args.load_options()?;
     let options = model_args.pool_options()?;
-    let studies = data::load(&data_args.file, &load)?;
+    let studies = data::load_for(
+        &data_args.file,
+        &load,
+        options.measure.input_kind(),
+        data_args.columns.ci_level()?,
+    )?;
     let res = model::pool(&studies, &options)?;
     Ok((studies, res))
 }
 
-fn table_options(fig: &FigureArgs, t: &TableArgs) -> Result<ForestOptions> {
+/// Two comma-separated labels.
+fn parse_pair(flag: &str, s: &str) -> Result<(String, String)> {
+    match s.split_once(',') {
+        Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => Ok((a.trim().to_string(), b.trim().to_string())),
+        _ => Err(Error::Usage(format!("{flag} expects two labels separated by a comma, got \"{s}\""))),
+    }
+}
+
+/// The options of forest-type figures; `proportion`: the measure is a proportion (--ref and
+/// --xlim on the --scale), else a two-group or other measure (--xlim on the natural scale; the
+/// null line takes the place of --ref).
+fn table_options(fig: &FigureArgs, t: &TableArgs, proportion: bool) -> Result<ForestOptions> {
+    if !proportion {
+        let mut o = table_options(fig, &TableArgs { reference: None, xlim: None, ..t.clone() }, true)?;
+        if t.reference.is_some() {
+            return Err(Error::Usage(
+                "--ref is for proportions: forest plots of two-group and other measures draw the null line \
+                 (1 for ratios, 0 for differences)"
+                    .into(),
+            ));
+        }
+        if let Some(x) = &t.xlim {
+            o.xlim = Some(parse_xlim(x)?);
+        }
+        return Ok(o);
+    }
     let scale: Scale = fig.scale.parse()?;
     let mut o = ForestOptions {
         scale,
@@ -210,12 +250,23 @@ fn table_options(fig: &FigureArgs, t: &TableArgs) -> Result<ForestOptions> {
 
 pub fn run_forest(cmd: &ForestCmd) -> Result<i32> {
     check_outputs(&cmd.figure, &cmd.data.file)?;
-    let mut o = table_options(&cmd.figure, &cmd.table)?;
+    let proportion = cmd.model.measure.parse::<Measure>()?.is_proportion();
+    let mut o = table_options(&cmd.figure, &cmd.table, proportion)?;
     o.sort = cmd.sort.parse::<Sort>()?;
+    if let Some(a) = &cmd.arm_labels {
+        o.arm_labels = Some(parse_pair("--arm-labels", a)?);
+    }
+    if let Some(f) = &cmd.favours {
+        o.favours = Some(parse_pair("--favours", f)?);
+    }
     o.weights = cmd.weights.parse::<Weights>()?;
     o.subgroup_prediction = cmd.subgroup_prediction;
     o.study_header = cmd.study_header.clone();
     let (studies, res) = pooled(&cmd.data, &cmd.model)?;
+    if !studies.excluded.is_empty() {
+        let rows: Vec<String> = studies.excluded.iter().map(|(r, why)| format!("row {r} ({why})")).collect();
+        o.footnotes.push(format!("Left out of the data: {}.", rows.join(", ")));
+    }
     let year_col = match (&cmd.year, o.sort) {
         (Some(c), _) => Some(c.clone()),
         (None, Sort::Year) => Some("year".to_string()),
@@ -233,7 +284,7 @@ pub fn run_forest(cmd: &ForestCmd) -> Result<i32> {
 
 pub fn run_summary(cmd: &SummaryPlotCmd) -> Result<i32> {
     check_outputs(&cmd.figure, &cmd.data.file)?;
-    let mut o = table_options(&cmd.figure, &cmd.table)?;
+    let mut o = table_options(&cmd.figure, &cmd.table, true)?;
     o.sort = cmd.sort.parse::<Sort>()?;
     if o.sort == Sort::Year {
         return Err(Error::Usage(

@@ -154,22 +154,13 @@ fn prepare(c: &Common) -> Result<Prepared> {
         ));
     }
     let options = c.model.pool_options()?;
-    let studies = data::load(&c.data.file, &c.data.load_options()?)?;
-    let es = escalc(options.measure, &studies.events, &studies.total, options.correction);
-    for i in 0..es.k() {
-        if !es.yi[i].is_finite() || !(es.vi[i] > 0.0) || !es.vi[i].is_finite() {
-            return Err(Error::Computation(format!(
-                "{}: row {}, study \"{}\" ({} of {}): the {} effect size is not defined without a continuity correction; \
-                 use --add/--to (e.g. --to only0) or another measure",
-                studies.source.display(),
-                studies.rows[i],
-                studies.study[i],
-                studies.events[i],
-                studies.total[i],
-                options.measure
-            )));
-        }
-    }
+    let studies = data::load_for(
+        &c.data.file,
+        &c.data.load_options()?,
+        options.measure.input_kind(),
+        c.data.columns.ci_level()?,
+    )?;
+    let es = crate::model::subgroup::checked_effect_sizes(&studies, &options)?;
     Ok(Prepared { studies, es, options })
 }
 

@@ -28,9 +28,12 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+pub mod arms;
 pub mod parquet_check;
 
-use crate::error::{guard_panics, Error, Result};
+pub use arms::{load_inputs, select_inputs, Columns, InputKind, StudyInput};
+
+use crate::error::{delimiter_hint, guard_panics, Error, Result};
 
 /// Which columns hold what, and which rows to keep.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +49,8 @@ pub struct LoadOptions {
     pub delimiter: Option<u8>,
     /// Drop rows with a missing count (listed in `Studies::excluded`) instead of failing.
     pub na_drop: bool,
+    /// Columns of two-group and generic inputs ([`arms`]).
+    pub columns: Columns,
 }
 
 impl Default for LoadOptions {
@@ -58,6 +63,7 @@ impl Default for LoadOptions {
             filters: Vec::new(),
             delimiter: None,
             na_drop: false,
+            columns: Columns::default(),
         }
     }
 }
@@ -90,9 +96,69 @@ pub struct Studies {
     /// File line on which each data row of the file starts (`row_lines[row - 1]`); empty when
     /// the data did not come from a text file (Parquet, memory). See [`Studies::line_of`].
     pub row_lines: Vec<usize>,
+    /// The data of each study ([`StudyInput::Proportion`] for events/total tables). For 2×2
+    /// tables `events`/`total` hold the sums over both arms; for other kinds they are NaN.
+    pub inputs: Vec<StudyInput>,
+    /// The column names of the inputs (for messages).
+    pub columns: Columns,
 }
 
 impl Studies {
+    /// No studies yet, from `source` (filled in by the loaders).
+    pub(crate) fn empty(source: &Path) -> Studies {
+        Studies {
+            source: source.to_path_buf(),
+            study: Vec::new(),
+            events: Vec::new(),
+            total: Vec::new(),
+            group: None,
+            rows: Vec::new(),
+            excluded: Vec::new(),
+            frame: DataFrame::empty(),
+            row_lines: Vec::new(),
+            inputs: Vec::new(),
+            columns: Columns::default(),
+        }
+    }
+
+    /// Build from study inputs of any kind (library use and tests); the frame holds the study
+    /// labels (and groups).
+    pub fn from_inputs(study: Vec<String>, inputs: Vec<StudyInput>, group: Option<Vec<String>>) -> Result<Studies> {
+        let k = inputs.len();
+        if study.len() != k || group.as_ref().is_some_and(|g| g.len() != k) {
+            return Err(Error::Usage("study, inputs and group must have the same length".into()));
+        }
+        if k == 0 {
+            return Err(Error::Usage("no studies given".into()));
+        }
+        let mut cols = vec![Column::new("study".into(), study.clone())];
+        if let Some(g) = &group {
+            cols.push(Column::new("group".into(), g.clone()));
+        }
+        let frame = DataFrame::new_infer_height(cols).map_err(|e| Error::Usage(e.to_string()))?;
+        let (events, total) = inputs
+            .iter()
+            .map(|i| match *i {
+                StudyInput::Table2x2 { ai, bi, ci, di } => (ai + ci, ai + bi + ci + di),
+                StudyInput::Proportion { xi, ni } => (xi, ni),
+                _ => (f64::NAN, f64::NAN),
+            })
+            .unzip();
+        Ok(Studies {
+            source: PathBuf::from("<memory>"),
+            study,
+            events,
+            total,
+            group,
+            rows: (1..=k).collect(),
+            excluded: vec![],
+            frame,
+            row_lines: Vec::new(),
+            inputs,
+            columns: Columns::default(),
+        })
+    }
+
     pub fn k(&self) -> usize {
         self.events.len()
     }
@@ -138,6 +204,11 @@ impl Studies {
             cols.push(Column::new("group".into(), g.clone()));
         }
         let frame = DataFrame::new_infer_height(cols).map_err(|e| Error::Usage(e.to_string()))?;
+        let inputs = events
+            .iter()
+            .zip(&total)
+            .map(|(&xi, &ni)| StudyInput::Proportion { xi, ni })
+            .collect();
         Ok(Studies {
             source,
             study,
@@ -148,6 +219,8 @@ impl Studies {
             excluded: vec![],
             frame,
             row_lines: Vec::new(),
+            inputs,
+            columns: Columns::default(),
         })
     }
 }
@@ -597,25 +670,6 @@ fn sep_display(sep: u8) -> String {
     }
 }
 
-/// A hint when the header looks like it was split with the wrong delimiter: a single column
-/// whose name holds another delimiter.
-pub fn delimiter_hint(names: &[String]) -> String {
-    let [n] = names else {
-        return String::new();
-    };
-    for (c, what, opt) in [
-        (';', "semicolon", "';'"),
-        ('\t', "tab", "'\\t'"),
-        (',', "comma", "','"),
-        ('|', "pipe", "'|'"),
-    ] {
-        if n.contains(c) {
-            return format!("; the header looks {what}-separated: pass --delimiter {opt}");
-        }
-    }
-    String::new()
-}
-
 /// The values of a column as text (`None` for missing/empty cells).
 pub fn column_text(df: &DataFrame, file: &Path, name: &str, purpose: &str) -> Result<Vec<Option<String>>> {
     let col = df.column(name).map_err(|_| Error::MissingColumn {
@@ -823,6 +877,34 @@ fn check_pair(at: &At, events_col: &str, total_col: &str, events: f64, total: f6
     Ok(())
 }
 
+/// Load a study table for a measure whose inputs are `kind`: events/totals ([`load`]) for
+/// proportions, [`load_inputs`] for every other kind (`level`: the CI level of estimate rows when
+/// the table has no level column).
+pub fn load_for(path: &Path, options: &LoadOptions, kind: InputKind, level: f64) -> Result<Studies> {
+    if kind == InputKind::Proportion {
+        load(path, options)
+    } else {
+        load_inputs(path, options, kind, level)
+    }
+}
+
+/// Studies from a polars `DataFrame` held in memory (library use): the columns named by
+/// `options` for a measure whose inputs are `kind` (`level`: the CI level of estimate rows);
+/// errors name the frame `<DataFrame>`, its row and column.
+pub fn from_frame(df: DataFrame, options: &LoadOptions, kind: InputKind, level: f64) -> Result<Studies> {
+    let path = Path::new("<DataFrame>");
+    let table = Table {
+        frame: df,
+        lines: Vec::new(),
+        decimal_comma: false,
+    };
+    if kind == InputKind::Proportion {
+        select_table(table, path, options)
+    } else {
+        select_inputs(table, path, options, kind, level)
+    }
+}
+
 /// Load, filter and validate a study table.
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Studies> {
     let table = read_table(path, options.delimiter)?;
@@ -891,34 +973,7 @@ pub fn select_table(table: Table, path: &Path, options: &LoadOptions) -> Result<
         missing_column(col, "--where filter")?;
     }
     // Row selection.
-    let mut keep = vec![true; n];
-    for (col, value) in &options.filters {
-        let vals = column_text(&df, path, col, "--where filter")?;
-        for (k, v) in keep.iter_mut().zip(&vals) {
-            if v.as_deref() != Some(value.as_str()) {
-                *k = false;
-            }
-        }
-        if !keep.iter().any(|&k| k) {
-            let mut seen: Vec<&str> = Vec::new();
-            for v in vals.iter().flatten() {
-                if !seen.contains(&v.as_str()) {
-                    seen.push(v);
-                }
-            }
-            let shown: Vec<String> = seen.iter().take(10).map(|v| format!("\"{v}\"")).collect();
-            let more = if seen.len() > 10 { ", ..." } else { "" };
-            let desc: Vec<String> = options.filters.iter().map(|(c, v)| format!("{c}={v}")).collect();
-            return Err(Error::Input {
-                file: path.to_path_buf(),
-                message: format!(
-                    "no rows match --where {} (column \"{col}\" has the values {}{more})",
-                    desc.join(" --where "),
-                    shown.join(", ")
-                ),
-            });
-        }
-    }
+    let mut keep = row_filter(&df, path, &options.filters, &names)?;
     let study = column_text(&df, path, &options.study, "study labels, --study")?;
     let events = column_text(&df, path, &options.events, "event counts, --events")?;
     let total = column_text(&df, path, &options.total, "totals, --total")?;
@@ -1001,11 +1056,12 @@ pub fn select_table(table: Table, path: &Path, options: &LoadOptions) -> Result<
             ),
         });
     }
-    let mask = BooleanChunked::from_slice("keep".into(), &keep);
-    let frame = df.filter(&mask).map_err(|e| Error::Input {
-        file: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    let frame = filter_frame(df, path, &keep)?;
+    let inputs = out_events
+        .iter()
+        .zip(&out_total)
+        .map(|(&xi, &ni)| StudyInput::Proportion { xi, ni })
+        .collect();
     Ok(Studies {
         source: path.to_path_buf(),
         study: out_study,
@@ -1016,6 +1072,61 @@ pub fn select_table(table: Table, path: &Path, options: &LoadOptions) -> Result<
         excluded,
         frame,
         row_lines: lines,
+        inputs,
+        columns: Columns::default(),
+    })
+}
+
+/// Which rows of `df` pass every `COL=VALUE` filter (an error when none does, listing the values
+/// the column has).
+fn row_filter(df: &DataFrame, path: &Path, filters: &[(String, String)], names: &[String]) -> Result<Vec<bool>> {
+    for (col, _) in filters {
+        if !names.iter().any(|c| c == col) {
+            return Err(Error::MissingColumn {
+                file: path.to_path_buf(),
+                column: col.clone(),
+                purpose: "--where filter".into(),
+                available: names.to_vec(),
+            });
+        }
+    }
+    let mut keep = vec![true; df.height()];
+    for (col, value) in filters {
+        let vals = column_text(df, path, col, "--where filter")?;
+        for (k, v) in keep.iter_mut().zip(&vals) {
+            if v.as_deref() != Some(value.as_str()) {
+                *k = false;
+            }
+        }
+        if !keep.iter().any(|&k| k) {
+            let mut seen: Vec<&str> = Vec::new();
+            for v in vals.iter().flatten() {
+                if !seen.contains(&v.as_str()) {
+                    seen.push(v);
+                }
+            }
+            let shown: Vec<String> = seen.iter().take(10).map(|v| format!("\"{v}\"")).collect();
+            let more = if seen.len() > 10 { ", ..." } else { "" };
+            let desc: Vec<String> = filters.iter().map(|(c, v)| format!("{c}={v}")).collect();
+            return Err(Error::Input {
+                file: path.to_path_buf(),
+                message: format!(
+                    "no rows match --where {} (column \"{col}\" has the values {}{more})",
+                    desc.join(" --where "),
+                    shown.join(", ")
+                ),
+            });
+        }
+    }
+    Ok(keep)
+}
+
+/// The rows of `df` where `keep` is true.
+fn filter_frame(df: DataFrame, path: &Path, keep: &[bool]) -> Result<DataFrame> {
+    let mask = BooleanChunked::from_slice("keep".into(), keep);
+    df.filter(&mask).map_err(|e| Error::Input {
+        file: path.to_path_buf(),
+        message: e.to_string(),
     })
 }
 

@@ -1,11 +1,18 @@
-//! Effect sizes for single proportions, as metafor's `escalc` computes them.
+//! Effect sizes, as metafor's `escalc` computes them.
 //!
-//! `yi` and `vi` for the measures `PR` (raw proportion), `PLN` (log), `PLO` (logit), `PAS`
-//! (arcsine square root) and `PFT` (Freeman–Tukey double arcsine), metafor's continuity
-//! correction rules (`add`, `to`), the transformations between the proportion scale and each
-//! measure's scale (`transf`), and per-study confidence intervals (`study_ci`).
+//! Single proportions (this file): `yi` and `vi` for the measures `PR` (raw proportion), `PLN`
+//! (log), `PLO` (logit), `PAS` (arcsine square root) and `PFT` (Freeman–Tukey double arcsine),
+//! metafor's continuity correction rules (`add`, `to`), the transformations between the
+//! proportion scale and each measure's scale (`transf`), and per-study confidence intervals
+//! (`study_ci`).
+//!
+//! Two-group and other measures, by family ([`Family`]), are in [`comparative`]: binary (OR, RR,
+//! RD, PETO, AS), continuous (MD, SMD, SMDH, ROM), incidence rates (IRR, IRD), correlations
+//! (COR, ZCOR) and generic (GEN), each from any [`crate::data::StudyInput`] of its family,
+//! including a published estimate with its CI (metafor `conv.wald`).
 
 pub mod ci;
+pub mod comparative;
 pub mod transf;
 
 use serde::{Deserialize, Serialize};
@@ -30,10 +37,69 @@ pub enum Measure {
     PAS,
     /// Freeman–Tukey double arcsine: yi = ½[asin√(x/(n+1)) + asin√((x+1)/(n+1))], vi = 1/(4n+2).
     PFT,
+    /// Log odds ratio of a 2×2 table.
+    OR,
+    /// Log risk ratio.
+    RR,
+    /// Risk difference.
+    RD,
+    /// Peto's log odds ratio: (O − E)/V, vi = 1/V.
+    PETO,
+    /// Arcsine square-root risk difference.
+    AS,
+    /// Mean difference.
+    MD,
+    /// Standardised mean difference (Hedges' g, exact small-sample correction).
+    SMD,
+    /// Standardised mean difference with heteroscedastic SDs (Bonett).
+    SMDH,
+    /// Log ratio of means.
+    ROM,
+    /// Log incidence rate ratio.
+    IRR,
+    /// Incidence rate difference.
+    IRD,
+    /// Raw correlation coefficient.
+    COR,
+    /// Fisher's r-to-z transformed correlation.
+    ZCOR,
+    /// Generic effect size given as yi with vi or sei (no back-transformation).
+    GEN,
+}
+
+/// The family of a measure: which inputs it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Proportion,
+    Binary,
+    Continuous,
+    Rate,
+    Correlation,
+    Generic,
 }
 
 impl Measure {
+    /// The single-proportion measures.
     pub const ALL: [Measure; 5] = [Measure::PR, Measure::PLN, Measure::PLO, Measure::PAS, Measure::PFT];
+
+    /// The two-group and other measures ([`comparative`]).
+    pub const COMPARATIVE: [Measure; 14] = [
+        Measure::OR,
+        Measure::RR,
+        Measure::RD,
+        Measure::PETO,
+        Measure::AS,
+        Measure::MD,
+        Measure::SMD,
+        Measure::SMDH,
+        Measure::ROM,
+        Measure::IRR,
+        Measure::IRD,
+        Measure::COR,
+        Measure::ZCOR,
+        Measure::GEN,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -42,13 +108,111 @@ impl Measure {
             Measure::PLO => "PLO",
             Measure::PAS => "PAS",
             Measure::PFT => "PFT",
+            Measure::OR => "OR",
+            Measure::RR => "RR",
+            Measure::RD => "RD",
+            Measure::PETO => "PETO",
+            Measure::AS => "AS",
+            Measure::MD => "MD",
+            Measure::SMD => "SMD",
+            Measure::SMDH => "SMDH",
+            Measure::ROM => "ROM",
+            Measure::IRR => "IRR",
+            Measure::IRD => "IRD",
+            Measure::COR => "COR",
+            Measure::ZCOR => "ZCOR",
+            Measure::GEN => "GEN",
+        }
+    }
+
+    /// What the measure is, in words (as the reports print it).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Measure::PR => "raw proportion",
+            Measure::PLN => "log transformed proportion",
+            Measure::PLO => "logit transformed proportion",
+            Measure::PAS => "arcsine square root transformed proportion",
+            Measure::PFT => "Freeman-Tukey double arcsine transformed proportion",
+            Measure::OR => "log odds ratio",
+            Measure::RR => "log risk ratio",
+            Measure::RD => "risk difference",
+            Measure::PETO => "log odds ratio (Peto)",
+            Measure::AS => "arcsine square root transformed risk difference",
+            Measure::MD => "mean difference",
+            Measure::SMD => "standardized mean difference (Hedges' g)",
+            Measure::SMDH => "standardized mean difference with heteroscedastic population variances",
+            Measure::ROM => "log transformed ratio of means",
+            Measure::IRR => "log incidence rate ratio",
+            Measure::IRD => "incidence rate difference",
+            Measure::COR => "raw correlation coefficient",
+            Measure::ZCOR => "Fisher's r-to-z transformed correlation coefficient",
+            Measure::GEN => "generic effect size",
+        }
+    }
+
+    /// The family of the measure.
+    pub fn family(self) -> Family {
+        match self {
+            Measure::PR | Measure::PLN | Measure::PLO | Measure::PAS | Measure::PFT => Family::Proportion,
+            Measure::OR | Measure::RR | Measure::RD | Measure::PETO | Measure::AS => Family::Binary,
+            Measure::MD | Measure::SMD | Measure::SMDH | Measure::ROM => Family::Continuous,
+            Measure::IRR | Measure::IRD => Family::Rate,
+            Measure::COR | Measure::ZCOR => Family::Correlation,
+            Measure::GEN => Family::Generic,
+        }
+    }
+
+    /// Single-proportion measure.
+    pub fn is_proportion(self) -> bool {
+        self.family() == Family::Proportion
+    }
+
+    /// Measures pooled on the log scale and shown as ratios (exp).
+    pub fn is_ratio(self) -> bool {
+        matches!(
+            self,
+            Measure::OR | Measure::RR | Measure::PETO | Measure::ROM | Measure::IRR
+        )
+    }
+
+    /// The inputs the measure reads.
+    pub fn input_kind(self) -> crate::data::InputKind {
+        use crate::data::InputKind;
+        match self.family() {
+            Family::Proportion => InputKind::Proportion,
+            Family::Binary => InputKind::Binary,
+            Family::Continuous => InputKind::Continuous,
+            Family::Rate => InputKind::Rate,
+            Family::Correlation => InputKind::Correlation,
+            Family::Generic => InputKind::Generic,
+        }
+    }
+
+    /// The effect's name on the natural scale, as a forest plot's column header prints it.
+    pub fn natural_name(self) -> &'static str {
+        match self {
+            Measure::OR | Measure::PETO => "Odds ratio",
+            Measure::RR => "Risk ratio",
+            Measure::RD => "Risk difference",
+            Measure::AS => "Arcsine risk difference",
+            Measure::MD => "Mean difference",
+            Measure::SMD | Measure::SMDH => "Std. mean difference",
+            Measure::ROM => "Ratio of means",
+            Measure::IRR => "Rate ratio",
+            Measure::IRD => "Rate difference",
+            Measure::COR | Measure::ZCOR => "Correlation",
+            Measure::GEN => "Effect size",
+            _ => "Proportion",
         }
     }
 
     /// Whether metafor applies a continuity correction by default (`escalc` uses `add = 0` for
     /// PAS and PFT unless `add` is given explicitly).
     pub fn uses_correction(self) -> bool {
-        matches!(self, Measure::PR | Measure::PLN | Measure::PLO)
+        matches!(
+            self,
+            Measure::PR | Measure::PLN | Measure::PLO | Measure::OR | Measure::RR | Measure::RD | Measure::PETO | Measure::IRR | Measure::IRD
+        )
     }
 }
 
@@ -67,8 +231,23 @@ impl FromStr for Measure {
             "PLO" | "PLOGIT" => Ok(Measure::PLO),
             "PAS" => Ok(Measure::PAS),
             "PFT" => Ok(Measure::PFT),
+            "OR" => Ok(Measure::OR),
+            "RR" => Ok(Measure::RR),
+            "RD" => Ok(Measure::RD),
+            "PETO" => Ok(Measure::PETO),
+            "AS" => Ok(Measure::AS),
+            "MD" => Ok(Measure::MD),
+            "SMD" => Ok(Measure::SMD),
+            "SMDH" => Ok(Measure::SMDH),
+            "ROM" => Ok(Measure::ROM),
+            "IRR" => Ok(Measure::IRR),
+            "IRD" => Ok(Measure::IRD),
+            "COR" => Ok(Measure::COR),
+            "ZCOR" => Ok(Measure::ZCOR),
+            "GEN" => Ok(Measure::GEN),
             _ => Err(Error::Usage(format!(
-                "unknown measure \"{s}\"; expected one of PR, PLN, PLO, PAS, PFT"
+                "unknown measure \"{s}\"; expected one of PR, PLN, PLO, PAS, PFT (proportions), OR, RR, RD, PETO, AS \
+                 (2x2 tables), MD, SMD, SMDH, ROM (means), IRR, IRD (rates), COR, ZCOR (correlations), GEN (yi with vi or sei)"
             ))),
         }
     }
@@ -213,6 +392,8 @@ pub fn escalc(measure: Measure, events: &[f64], total: &[f64], correction: Corre
                 0.5 * ((x / (n + 1.0)).sqrt().asin() + ((x + 1.0) / (n + 1.0)).sqrt().asin()),
                 1.0 / (4.0 * n + 2.0),
             ),
+            // Not a single-proportion measure: see `comparative::escalc_inputs`.
+            _ => (f64::NAN, f64::NAN),
         };
         yi.push(y);
         vi.push(v);

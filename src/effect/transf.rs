@@ -13,6 +13,8 @@ pub enum BackTransform {
     Exp,
     ILogit,
     IArcsin,
+    /// tanh: Fisher's z back to a correlation (ZCOR).
+    Tanh,
     /// Inverse Freeman–Tukey with the given sample size n̄.
     IPft {
         n: f64,
@@ -28,6 +30,9 @@ impl BackTransform {
             Measure::PLO => BackTransform::ILogit,
             Measure::PAS => BackTransform::IArcsin,
             Measure::PFT => BackTransform::IPft { n: harmonic_mean(ni) },
+            Measure::ZCOR => BackTransform::Tanh,
+            m if m.is_ratio() => BackTransform::Exp,
+            _ => BackTransform::Identity,
         }
     }
 
@@ -37,6 +42,7 @@ impl BackTransform {
             BackTransform::Exp => x.exp(),
             BackTransform::ILogit => ilogit(x),
             BackTransform::IArcsin => iarcsin(x),
+            BackTransform::Tanh => x.tanh(),
             BackTransform::IPft { n } => ipft(x, n),
         }
     }
@@ -117,6 +123,8 @@ pub fn transform(measure: Measure, p: f64, n: f64) -> f64 {
         Measure::PLO => (p / (1.0 - p)).ln(),
         Measure::PAS => p.sqrt().asin(),
         Measure::PFT => pft(p, n),
+        // Not a proportion measure: no proportion scale.
+        _ => f64::NAN,
     }
 }
 

@@ -891,6 +891,8 @@ impl GlmmFit {
             yi: self.yi.clone(),
             vi: self.vi.clone(),
             x: self.x.clone(),
+            pooling: super::Pooling::IV,
+            mh: None,
         }
     }
 }
@@ -991,6 +993,7 @@ pub fn pool_glmm(studies: &Studies, options: &PoolOptions) -> Result<PoolResult>
     let rows = study_rows(studies, &es, options, &no_weights, &no_weights);
     Ok(PoolResult {
         measure: Measure::PLO,
+        pooling: super::Pooling::IV,
         method: super::Method::GLMM,
         test: options.test,
         level: options.level,
@@ -1000,10 +1003,19 @@ pub fn pool_glmm(studies: &Studies, options: &PoolOptions) -> Result<PoolResult>
         tau2_common: false,
         tau2_common_value: None,
         overall,
+        common: None,
         subgroups,
         subgroup_test,
         studies: rows,
         n_agq: Some(options.control.n_agq),
+        conventions: vec![
+            "PLO (logit transformed proportion)".into(),
+            format!(
+                "random-intercept logistic model (GLMM) fitted to the counts by maximum likelihood, {} adaptive Gauss-Hermite points; no continuity correction",
+                options.control.n_agq
+            ),
+            format!("test: {}", options.test),
+        ],
     })
 }
 

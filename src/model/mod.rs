@@ -7,11 +7,13 @@
 //! Besides `rma.uni`: the random-intercept logistic model fitted to the counts ([`glmm`], metafor
 //! `rma.glmm`) and meta-regression on the columns of a study table ([`metareg`]).
 
+pub mod comparative;
 pub mod confint;
 pub mod fast;
 pub mod glmm;
 pub mod linalg;
 pub mod metareg;
+pub mod mh;
 pub mod roots;
 pub mod subgroup;
 pub mod tau2;
@@ -26,7 +28,8 @@ use crate::error::{Error, Result};
 use linalg::{intercept, wls};
 
 pub use confint::Tau2Ci;
-pub use subgroup::{pool, PoolOptions, PoolResult, Pooled, ProportionSummary, StudyRow, SubgroupTest};
+pub use mh::{rma_mh, rma_peto, MhOptions, MhTests, Pooling, RdVariance};
+pub use subgroup::{EffectSummary, PoolOptions, PoolResult, Pooled, ProportionSummary, StudyRow, SubgroupTest};
 
 /// Estimator of τ² (metafor's `method`); `EE`/`FE` fit the common-effect model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -259,6 +262,11 @@ pub struct RmaFit {
     pub yi: Vec<f64>,
     pub vi: Vec<f64>,
     pub x: Array2<f64>,
+    /// How the studies were pooled ([`mh`] for M-H and Peto fits, whose `weights` are the M-H or
+    /// Peto weights and whose `yi`/`vi` may hold NaN for studies without an effect size).
+    pub pooling: Pooling,
+    /// The tests of an M-H fit (CMH, Tarone, ...).
+    pub mh: Option<MhTests>,
 }
 
 /// Omnibus test of moderators: QM (χ² with `df`, or F with `df`, `df2` under t/knha).
@@ -322,6 +330,20 @@ impl FromStr for PiType {
             ))),
         }
     }
+}
+
+/// Pool the studies overall and (when `studies.group` is set) per subgroup: proportions by
+/// inverse variance ([`subgroup::pool_proportions`]) or the GLMM ([`glmm::pool_glmm`]), two-group
+/// and other measures by inverse variance, Mantel–Haenszel or Peto
+/// ([`comparative::pool_comparative`]).
+pub fn pool(studies: &crate::data::Studies, options: &PoolOptions) -> Result<PoolResult> {
+    if options.method == Method::GLMM {
+        return glmm::pool_glmm(studies, options);
+    }
+    if !options.measure.is_proportion() {
+        return comparative::pool_comparative(studies, options);
+    }
+    subgroup::pool_proportions(studies, options)
 }
 
 /// Every effect size finite and every sampling variance positive and finite; the error names the
@@ -480,6 +502,8 @@ pub fn rma_mods(yi: &[f64], vi: &[f64], x: Array2<f64>, names: Vec<String>, opti
         yi: yi.to_vec(),
         vi: vi.to_vec(),
         x,
+        pooling: Pooling::IV,
+        mh: None,
     })
 }
 

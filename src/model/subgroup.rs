@@ -9,9 +9,10 @@
 use ndarray::Array2;
 use serde::Serialize;
 
-use super::{rma, rma_mods, Control, Method, PiType, RmaFit, RmaOptions, Test};
+use super::{rma, rma_mods, Control, MhOptions, MhTests, Method, PiType, Pooling, RmaFit, RmaOptions, Test};
 use crate::data::Studies;
 use crate::dist;
+use crate::effect::comparative::{CcTarget, Vtype};
 use crate::effect::{escalc, study_ci, BackTransform, CiMethod, Correction, EffectSizes, Measure, PftMean};
 use crate::error::{Error, Result};
 
@@ -29,6 +30,18 @@ pub struct PoolOptions {
     pub pft_mean: PftMean,
     pub tau2_common: bool,
     pub control: Control,
+    /// Two-group measures: give double-zero tables no effect size (metafor's `drop00`).
+    pub drop00: bool,
+    /// Two-group measures: the sampling-variance formula (metafor's `vtype`).
+    pub vtype: Vtype,
+    /// 2×2 tables: which cells the continuity correction changes.
+    pub cc_target: CcTarget,
+    /// 2×2 tables: yi from the corrected cells too (metafor's `addyi`); false: only vi.
+    pub addyi: bool,
+    /// Inverse variance, Mantel–Haenszel or Peto.
+    pub pooling: Pooling,
+    /// What shapes an M-H or Peto fit.
+    pub mh: MhOptions,
 }
 
 impl Default for PoolOptions {
@@ -44,6 +57,12 @@ impl Default for PoolOptions {
             pft_mean: PftMean::Harmonic,
             tau2_common: false,
             control: Control::default(),
+            drop00: false,
+            vtype: Vtype::LS,
+            cc_target: CcTarget::AllCells,
+            addyi: true,
+            pooling: Pooling::IV,
+            mh: MhOptions::default(),
         }
     }
 }
@@ -60,9 +79,13 @@ impl PoolOptions {
     }
 }
 
-/// Back-transformed (proportion-scale) estimate, CI and prediction interval.
+/// Back-transformed (natural-scale) estimate, CI and prediction interval: the proportion for
+/// proportion measures, the ratio for OR/RR/PETO/ROM/IRR, the correlation for ZCOR.
+pub type ProportionSummary = EffectSummary;
+
+/// Back-transformed (natural-scale) estimate, CI and prediction interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct ProportionSummary {
+pub struct EffectSummary {
     pub estimate: f64,
     pub ci_lb: f64,
     pub ci_ub: f64,
@@ -120,7 +143,17 @@ pub struct Pooled {
     pub test: Test,
     /// Iterations of the τ² estimator.
     pub iterations: usize,
+    /// The natural-scale summary; the JSON writes it as `proportion` too for proportion measures.
     pub proportion: ProportionSummary,
+    /// The natural-scale summary (the same values as `proportion`).
+    pub effect: EffectSummary,
+    /// M-H fits: the CMH, Breslow–Day and Tarone tests.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub mh: Option<MhTests>,
+    /// How the fit was made, in words, where it is not plain inverse variance (e.g. RevMan's
+    /// "M-H, random": inverse-variance random effects with τ² from Q around the M-H estimate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_note: Option<String>,
     /// The back-transformation used for `proportion`.
     #[serde(skip)]
     pub back: BackTransform,
@@ -140,7 +173,9 @@ pub struct StudyRow {
     pub total: f64,
     pub yi: f64,
     pub vi: f64,
-    /// Observed proportion x/n and its CI by the chosen study-CI method.
+    /// Observed proportion x/n and its CI by the chosen study-CI method; for two-group and other
+    /// measures the study's effect on the natural scale and its Wald CI (the JSON calls them
+    /// `effect`, `ci_lb`, `ci_ub`).
     pub proportion: f64,
     pub ci_lb: f64,
     pub ci_ub: f64,
@@ -150,6 +185,16 @@ pub struct StudyRow {
     pub weight_overall: f64,
     /// Whether the continuity correction was applied.
     pub corrected: bool,
+    /// Two-group and other inputs: the study's data (its columns, as read).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<crate::data::StudyInput>,
+    /// An estimate given with its CI whose estimate is off the CI's midpoint on the analysis
+    /// scale (metafor `conv.wald`'s check).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub midpoint_flag: bool,
+    /// Given no effect size by the double-zero rule (`drop00`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dropped: bool,
 }
 
 /// Test for subgroup differences.
@@ -170,6 +215,7 @@ pub struct SubgroupTest {
 #[derive(Debug, Clone, Serialize)]
 pub struct PoolResult {
     pub measure: Measure,
+    pub pooling: Pooling,
     pub method: Method,
     pub test: Test,
     pub level: f64,
@@ -181,12 +227,18 @@ pub struct PoolResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tau2_common_value: Option<f64>,
     pub overall: Pooled,
+    /// The common-effect fit of all studies (the M-H or Peto fit with those poolings); `None`
+    /// for the GLMM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub common: Option<Pooled>,
     pub subgroups: Vec<Pooled>,
     pub subgroup_test: Option<SubgroupTest>,
     pub studies: Vec<StudyRow>,
     /// GLMM only: the number of adaptive Gauss–Hermite points.
     #[serde(rename = "nAGQ", skip_serializing_if = "Option::is_none")]
     pub n_agq: Option<usize>,
+    /// The conventions that produced the numbers, in words (measure, correction, pooling, τ²).
+    pub conventions: Vec<String>,
 }
 
 /// Summarise a fit: CI of τ², prediction, back-transformation.
@@ -235,6 +287,9 @@ pub fn summarize(name: Option<String>, fit: RmaFit, es: &EffectSizes, events: f6
         test: fit.test,
         iterations: fit.iterations,
         proportion,
+        effect: proportion,
+        mh: fit.mh,
+        model_note: None,
         back,
         fit,
     }
@@ -277,6 +332,21 @@ pub(crate) fn checked_effect_sizes(studies: &Studies, options: &PoolOptions) -> 
             studies.source.display()
         )));
     }
+    if !options.measure.is_proportion() {
+        // Inverse-variance analyses of two-group data: every study needs an effect size.
+        let mut o = *options;
+        o.pooling = Pooling::IV;
+        let comp = super::comparative::comparative_effect_sizes(studies, &o)?;
+        if let Some(i) = comp.dropped.iter().position(|&d| d) {
+            return Err(Error::Computation(format!(
+                "{}: row {}, study \"{}\": a double-zero table has no effect size (--drop00); leave it out with --where or --exclude",
+                studies.source.display(),
+                studies.rows[i],
+                studies.study[i]
+            )));
+        }
+        return Ok(comp.es);
+    }
     let es = escalc(options.measure, &studies.events, &studies.total, options.correction);
     for i in 0..es.k() {
         if !es.yi[i].is_finite() || !(es.vi[i] > 0.0) || !es.vi[i].is_finite() {
@@ -297,10 +367,14 @@ pub(crate) fn checked_effect_sizes(studies: &Studies, options: &PoolOptions) -> 
     Ok(es)
 }
 
-/// Pool the studies overall and (when `studies.group` is set) per subgroup.
-pub fn pool(studies: &Studies, options: &PoolOptions) -> Result<PoolResult> {
-    if options.method == Method::GLMM {
-        return super::glmm::pool_glmm(studies, options);
+/// Pool proportions by inverse variance overall and (when `studies.group` is set) per subgroup
+/// (see [`super::pool`] for the other measures and the GLMM).
+pub fn pool_proportions(studies: &Studies, options: &PoolOptions) -> Result<PoolResult> {
+    if options.pooling != Pooling::IV {
+        return Err(Error::Usage(format!(
+            "--pooling {} is for two-group measures (OR, RR, RD, IRR, IRD; PETO); single proportions are pooled by inverse variance or the GLMM",
+            options.pooling.as_str()
+        )));
     }
     let es = checked_effect_sizes(studies, options)?;
     let rma_opts = options.rma_options();
@@ -355,9 +429,19 @@ pub fn pool(studies: &Studies, options: &PoolOptions) -> Result<PoolResult> {
     }
 
     let studies_rows = study_rows(studies, &es, options, &weight, &weight_overall);
+    let common = if options.method.is_common() {
+        Some(overall.clone())
+    } else {
+        let mut o = rma_opts;
+        o.method = Method::EE;
+        let fit = rma(&es.yi, &es.vi, &o).map_err(|e| context("common-effect model", e))?;
+        Some(summarize(None, fit, &es, events_all, options))
+    };
+    let conventions = proportion_conventions(options, &es);
 
     Ok(PoolResult {
         measure: options.measure,
+        pooling: Pooling::IV,
         method: options.method,
         test: options.test,
         level: options.level,
@@ -367,11 +451,34 @@ pub fn pool(studies: &Studies, options: &PoolOptions) -> Result<PoolResult> {
         tau2_common: options.tau2_common,
         tau2_common_value,
         overall,
+        common,
         subgroups,
         subgroup_test,
         studies: studies_rows,
         n_agq: None,
+        conventions,
     })
+}
+
+/// The conventions of a pool of proportions, in words.
+fn proportion_conventions(options: &PoolOptions, es: &EffectSizes) -> Vec<String> {
+    let mut c = vec![format!("{} ({})", options.measure, options.measure.describe())];
+    let n = es.corrected.iter().filter(|&&x| x).count();
+    if n > 0 {
+        c.push(format!(
+            "{} added to events and non-events of {n} of {} studies (to = \"{}\")",
+            options.correction.add,
+            es.k(),
+            options.correction.to.as_str()
+        ));
+    }
+    c.push(if options.method.is_common() {
+        "common-effect model, inverse variance".to_string()
+    } else {
+        format!("random-effects model, inverse variance, tau^2 by {}", options.method)
+    });
+    c.push(format!("test: {}", options.test));
+    c
 }
 
 /// Q between subgroup estimates: Σ w_g (θ_g − θ̄)², w_g = 1/SE_g², df = G − 1.
@@ -439,6 +546,9 @@ pub fn study_rows(
                 weight: weight[i],
                 weight_overall: weight_overall[i],
                 corrected: es.corrected[i],
+                input: None,
+                midpoint_flag: false,
+                dropped: false,
             }
         })
         .collect()

@@ -187,6 +187,14 @@ pub struct ForestOptions {
     pub pooled_line: bool,
     pub weights: Weights,
     pub style: Style,
+    /// Two-group plots: the labels under the axis, left and right of the null line (`None`:
+    /// "Favours <group 1>" and "Favours <group 2>").
+    pub favours: Option<(String, String)>,
+    /// Two-group plots: the names of the two groups over their columns (`None`: "Group 1",
+    /// "Group 2").
+    pub arm_labels: Option<(String, String)>,
+    /// Two-group plots: more footnotes under the figure (e.g. the rows left out of the data).
+    pub footnotes: Vec<String>,
 }
 
 impl Default for ForestOptions {
@@ -207,6 +215,9 @@ impl Default for ForestOptions {
             pooled_line: true,
             weights: Weights::Overall,
             style: Style::default(),
+            favours: None,
+            arm_labels: None,
+            footnotes: Vec::new(),
         }
     }
 }
@@ -377,7 +388,12 @@ pub(crate) fn axis_for(values: &[f64], opts: &ForestOptions) -> Result<(f64, f64
 }
 
 /// The forest plot as a [`Table`] (rows of formatted text and marks).
+///
+/// Two-group and other non-proportion measures are drawn by [`super::comparative`].
 pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
+    if !res.measure.is_proportion() {
+        return super::comparative::table(res, opts);
+    }
     if res.studies.is_empty() {
         return Err(Error::Computation("no studies to plot".into()));
     }
@@ -551,8 +567,12 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
     })
 }
 
-/// The laid-out forest plot.
+/// The laid-out forest plot (two-group and other non-proportion measures:
+/// [`super::comparative::figure`]).
 pub fn figure(res: &PoolResult, opts: &ForestOptions) -> Result<Figure> {
+    if !res.measure.is_proportion() {
+        return super::comparative::figure(res, opts);
+    }
     Ok(table::layout(&table(res, opts)?))
 }
 

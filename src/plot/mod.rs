@@ -28,6 +28,7 @@
 pub mod axis;
 pub mod baujat;
 pub mod bubble;
+pub mod comparative;
 pub mod figure;
 pub mod font;
 pub mod forest;

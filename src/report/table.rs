@@ -10,13 +10,7 @@ use crate::model::{Method, PoolResult, Pooled};
 const D: usize = 3;
 
 fn measure_name(m: Measure) -> &'static str {
-    match m {
-        Measure::PR => "raw proportion",
-        Measure::PLN => "log transformed proportion",
-        Measure::PLO => "logit transformed proportion",
-        Measure::PAS => "arcsine square root transformed proportion",
-        Measure::PFT => "Freeman-Tukey double arcsine transformed proportion",
-    }
+    m.describe()
 }
 
 /// "= 0.0709" or "< 0.0001", for "p-val = ..." lines.
@@ -33,6 +27,9 @@ fn pct(p: f64) -> String {
 }
 
 pub fn render(res: &PoolResult) -> String {
+    if !res.measure.is_proportion() {
+        return render_comparative(res);
+    }
     let mut o = String::new();
     let model = if res.method.is_common() {
         "Common-effect model"
@@ -237,4 +234,157 @@ fn fit_block(o: &mut String, f: &Pooled, method: Method) {
         pct(p.pi_lb),
         pct(p.pi_ub)
     );
+}
+
+/// A natural-scale number: 3 significant decimals for ratios, 3 decimals otherwise.
+fn nat(x: f64) -> String {
+    fmt_num(x, D)
+}
+
+/// The readable report of a two-group (or other non-proportion) pool: the arms, the measure and
+/// the pooling in words, as meta's print does, then the study table and both models.
+fn render_comparative(res: &PoolResult) -> String {
+    use crate::data::StudyInput;
+    let mut o = String::new();
+    let lv = fmt_num(100.0 * res.level, if (100.0 * res.level).fract() == 0.0 { 0 } else { 1 });
+    let m = res.measure;
+    let _ = writeln!(o, "Measure: {m} ({}); shown as {}", measure_name(m), m.natural_name().to_lowercase());
+    let _ = writeln!(o, "Pooling: {}", res.pooling.describe());
+    let _ = writeln!(o, "Conventions:");
+    for c in &res.conventions {
+        let _ = writeln!(o, "  - {c}");
+    }
+    let _ = writeln!(o);
+    let name_w = res.studies.iter().map(|s| s.study.chars().count()).max().unwrap_or(5).max(5);
+    let arms = |s: &crate::model::StudyRow| -> (String, String) {
+        match s.input {
+            Some(StudyInput::Table2x2 { ai, bi, ci, di }) => (
+                format!("{}/{}", fmt_num(ai, 0), fmt_num(ai + bi, 0)),
+                format!("{}/{}", fmt_num(ci, 0), fmt_num(ci + di, 0)),
+            ),
+            Some(StudyInput::Means { m1i, sd1i, n1i, m2i, sd2i, n2i }) => (
+                format!("{} ({}) n={}", fmt_num(m1i, 2), fmt_num(sd1i, 2), fmt_num(n1i, 0)),
+                format!("{} ({}) n={}", fmt_num(m2i, 2), fmt_num(sd2i, 2), fmt_num(n2i, 0)),
+            ),
+            Some(StudyInput::Rates { x1i, t1i, x2i, t2i }) => (
+                format!("{}/{}", fmt_num(x1i, 0), fmt_num(t1i, 1)),
+                format!("{}/{}", fmt_num(x2i, 0), fmt_num(t2i, 1)),
+            ),
+            Some(StudyInput::Correlation { ri, ni }) => (format!("r={}", fmt_num(ri, 3)), format!("n={}", fmt_num(ni, 0))),
+            Some(StudyInput::EstimateCi { est, ci_lb, ci_ub, .. }) => (
+                format!("printed {}", fmt_num(est, 2)),
+                format!("[{}; {}]", fmt_num(ci_lb, 2), fmt_num(ci_ub, 2)),
+            ),
+            _ => (String::new(), String::new()),
+        }
+    };
+    let cols: Vec<(String, String)> = res.studies.iter().map(arms).collect();
+    let w1 = cols.iter().map(|c| c.0.chars().count()).max().unwrap_or(0).max(7);
+    let w2 = cols.iter().map(|c| c.1.chars().count()).max().unwrap_or(0).max(7);
+    let _ = writeln!(
+        o,
+        "  {:<name_w$}  {:>w1$}  {:>w2$}  {:>9}  {:>21}  {:>7}",
+        "study",
+        "group 1",
+        "group 2",
+        m.as_str(),
+        format!("{lv}% CI"),
+        "weight%"
+    );
+    for (s, (a, b)) in res.studies.iter().zip(&cols) {
+        let flag = if s.dropped {
+            "  (no effect size: double zero)"
+        } else if s.midpoint_flag {
+            "  (estimate off the CI midpoint)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            o,
+            "  {:<name_w$}  {:>w1$}  {:>w2$}  {:>9}  {:>21}  {:>7}{flag}",
+            s.study,
+            a,
+            b,
+            nat(s.proportion),
+            format!("[{}; {}]", nat(s.ci_lb), nat(s.ci_ub)),
+            fmt_num(s.weight_overall, 1),
+        );
+    }
+    let _ = writeln!(o);
+    let fit_line = |o: &mut String, label: &str, f: &Pooled| {
+        let e = &f.effect;
+        let stat = if f.test == crate::model::Test::Z { "z" } else { "t" };
+        let _ = writeln!(
+            o,
+            "{label}: {m} {} ({lv}% CI {} to {}); {stat} = {}, p-val {}",
+            nat(e.estimate),
+            nat(e.ci_lb),
+            nat(e.ci_ub),
+            fmt_num(f.zval, 2),
+            p_eq(f.pval)
+        );
+    };
+    let common_label = match res.pooling {
+        crate::model::Pooling::MH => "Common effect (Mantel-Haenszel)",
+        crate::model::Pooling::PETO => "Common effect (Peto)",
+        crate::model::Pooling::IV => "Common effect (inverse variance)",
+    };
+    let show = |o: &mut String, name: Option<&str>, overall: &Pooled, common: Option<&Pooled>| {
+        if let Some(n) = name {
+            let _ = writeln!(o, "Subgroup {n} (k = {}):", overall.k);
+        } else {
+            let _ = writeln!(o, "All studies (k = {}):", overall.k);
+        }
+        if let Some(c) = common {
+            fit_line(o, &format!("  {common_label}"), c);
+        }
+        if !res.method.is_common() {
+            fit_line(o, &format!("  Random effects ({})", res.method), overall);
+            let e = &overall.effect;
+            let _ = writeln!(o, "    {lv}% prediction interval: {} to {}", nat(e.pi_lb), nat(e.pi_ub));
+            if let Some(n) = &overall.model_note {
+                let _ = writeln!(o, "    ({n})");
+            }
+        } else if common.is_none() {
+            fit_line(o, &format!("  {common_label}"), overall);
+        }
+        if overall.k > 1 {
+            let _ = writeln!(
+                o,
+                "  Heterogeneity: Tau^2 = {}; Chi^2 = {}, df = {} (P {}); I^2 = {}%",
+                fmt_num(overall.tau2, 4),
+                fmt_num(overall.q, 2),
+                overall.q_df,
+                p_eq(overall.q_p),
+                fmt_num(overall.i2, 1)
+            );
+        } else {
+            let _ = writeln!(o, "  One study: no heterogeneity statistics.");
+        }
+        if let Some(t) = overall.mh.or(common.and_then(|c| c.mh)) {
+            if let (Some(x), Some(p)) = (t.mh, t.mh_p) {
+                let _ = writeln!(o, "  Cochran-Mantel-Haenszel test: {} (df = 1), p-val {}", fmt_num(x, 4), p_eq(p));
+            }
+            if let (Some(x), Some(p), Some(k)) = (t.ta, t.ta_p, t.k_pos) {
+                let _ = writeln!(o, "  Tarone's test for heterogeneity: {} (df = {}), p-val {}", fmt_num(x, 4), k.saturating_sub(1), p_eq(p));
+            }
+        }
+    };
+    let common_all = if res.method.is_common() { None } else { res.common.as_ref() };
+    show(&mut o, None, &res.overall, common_all);
+    for s in &res.subgroups {
+        let _ = writeln!(o);
+        show(&mut o, s.name.as_deref(), s, None);
+    }
+    if let Some(t) = &res.subgroup_test {
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "Test for subgroup differences: Chi^2 = {}, df = {} (P {})",
+            fmt_num(t.q, 2),
+            t.df,
+            p_eq(t.p)
+        );
+    }
+    o
 }

@@ -9,7 +9,8 @@
 use metarepro::data::{from_frame, LoadOptions};
 use metarepro::effect::Measure;
 use metarepro::model::{pool, Method, PoolOptions, Pooling};
-use polars::prelude::*;
+use polars_core::df;
+use polars_core::prelude::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let df = df!(
@@ -22,14 +23,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The three lines: data, options, pool.
     let studies = from_frame(df, &LoadOptions::default(), Measure::RR.input_kind(), 0.95)?;
-    let options = PoolOptions { measure: Measure::RR, pooling: Pooling::MH, method: Method::DL, ..PoolOptions::default() };
+    let options = PoolOptions {
+        measure: Measure::RR,
+        pooling: Pooling::MH,
+        method: Method::DL,
+        ..PoolOptions::default()
+    };
     let res = pool(&studies, &options)?;
 
     let (c, r) = (res.common.as_ref().map(|c| c.effect), res.overall.effect);
     if let Some(c) = c {
         println!("M-H RR {:.3} (95% CI {:.3} to {:.3})", c.estimate, c.ci_lb, c.ci_ub);
     }
-    println!("random effects RR {:.3} (95% CI {:.3} to {:.3}), tau^2 = {:.4}", r.estimate, r.ci_lb, r.ci_ub, res.overall.tau2);
+    println!(
+        "random effects RR {:.3} (95% CI {:.3} to {:.3}), tau^2 = {:.4}",
+        r.estimate, r.ci_lb, r.ci_ub, res.overall.tau2
+    );
     for c in &res.conventions {
         println!("  {c}");
     }

@@ -14,11 +14,62 @@
 //!
 //! One bad analysis never stops the others: a count that is missing or invalid, an effect size
 //! that is not defined, or a fit that fails (e.g. Fisher scoring does not converge) gives that
-//! analysis a row with `converged = false` and the message; the numbers are missing.
+//! analysis a row with `converged = false` and the message; the numbers are missing. (The
+//! command exits with code 4 when no analysis at all could be pooled.) Options that no analysis
+//! could use (a measure batch does not read, M-H pooling of AS, ...) are a usage error before
+//! anything is written.
 //!
-//! Each fit is the allocation-free intercept-only fit [`crate::model::fast::rma_int`], which
+//! # Inputs
+//!
+//! The measure says what a study row holds, with the column names and flags of `pool`:
+//!
+//! - proportions (PR, PLN, PLO, PAS, PFT): events and total (`events`, `total`);
+//! - 2×2 tables (OR, RR, RD, PETO, AS): `ai, bi, ci, di` or `ai, n1i, ci, n2i` (metafor escalc's
+//!   names; [`BatchOptions::columns`]). When the file has both sets of columns a row is read as
+//!   the first whose cells are all filled in, as `pool` reads it. Counts are whole numbers ≥ 0,
+//!   group sizes ≥ 1, events at most the group size.
+//!
+//! Other inputs (means, rates, correlations, effect sizes with variances, published estimates
+//! with CIs) are not read by batch.
+//!
+//! # Fits
+//!
+//! Proportions: the allocation-free intercept-only fit [`crate::model::fast::rma_int`], which
 //! gives the numbers of `rma` (tested to 1e-12), or with `method = GLMM` the GLMM of
 //! [`crate::model::glmm::glmm_int`] (Q is then its Wald test), as `pool` fits them.
+//!
+//! 2×2 tables: the study effect sizes of [`crate::effect::comparative::escalc_inputs`], with
+//! `pool`'s continuity correction, `drop00`, `vtype`, correction target and `addyi`, computed
+//! once per analysis (subgroups are fitted on their share of them, as `pool` does). Then, by
+//! `pooling`:
+//!
+//! - IV: the fast fit above on the studies that have an effect size (a study whose effect size
+//!   is not defined fails its analysis, as it fails `pool`);
+//! - MH, PETO: metafor `rma.mh` / `rma.peto` ([`crate::model::rma_mh`], [`crate::model::rma_peto`]),
+//!   and with a random-effects `method` the rule of `pool` ([`crate::model::comparative`], the
+//!   same function): with DL, τ² by DerSimonian–Laird from Q around the M-H (Peto) estimate and
+//!   an inverse-variance random-effects pool (RevMan's "M-H, random"); with another estimator,
+//!   the inverse-variance random-effects pool of the study effect sizes. With PETO the measure
+//!   is PETO (OR is accepted and pooled as PETO, as `pool` does).
+//!
+//! # Output columns
+//!
+//! One row per analysis, then (with `by`) one per subgroup of it, in sorted order:
+//!
+//! | column | meaning |
+//! |---|---|
+//! | `analysis` | the analysis id |
+//! | `subgroup` | the subgroup; null on the analysis's own row |
+//! | `k` | studies in the fit (M-H/Peto common-effect fits: the tables in the sums) |
+//! | `estimate`, `se`, `ci_lb`, `ci_ub`, `pval` | the pooled estimate on the measure's scale (the log scale for OR, RR, PETO) |
+//! | `tau2`, `I2`, `Q`, `Q_p` | heterogeneity (M-H/Peto: Q around the M-H/Peto estimate, I² from Q) |
+//! | `proportion`, `proportion_ci_lb`, `proportion_ci_ub` | proportion measures: the estimate and CI back-transformed to a proportion; null for other measures |
+//! | `effect`, `effect_ci_lb`, `effect_ci_ub` | only for measures that are not proportions: the estimate and CI on the natural scale (the OR, RR or Peto OR; RD and AS as they are) |
+//! | `converged` | false when the analysis (or subgroup) could not be pooled |
+//! | `message` | why not; null otherwise |
+//!
+//! A missing number is a null (Parquet) or an empty field (CSV). The outputs of proportion
+//! measures have exactly the columns they had before two-group measures came (17).
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
@@ -30,11 +81,12 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::data::{parse_count_text, MAX_COUNT, MISSING};
-use crate::effect::{escalc, BackTransform};
+use crate::data::{parse_count_text, StudyInput, MAX_COUNT, MISSING};
+use crate::effect::comparative::{escalc_inputs, EscalcOptions};
+use crate::effect::{escalc, BackTransform, EffectSizes, Measure};
 use crate::error::{Error, Result};
 use crate::model::fast::{rma_int_with, test_crit, IntFit};
-use crate::model::PoolOptions;
+use crate::model::{PoolOptions, Pooling, RmaFit};
 use crate::report::stream::{csv_f64, csv_text};
 pub use crate::report::stream::{is_parquet_output, ColumnData, TableRows, TableWriter};
 
@@ -43,8 +95,12 @@ pub use crate::report::stream::{is_parquet_output, ColumnData, TableRows, TableW
 pub struct BatchOptions {
     /// Column with the analysis id.
     pub analysis: String,
+    /// Proportion measures: the columns of events and totals.
     pub events: String,
     pub total: String,
+    /// 2×2 tables (OR, RR, RD, PETO, AS): the columns `ai`, `bi`, `ci`, `di` or `ai`, `n1i`,
+    /// `ci`, `n2i` (the other fields are not read by batch).
+    pub columns: crate::data::Columns,
     /// Subgroup column: one more row per subgroup of each analysis.
     pub by: Option<String>,
     /// Field delimiter (`None`: tab for .tsv/.tab, comma otherwise).
@@ -63,6 +119,7 @@ impl Default for BatchOptions {
             analysis: "analysis".into(),
             events: "events".into(),
             total: "total".into(),
+            columns: crate::data::Columns::default(),
             by: None,
             delimiter: None,
             pool: PoolOptions::default(),
@@ -90,9 +147,15 @@ pub struct BatchRow {
     pub q: f64,
     #[serde(rename = "Q_p")]
     pub q_p: f64,
+    /// Proportion measures: the estimate and CI as proportions (NaN for other measures).
     pub proportion: f64,
     pub proportion_ci_lb: f64,
     pub proportion_ci_ub: f64,
+    /// Other measures: the estimate and CI on the natural scale (NaN for proportion measures,
+    /// whose outputs have no such columns).
+    pub effect: f64,
+    pub effect_ci_lb: f64,
+    pub effect_ci_ub: f64,
     pub converged: bool,
     pub message: Option<String>,
 }
@@ -116,6 +179,9 @@ impl BatchRow {
             proportion: nan,
             proportion_ci_lb: nan,
             proportion_ci_ub: nan,
+            effect: nan,
+            effect_ci_lb: nan,
+            effect_ci_ub: nan,
             converged: false,
             message: Some(message),
         }
@@ -135,13 +201,23 @@ pub fn read_count(text: &str, decimal_comma: bool) -> Count {
     parse_count_text(t, decimal_comma)
 }
 
+/// The counts of a study row, as read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Counts {
+    /// Events and total (proportion measures).
+    Proportion { events: Count, total: Count },
+    /// A 2×2 table from the columns `ai`, `bi`, `ci`, `di`.
+    Table([Count; 4]),
+    /// A 2×2 table from the columns `ai`, `n1i`, `ci`, `n2i` (events and group sizes).
+    Sizes([Count; 4]),
+}
+
 /// A study row of one analysis, as read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     pub line: usize,
     pub group: Option<String>,
-    pub events: Count,
-    pub total: Count,
+    pub counts: Counts,
 }
 
 /// The rows of one analysis.
@@ -155,6 +231,9 @@ pub struct Analysis {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct BatchSummary {
     pub analyses: u64,
+    /// Analyses that could not be pooled (their own row has `converged = false`; a failed
+    /// subgroup alone does not count).
+    pub analyses_failed: u64,
     /// Output rows (analyses plus subgroups).
     pub rows: u64,
     /// Rows with `converged = false`.
@@ -172,8 +251,14 @@ fn parse_counts(a: &Analysis, o: &BatchOptions) -> std::result::Result<(Vec<f64>
         let parse = |c: &Count, col: &str| -> std::result::Result<f64, String> {
             c.clone().map_err(|m| format!("line {}, column \"{col}\": {m}", r.line))
         };
-        let e = parse(&r.events, &o.events)?;
-        let t = parse(&r.total, &o.total)?;
+        let Counts::Proportion { events, total } = &r.counts else {
+            return Err(format!(
+                "line {}: a 2x2 table where events and a total were expected",
+                r.line
+            ));
+        };
+        let e = parse(events, &o.events)?;
+        let t = parse(total, &o.total)?;
         if t == 0.0 {
             return Err(format!(
                 "line {}, column \"{}\": 0 is not a valid total",
@@ -195,27 +280,54 @@ fn parse_counts(a: &Analysis, o: &BatchOptions) -> std::result::Result<(Vec<f64>
     Ok((ev, tot))
 }
 
-/// A row from a fit, with the proportion back-transformed.
+/// A row from a fit of a proportion measure, with the proportion back-transformed.
 fn fitted_row(id: &str, subgroup: Option<String>, back: &BackTransform, f: &IntFit) -> BatchRow {
+    let mut row = BatchRow::failed(id, subgroup, f.k, String::new());
+    row.set_fit([f.estimate, f.se, f.ci_lb, f.ci_ub, f.pval], [f.tau2, f.i2, f.q, f.q_p]);
     let (a, b) = (back.apply(f.ci_lb), back.apply(f.ci_ub));
-    BatchRow {
-        analysis: id.to_string(),
-        subgroup,
-        k: f.k as u32,
-        estimate: f.estimate,
-        se: f.se,
-        ci_lb: f.ci_lb,
-        ci_ub: f.ci_ub,
-        pval: f.pval,
-        tau2: f.tau2,
-        i2: f.i2,
-        q: f.q,
-        q_p: f.q_p,
-        proportion: back.apply(f.estimate),
-        proportion_ci_lb: a.min(b),
-        proportion_ci_ub: a.max(b),
-        converged: true,
-        message: None,
+    row.proportion = back.apply(f.estimate);
+    row.proportion_ci_lb = a.min(b);
+    row.proportion_ci_ub = a.max(b);
+    row
+}
+
+impl BatchRow {
+    /// The numbers of a fit on the measure's scale: `est` = estimate, se, ci_lb, ci_ub, pval;
+    /// `het` = tau2, I2, Q, Q_p. The row is then a converged one.
+    fn set_fit(&mut self, est: [f64; 5], het: [f64; 4]) {
+        [self.estimate, self.se, self.ci_lb, self.ci_ub, self.pval] = est;
+        [self.tau2, self.i2, self.q, self.q_p] = het;
+        self.converged = true;
+        self.message = None;
+    }
+
+    /// A row of a measure that is not a proportion (`est`, `het` as in [`Self::set_fit`]), with
+    /// the effect and its CI on the natural scale. A fit without a finite estimate and SE (e.g.
+    /// M-H sums over a table with no patients) fails.
+    fn effect_row(
+        id: &str,
+        subgroup: Option<String>,
+        k: usize,
+        est: [f64; 5],
+        het: [f64; 4],
+        back: &BackTransform,
+    ) -> BatchRow {
+        let [estimate, se, ci_lb, ci_ub, _] = est;
+        if !(estimate.is_finite() && se.is_finite()) {
+            return BatchRow::failed(
+                id,
+                subgroup,
+                k,
+                format!("the pooled estimate is not defined (estimate {estimate}, se {se})"),
+            );
+        }
+        let mut row = BatchRow::failed(id, subgroup, k, String::new());
+        row.set_fit(est, het);
+        let (a, b) = (back.apply(ci_lb), back.apply(ci_ub));
+        row.effect = back.apply(estimate);
+        row.effect_ci_lb = a.min(b);
+        row.effect_ci_ub = a.max(b);
+        row
     }
 }
 
@@ -294,8 +406,190 @@ fn fit_row(id: &str, subgroup: Option<String>, events: &[f64], total: &[f64], o:
     }
 }
 
+/// The 2×2 tables of an analysis, checked as `pool` checks them (message: line and column).
+fn parse_tables(a: &Analysis, c: &crate::data::Columns) -> std::result::Result<Vec<StudyInput>, String> {
+    let mut out = Vec::with_capacity(a.records.len());
+    for r in &a.records {
+        let at = |col: &str, m: &str| format!("line {}, column \"{col}\": {m}", r.line);
+        let get = |x: &Count, col: &str| match x {
+            Ok(v) => Ok(*v),
+            Err(m) => Err(at(col, m)),
+        };
+        let input = match &r.counts {
+            Counts::Table([ai, bi, ci, di]) => StudyInput::Table2x2 {
+                ai: get(ai, &c.ai)?,
+                bi: get(bi, &c.bi)?,
+                ci: get(ci, &c.ci)?,
+                di: get(di, &c.di)?,
+            },
+            Counts::Sizes([ai, n1i, ci, n2i]) => {
+                let (ai, n1i, ci, n2i) = (get(ai, &c.ai)?, get(n1i, &c.n1i)?, get(ci, &c.ci)?, get(n2i, &c.n2i)?);
+                for (n, col) in [(n1i, &c.n1i), (n2i, &c.n2i)] {
+                    if n < 1.0 {
+                        return Err(at(col, "0 is not a valid group size (expected at least one patient)"));
+                    }
+                }
+                if ai > n1i {
+                    return Err(at(&c.ai, &format!("{ai} is greater than {} ({n1i})", c.n1i)));
+                }
+                if ci > n2i {
+                    return Err(at(&c.ci, &format!("{ci} is greater than {} ({n2i})", c.n2i)));
+                }
+                StudyInput::Table2x2 {
+                    ai,
+                    bi: n1i - ai,
+                    ci,
+                    di: n2i - ci,
+                }
+            }
+            Counts::Proportion { .. } => {
+                return Err(format!(
+                    "line {}: events and a total where a 2x2 table was expected",
+                    r.line
+                ))
+            }
+        };
+        out.push(input);
+    }
+    Ok(out)
+}
+
+/// A study effect size an inverse-variance fit can use (what `pool` calls finite).
+fn usable(y: f64, v: f64) -> bool {
+    y.is_finite() && v.is_finite() && v > 0.0
+}
+
+/// The options of a 2×2 analysis as `pool` applies them: Peto pooling pools the Peto OR.
+fn table_options(o: &PoolOptions) -> PoolOptions {
+    let mut p = *o;
+    if p.pooling == Pooling::PETO {
+        p.measure = Measure::PETO;
+    }
+    p
+}
+
+/// One fit (overall or a subgroup) of 2×2 tables: `inputs` and their effect sizes `es`.
+fn fit_tables_row(
+    id: &str,
+    subgroup: Option<String>,
+    inputs: &[StudyInput],
+    es: &EffectSizes,
+    o: &PoolOptions,
+) -> BatchRow {
+    let back = BackTransform::for_measure(o.measure, &[]);
+    if o.pooling != Pooling::IV {
+        // The M-H or Peto fit, and with a random-effects method the rule of `pool`.
+        return match crate::model::comparative::fit_inputs(inputs, es, o, None) {
+            Ok(set) => rma_fit_row(id, subgroup, &set.main, &back),
+            Err(e) => BatchRow::failed(id, subgroup, inputs.len(), e.to_string()),
+        };
+    }
+    // Inverse variance: the studies with an effect size (drop00 may leave some without).
+    let filtered: (Vec<f64>, Vec<f64>);
+    let (yi, vi) = if (0..es.k()).all(|i| usable(es.yi[i], es.vi[i])) {
+        (&es.yi[..], &es.vi[..])
+    } else {
+        filtered = (0..es.k())
+            .filter(|&i| usable(es.yi[i], es.vi[i]))
+            .map(|i| (es.yi[i], es.vi[i]))
+            .unzip();
+        (&filtered.0[..], &filtered.1[..])
+    };
+    if yi.is_empty() {
+        return BatchRow::failed(
+            id,
+            subgroup,
+            0,
+            "no study has an effect size (every table is a double-zero table left out by --drop00)".into(),
+        );
+    }
+    let ro = o.rma_options();
+    let (test, ddf, crit) = test_crit(ro.test, ro.level, yi.len());
+    match rma_int_with(yi, vi, &ro, test, ddf, crit) {
+        Ok(f) => BatchRow::effect_row(
+            id,
+            subgroup,
+            f.k,
+            [f.estimate, f.se, f.ci_lb, f.ci_ub, f.pval],
+            [f.tau2, f.i2, f.q, f.q_p],
+            &back,
+        ),
+        Err(e) => BatchRow::failed(id, subgroup, yi.len(), e.to_string()),
+    }
+}
+
+/// The row of a fit in the shape of `rma` (M-H, Peto, or their random-effects pools).
+fn rma_fit_row(id: &str, subgroup: Option<String>, f: &RmaFit, back: &BackTransform) -> BatchRow {
+    let c = &f.coefficients[0];
+    BatchRow::effect_row(
+        id,
+        subgroup,
+        f.k,
+        [c.estimate, c.se, c.ci_lb, c.ci_ub, c.pval],
+        [f.tau2, f.i2, f.q, f.q_p],
+        back,
+    )
+}
+
+/// Pool one analysis of 2×2 tables: the effect sizes of all its studies, then the overall fit
+/// and one fit per subgroup (sorted), as `pool` does.
+fn pool_tables(a: &Analysis, o: &BatchOptions) -> Vec<BatchRow> {
+    let po = table_options(&o.pool);
+    let fail = |m: String| vec![BatchRow::failed(&a.id, None, a.records.len(), m)];
+    let inputs = match parse_tables(a, &o.columns) {
+        Ok(x) => x,
+        Err(m) => return fail(m),
+    };
+    let eo = EscalcOptions {
+        correction: po.correction,
+        drop00: po.drop00,
+        vtype: po.vtype,
+        cc_target: po.cc_target,
+        addyi: po.addyi,
+    };
+    let comp = match escalc_inputs(po.measure, &inputs, &eo) {
+        Ok(c) => c,
+        Err((i, m)) => return fail(format!("line {}: {m}", a.records[i].line)),
+    };
+    let es = &comp.es;
+    if po.pooling == Pooling::IV {
+        for i in 0..es.k() {
+            let (y, v) = (es.yi[i], es.vi[i]);
+            if !comp.dropped[i] && !usable(y, v) {
+                return fail(format!(
+                    "line {}: the {} effect size is not defined (yi = {y}, vi = {v}); with a zero cell use a continuity \
+                     correction (--add/--to), leave double-zero tables out (--drop00), or pool with --pooling MH",
+                    a.records[i].line, po.measure
+                ));
+            }
+        }
+    }
+    let mut out = vec![fit_tables_row(&a.id, None, &inputs, es, &po)];
+    if o.by.is_some() {
+        let groups: Vec<&str> = a.records.iter().map(|r| r.group.as_deref().unwrap_or("")).collect();
+        let mut levels = groups.clone();
+        levels.sort_unstable();
+        levels.dedup();
+        for g in levels {
+            let idx: Vec<usize> = (0..groups.len()).filter(|&i| groups[i] == g).collect();
+            let sub_inputs: Vec<StudyInput> = idx.iter().map(|&i| inputs[i]).collect();
+            out.push(fit_tables_row(
+                &a.id,
+                Some(g.to_string()),
+                &sub_inputs,
+                &es.subset(&idx),
+                &po,
+            ));
+        }
+    }
+    out
+}
+
 /// Pool one analysis: its overall row, then one row per subgroup (sorted) when grouped.
 pub fn pool_analysis(a: &Analysis, o: &BatchOptions) -> Vec<BatchRow> {
+    if !o.pool.measure.is_proportion() {
+        return pool_tables(a, o);
+    }
     let (events, total) = match parse_counts(a, o) {
         Ok(c) => c,
         Err(m) => return vec![BatchRow::failed(&a.id, None, a.records.len(), m)],
@@ -538,29 +832,159 @@ impl<R: Read> DelimitedStream<R> {
     }
 }
 
+/// Two columns of a 2×2 table beside `ai` and `ci`: `bi, di`, or `n1i, n2i` (`sizes`).
+#[derive(Debug, Clone, Copy)]
+struct Pair {
+    b: usize,
+    d: usize,
+    sizes: bool,
+}
+
+/// Where the counts of a study row are.
+#[derive(Debug, Clone, Copy)]
+enum CountColumns {
+    Proportion {
+        events: usize,
+        total: usize,
+    },
+    /// A row is read with `first`, or with `second` when `first` has an empty cell and `second`
+    /// has none (as `pool` picks the first layout whose cells are all filled in).
+    Table {
+        ai: usize,
+        ci: usize,
+        first: Pair,
+        second: Option<Pair>,
+    },
+}
+
+impl CountColumns {
+    fn positions(&self) -> Vec<usize> {
+        match *self {
+            CountColumns::Proportion { events, total } => vec![events, total],
+            CountColumns::Table { ai, ci, first, second } => {
+                let mut v = vec![ai, ci, first.b, first.d];
+                if let Some(p) = second {
+                    v.extend([p.b, p.d]);
+                }
+                v
+            }
+        }
+    }
+
+    /// The counts of a row whose (trimmed) fields are `get(i)`.
+    fn read<'a>(&self, get: impl Fn(usize) -> &'a str, decimal_comma: bool) -> Counts {
+        match *self {
+            CountColumns::Proportion { events, total } => Counts::Proportion {
+                events: read_count(get(events), decimal_comma),
+                total: read_count(get(total), decimal_comma),
+            },
+            CountColumns::Table { ai, ci, first, second } => {
+                let filled = |i: usize| {
+                    let t = get(i).trim();
+                    !t.is_empty() && !MISSING.contains(&t)
+                };
+                let complete = |p: Pair| filled(ai) && filled(p.b) && filled(ci) && filled(p.d);
+                let p = match second {
+                    Some(p) if !complete(first) && complete(p) => p,
+                    _ => first,
+                };
+                let cells = [ai, p.b, ci, p.d].map(|i| read_count(get(i), decimal_comma));
+                if p.sizes {
+                    Counts::Sizes(cells)
+                } else {
+                    Counts::Table(cells)
+                }
+            }
+        }
+    }
+}
+
 /// Column positions in a header.
 struct Columns {
     analysis: usize,
-    events: usize,
-    total: usize,
+    counts: CountColumns,
     by: Option<usize>,
     n: usize,
 }
 
-fn find_columns(path: &Path, header: &[&str], o: &BatchOptions) -> Result<Columns> {
-    let names: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
-    let find = |col: &str, purpose: &str| -> Result<usize> {
-        names.iter().position(|n| n == col).ok_or_else(|| Error::MissingColumn {
-            file: path.to_path_buf(),
-            column: col.to_string(),
-            purpose: purpose.to_string(),
-            available: names.clone(),
-        })
+impl Columns {
+    /// Every column read.
+    fn positions(&self) -> Vec<usize> {
+        let mut v = vec![self.analysis];
+        v.extend(self.counts.positions());
+        v.extend(self.by);
+        v
+    }
+}
+
+fn find_columns<S: AsRef<str>>(path: &Path, header: &[S], o: &BatchOptions) -> Result<Columns> {
+    let names: Vec<String> = header.iter().map(|h| h.as_ref().trim().to_string()).collect();
+    let missing = |col: &str, purpose: &str| Error::MissingColumn {
+        file: path.to_path_buf(),
+        column: col.to_string(),
+        purpose: purpose.to_string(),
+        available: names.clone(),
+    };
+    let position = |col: &str| names.iter().position(|n| n == col);
+    let find = |col: &str, purpose: &str| -> Result<usize> { position(col).ok_or_else(|| missing(col, purpose)) };
+    let analysis = find(&o.analysis, "analysis ids, --analysis")?;
+    let counts = if o.pool.measure.is_proportion() {
+        CountColumns::Proportion {
+            events: find(&o.events, "event counts, --events")?,
+            total: find(&o.total, "totals, --total")?,
+        }
+    } else {
+        let c = &o.columns;
+        let layouts = [[&c.ai, &c.bi, &c.ci, &c.di], [&c.ai, &c.n1i, &c.ci, &c.n2i]];
+        let found: Vec<Option<[usize; 4]>> = layouts
+            .iter()
+            .map(|l| {
+                let p: Vec<usize> = l.iter().filter_map(|col| position(col)).collect();
+                p.try_into().ok()
+            })
+            .collect();
+        let pair = |p: [usize; 4], sizes| Pair {
+            b: p[1],
+            d: p[3],
+            sizes,
+        };
+        match (found[0], found[1]) {
+            (Some(t), s) => CountColumns::Table {
+                ai: t[0],
+                ci: t[2],
+                first: pair(t, false),
+                second: s.map(|s| pair(s, true)),
+            },
+            (None, Some(s)) => CountColumns::Table {
+                ai: s[0],
+                ci: s[2],
+                first: pair(s, true),
+                second: None,
+            },
+            (None, None) => {
+                // Name the first missing column of the layout closest to complete.
+                let absent = |l: &[&String; 4]| -> Vec<String> {
+                    l.iter()
+                        .filter(|col| position(col).is_none())
+                        .map(|col| col.to_string())
+                        .collect()
+                };
+                let (a, b) = (absent(&layouts[0]), absent(&layouts[1]));
+                let first = if b.len() < a.len() { &b } else { &a };
+                return Err(missing(
+                    first.first().map(String::as_str).unwrap_or(""),
+                    &format!(
+                        "--measure {} needs the columns {}, {}, {}, {}; or {}, {}, {}, {} (map other names with the \
+                         flags of the same name, e.g. --ai deaths)",
+                        o.pool.measure, c.ai, c.bi, c.ci, c.di, c.ai, c.n1i, c.ci, c.n2i
+                    ),
+                ));
+            }
+        }
     };
     Ok(Columns {
-        analysis: find(&o.analysis, "analysis ids, --analysis")?,
-        events: find(&o.events, "event counts, --events")?,
-        total: find(&o.total, "totals, --total")?,
+        analysis,
+        counts,
         by: match &o.by {
             Some(b) => Some(find(b, "subgroups, --by")?),
             None => None,
@@ -754,23 +1178,23 @@ impl Source {
 
     fn grouped_parquet(path: &Path, o: &BatchOptions) -> Result<Source> {
         let df = crate::data::read_frame(path, None)?;
-        let text = |c: &str, p: &str| crate::data::column_text(&df, path, c, p);
-        let ids = text(&o.analysis, "analysis ids, --analysis")?;
-        let ev = text(&o.events, "event counts, --events")?;
-        let tot = text(&o.total, "totals, --total")?;
-        let grp = match &o.by {
-            Some(b) => Some(text(b, "subgroups, --by")?),
-            None => None,
-        };
+        let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+        let cols = find_columns(path, &names, o)?;
+        let mut texts: Vec<Option<Vec<Option<String>>>> = vec![None; names.len()];
+        for j in cols.positions() {
+            if texts[j].is_none() {
+                texts[j] = Some(crate::data::column_text(&df, path, &names[j], "batch input")?);
+            }
+        }
+        let cell = |j: usize, i: usize| -> Option<&str> { texts[j].as_ref().and_then(|t| t[i].as_deref()) };
         let mut all: Vec<Analysis> = Vec::new();
         let mut index: std::collections::HashMap<String, usize> = Default::default();
-        for i in 0..ids.len() {
-            let id = ids[i].clone().unwrap_or_default();
+        for i in 0..df.height() {
+            let id = cell(cols.analysis, i).unwrap_or_default().to_string();
             let rec = Record {
                 line: i + 1,
-                group: grp.as_ref().map(|g| g[i].clone().unwrap_or_default()),
-                events: read_count(ev[i].as_deref().unwrap_or(""), false),
-                total: read_count(tot[i].as_deref().unwrap_or(""), false),
+                group: cols.by.map(|b| cell(b, i).unwrap_or_default().to_string()),
+                counts: cols.counts.read(|j| cell(j, i).unwrap_or(""), false),
             };
             match index.get(&id) {
                 Some(&j) => all[j].records.push(rec),
@@ -819,8 +1243,7 @@ impl Source {
         let rec = Record {
             line,
             group: cols.by.map(|b| get(b).to_string()),
-            events: read_count(get(cols.events), *decimal_comma),
-            total: read_count(get(cols.total), *decimal_comma),
+            counts: cols.counts.read(get, *decimal_comma),
         };
         Ok(Some((id, rec)))
     }
@@ -887,75 +1310,122 @@ impl Source {
 // Streaming output
 // ---------------------------------------------------------------------------------------------
 
+/// The columns of batch rows (`effect`: with the natural-scale effect columns).
+fn row_columns<R>(rows: &[R], row: fn(&R) -> &BatchRow, effect: bool) -> Vec<(&'static str, ColumnData<'_>)> {
+    let f = |g: fn(&BatchRow) -> f64| ColumnData::F64(rows.iter().map(|r| g(row(r))).collect());
+    let mut cols = vec![
+        (
+            "analysis",
+            ColumnData::Text(rows.iter().map(|r| Some(row(r).analysis.as_str())).collect()),
+        ),
+        (
+            "subgroup",
+            ColumnData::Text(rows.iter().map(|r| row(r).subgroup.as_deref()).collect()),
+        ),
+        ("k", ColumnData::U32(rows.iter().map(|r| row(r).k).collect())),
+        ("estimate", f(|r| r.estimate)),
+        ("se", f(|r| r.se)),
+        ("ci_lb", f(|r| r.ci_lb)),
+        ("ci_ub", f(|r| r.ci_ub)),
+        ("pval", f(|r| r.pval)),
+        ("tau2", f(|r| r.tau2)),
+        ("I2", f(|r| r.i2)),
+        ("Q", f(|r| r.q)),
+        ("Q_p", f(|r| r.q_p)),
+        ("proportion", f(|r| r.proportion)),
+        ("proportion_ci_lb", f(|r| r.proportion_ci_lb)),
+        ("proportion_ci_ub", f(|r| r.proportion_ci_ub)),
+    ];
+    if effect {
+        cols.push(("effect", f(|r| r.effect)));
+        cols.push(("effect_ci_lb", f(|r| r.effect_ci_lb)));
+        cols.push(("effect_ci_ub", f(|r| r.effect_ci_ub)));
+    }
+    cols.push((
+        "converged",
+        ColumnData::Bool(rows.iter().map(|r| row(r).converged).collect()),
+    ));
+    cols.push((
+        "message",
+        ColumnData::Text(rows.iter().map(|r| row(r).message.as_deref()).collect()),
+    ));
+    cols
+}
+
+/// The CSV lines of batch rows (`effect` as in [`row_columns`]).
+fn write_row_csv(r: &BatchRow, effect: bool, out: &mut Vec<u8>) {
+    csv_text(out, &r.analysis);
+    out.push(b',');
+    if let Some(s) = &r.subgroup {
+        csv_text(out, s);
+    }
+    let _ = write!(out, ",{}", r.k);
+    let numbers = [
+        r.estimate,
+        r.se,
+        r.ci_lb,
+        r.ci_ub,
+        r.pval,
+        r.tau2,
+        r.i2,
+        r.q,
+        r.q_p,
+        r.proportion,
+        r.proportion_ci_lb,
+        r.proportion_ci_ub,
+    ];
+    let effects = [r.effect, r.effect_ci_lb, r.effect_ci_ub];
+    let n_effect = if effect { 3 } else { 0 };
+    for x in numbers.into_iter().chain(effects.into_iter().take(n_effect)) {
+        out.push(b',');
+        csv_f64(out, x);
+    }
+    out.extend_from_slice(if r.converged { b",true," } else { b",false," });
+    if let Some(m) = &r.message {
+        csv_text(out, m);
+    }
+    out.push(b'\n');
+}
+
+/// Rows of proportion measures: the 17 columns of the module documentation, without `effect*`.
 impl TableRows for BatchRow {
     fn columns(rows: &[Self]) -> Vec<(&'static str, ColumnData<'_>)> {
-        let f = |g: fn(&BatchRow) -> f64| ColumnData::F64(rows.iter().map(g).collect());
-        vec![
-            (
-                "analysis",
-                ColumnData::Text(rows.iter().map(|r| Some(r.analysis.as_str())).collect()),
-            ),
-            (
-                "subgroup",
-                ColumnData::Text(rows.iter().map(|r| r.subgroup.as_deref()).collect()),
-            ),
-            ("k", ColumnData::U32(rows.iter().map(|r| r.k).collect())),
-            ("estimate", f(|r| r.estimate)),
-            ("se", f(|r| r.se)),
-            ("ci_lb", f(|r| r.ci_lb)),
-            ("ci_ub", f(|r| r.ci_ub)),
-            ("pval", f(|r| r.pval)),
-            ("tau2", f(|r| r.tau2)),
-            ("I2", f(|r| r.i2)),
-            ("Q", f(|r| r.q)),
-            ("Q_p", f(|r| r.q_p)),
-            ("proportion", f(|r| r.proportion)),
-            ("proportion_ci_lb", f(|r| r.proportion_ci_lb)),
-            ("proportion_ci_ub", f(|r| r.proportion_ci_ub)),
-            (
-                "converged",
-                ColumnData::Bool(rows.iter().map(|r| r.converged).collect()),
-            ),
-            (
-                "message",
-                ColumnData::Text(rows.iter().map(|r| r.message.as_deref()).collect()),
-            ),
-        ]
+        row_columns(rows, |r| r, false)
     }
+
     fn csv_header() -> &'static str {
         "analysis,subgroup,k,estimate,se,ci_lb,ci_ub,pval,tau2,I2,Q,Q_p,proportion,proportion_ci_lb,proportion_ci_ub,converged,message\n"
     }
 
     fn write_csv(rows: &[Self], out: &mut Vec<u8>) {
         for r in rows {
-            csv_text(out, &r.analysis);
-            out.push(b',');
-            if let Some(s) = &r.subgroup {
-                csv_text(out, s);
-            }
-            let _ = write!(out, ",{}", r.k);
-            for x in [
-                r.estimate,
-                r.se,
-                r.ci_lb,
-                r.ci_ub,
-                r.pval,
-                r.tau2,
-                r.i2,
-                r.q,
-                r.q_p,
-                r.proportion,
-                r.proportion_ci_lb,
-                r.proportion_ci_ub,
-            ] {
-                out.push(b',');
-                csv_f64(out, x);
-            }
-            out.extend_from_slice(if r.converged { b",true," } else { b",false," });
-            if let Some(m) = &r.message {
-                csv_text(out, m);
-            }
-            out.push(b'\n');
+            write_row_csv(r, false, out);
+        }
+    }
+}
+
+/// A row of a measure that is not a proportion: written with the `effect*` columns.
+struct EffectRow(BatchRow);
+
+impl From<BatchRow> for EffectRow {
+    fn from(r: BatchRow) -> Self {
+        EffectRow(r)
+    }
+}
+
+impl TableRows for EffectRow {
+    fn columns(rows: &[Self]) -> Vec<(&'static str, ColumnData<'_>)> {
+        row_columns(rows, |r| &r.0, true)
+    }
+
+    fn csv_header() -> &'static str {
+        "analysis,subgroup,k,estimate,se,ci_lb,ci_ub,pval,tau2,I2,Q,Q_p,proportion,proportion_ci_lb,proportion_ci_ub,\
+         effect,effect_ci_lb,effect_ci_ub,converged,message\n"
+    }
+
+    fn write_csv(rows: &[Self], out: &mut Vec<u8>) {
+        for r in rows {
+            write_row_csv(&r.0, true, out);
         }
     }
 }
@@ -979,24 +1449,78 @@ fn read_analyses(src: &mut Source, input: &Path, n: usize) -> Result<Vec<Analysi
     Ok(out)
 }
 
-/// Pool every analysis of `input` and stream the rows to `output` (`.parquet` or `.csv`).
-/// `progress(bytes_read, file_len)` is called after each chunk.
+/// Options no analysis could be pooled with: a usage error before anything is read or written
+/// (the messages of `pool` where it has the same check).
+pub fn check_options(o: &PoolOptions) -> Result<()> {
+    if o.tau2_common {
+        return Err(Error::Usage("batch does not support --tau2-common".into()));
+    }
+    let m = o.measure;
+    if m.is_proportion() {
+        if o.pooling != Pooling::IV {
+            return Err(Error::Usage(format!(
+                "--pooling {} is for two-group measures (OR, RR, RD; PETO); single proportions are pooled by inverse variance or the GLMM",
+                o.pooling.as_str()
+            )));
+        }
+    } else if matches!(m, Measure::OR | Measure::RR | Measure::RD | Measure::PETO | Measure::AS) {
+        if o.pooling == Pooling::PETO && !matches!(m, Measure::PETO | Measure::OR) {
+            return Err(Error::Usage(format!(
+                "--pooling PETO pools odds ratios (Peto's one-step OR): use --measure OR or PETO, not {m}"
+            )));
+        }
+        if o.pooling == Pooling::MH && !matches!(m, Measure::OR | Measure::RR | Measure::RD) {
+            return Err(Error::Usage(format!(
+                "Mantel-Haenszel pooling of 2x2 tables is defined for OR, RR and RD, not {m}; use --pooling IV{}",
+                if m == Measure::PETO {
+                    " or --measure OR --pooling PETO"
+                } else {
+                    ""
+                }
+            )));
+        }
+    } else {
+        return Err(Error::Usage(format!(
+            "batch reads events/total (PR, PLN, PLO, PAS, PFT) or 2x2 tables (OR, RR, RD, PETO, AS), not the inputs of \
+             --measure {m} ({}); pool such analyses one at a time with `metarepro pool`",
+            m.describe()
+        )));
+    }
+    if o.method == crate::model::Method::GLMM {
+        crate::model::glmm::check_pool_options(o)?;
+    }
+    Ok(())
+}
+
+/// Pool every analysis of `input` and stream the rows to `output` (`.parquet` or `.csv`; the
+/// columns of the module documentation). `progress(bytes_read, file_len)` is called after each
+/// chunk.
 pub fn run_batch(
+    input: &Path,
+    output: &Path,
+    o: &BatchOptions,
+    progress: impl FnMut(u64, u64),
+) -> Result<BatchSummary> {
+    check_options(&o.pool)?;
+    if o.pool.measure.is_proportion() {
+        run_rows::<BatchRow>(input, output, o, progress)
+    } else {
+        run_rows::<EffectRow>(input, output, o, progress)
+    }
+}
+
+/// [`run_batch`] writing rows of type `T`.
+fn run_rows<T: TableRows + From<BatchRow>>(
     input: &Path,
     output: &Path,
     o: &BatchOptions,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<BatchSummary> {
-    if o.pool.tau2_common {
-        return Err(Error::Usage("batch does not support --tau2-common".into()));
-    }
-    if o.pool.method == crate::model::Method::GLMM {
-        crate::model::glmm::check_pool_options(&o.pool)?;
-    }
-    let mut writer = TableWriter::create::<BatchRow>(output)?;
+    let mut writer = TableWriter::create::<T>(output)?;
     let (mut src, len) = Source::open(input, o)?;
     let mut summary = BatchSummary {
         analyses: 0,
+        analyses_failed: 0,
         rows: 0,
         failed: 0,
     };
@@ -1007,7 +1531,7 @@ pub fn run_batch(
     let mut current = read_analyses(&mut src, input, piece_size(0))?;
     let mut in_chunk = 0usize;
     let mut rows: Vec<Vec<BatchRow>> = Vec::new();
-    let mut flat: Vec<BatchRow> = Vec::new();
+    let mut flat: Vec<T> = Vec::new();
     while !current.is_empty() {
         let after = (in_chunk + current.len()) % chunk;
         let (next, ()) = rayon::join(
@@ -1021,13 +1545,17 @@ pub fn run_batch(
         );
         summary.analyses += current.len() as u64;
         for r in rows.drain(..) {
-            flat.extend(r);
+            // The first row of an analysis is its own (overall) fit.
+            if r.first().is_some_and(|x| !x.converged) {
+                summary.analyses_failed += 1;
+            }
+            summary.rows += r.len() as u64;
+            summary.failed += r.iter().filter(|x| !x.converged).count() as u64;
+            flat.extend(r.into_iter().map(T::from));
         }
         current = next?;
         in_chunk = after;
         if in_chunk == 0 || current.is_empty() {
-            summary.rows += flat.len() as u64;
-            summary.failed += flat.iter().filter(|r| !r.converged).count() as u64;
             writer.write(&flat)?;
             flat.clear();
             let read = match &src {
@@ -1037,7 +1565,7 @@ pub fn run_batch(
             progress(read, len);
         }
     }
-    writer.finish::<BatchRow>()?;
+    writer.finish::<T>()?;
     Ok(summary)
 }
 
@@ -1047,10 +1575,18 @@ pub fn run_batch(
 /// events ~ Binomial(n, p)). The same seed gives the same file on every platform, so that
 /// `benches/compare_metafor.sh` times R and metarepro on identical data.
 pub fn synthetic_long_table(analyses: usize, k: usize, seed: u64) -> String {
-    use crate::diagnostics::rng::Rng;
     use std::fmt::Write as _;
     let mut out = String::with_capacity(analyses * k * 24 + 40);
     out.push_str("analysis,study,events,total\n");
+    synthetic_arms(analyses, k, seed, |a, s, events, n| {
+        let _ = writeln!(out, "a{a:06},s{s},{events},{n}");
+    });
+    out
+}
+
+/// The arms of [`synthetic_long_table`]: `f(analysis, study, events, n)` for each, in order.
+fn synthetic_arms(analyses: usize, k: usize, seed: u64, mut f: impl FnMut(usize, usize, usize, u64)) {
+    use crate::diagnostics::rng::Rng;
     for a in 0..analyses {
         let mut rng = Rng::stream(seed, a as u64);
         let mu = -1.0 + 0.5 * rng.normal();
@@ -1059,8 +1595,28 @@ pub fn synthetic_long_table(analyses: usize, k: usize, seed: u64) -> String {
             let theta = mu + 0.4 * rng.normal();
             let p = 1.0 / (1.0 + (-theta).exp());
             let events = (0..n).filter(|_| rng.uniform() < p).count();
-            let _ = writeln!(out, "a{a:06},s{s},{events},{n}");
+            f(a, s, events, n);
         }
     }
+}
+
+/// A synthetic long table of 2×2 tables (CSV text with the columns
+/// `analysis,study,ai,n1i,ci,n2i`): the studies of `synthetic_long_table(analyses, 2 * k, seed)`
+/// taken in pairs, study `2j` as group 1 and study `2j + 1` as group 2 of table `j` (so the true
+/// log OR of a table is the difference of two draws around the analysis's μ: τ ≈ 0.57 on the
+/// log-OR scale, zero cells rare). `benches/compare_metafor.sh` builds the same file from the
+/// output of `make_batch_data` with awk.
+pub fn synthetic_two_group_table(analyses: usize, k: usize, seed: u64) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(analyses * k * 32 + 40);
+    out.push_str("analysis,study,ai,n1i,ci,n2i\n");
+    let mut first = (0usize, 0u64);
+    synthetic_arms(analyses, 2 * k, seed, |a, s, events, n| {
+        if s % 2 == 0 {
+            first = (events, n);
+        } else {
+            let _ = writeln!(out, "a{a:06},s{},{},{},{events},{n}", s / 2, first.0, first.1);
+        }
+    });
     out
 }

@@ -47,3 +47,5 @@ pub mod reproduce;
 pub mod verify;
 
 pub use error::{Error, Result};
+/// The frame types of the data boundary ([`data::read_frame`], [`data::Studies::frame`]).
+pub use polars_core;

@@ -340,7 +340,9 @@ impl Analysis {
 
     /// The level of published CIs of estimate rows (a fraction).
     pub fn ci_level(&self) -> f64 {
-        self.ci_level.map(|l| if l > 1.0 { l / 100.0 } else { l }).unwrap_or(0.95)
+        self.ci_level
+            .map(|l| if l > 1.0 { l / 100.0 } else { l })
+            .unwrap_or(0.95)
     }
 }
 
@@ -1013,7 +1015,10 @@ fn markdown_comparative(ds: &DatasetAnalyses, a: &Analysis, studies: &Studies, r
     let rel_data = format!(
         "datasets/{}/{}",
         ds.dataset,
-        a.data.as_deref().or(ds.spec.dataset.data.as_deref()).unwrap_or(DEFAULT_DATA)
+        a.data
+            .as_deref()
+            .or(ds.spec.dataset.data.as_deref())
+            .unwrap_or(DEFAULT_DATA)
     );
     let _ = writeln!(o, "**Conventions.**\n");
     for c in &res.conventions {
@@ -1022,7 +1027,11 @@ fn markdown_comparative(ds: &DatasetAnalyses, a: &Analysis, studies: &Studies, r
     let _ = writeln!(o, "- {lv} intervals\n");
     let mut args = vec!["metarepro".to_string(), "pool".to_string()];
     args.extend(a.pool_args(Path::new(&rel_data)).iter().map(|s| shell_word(s)));
-    let _ = writeln!(o, "Equivalent command:\n\n```sh\n{} --format json\n```\n", args.join(" "));
+    let _ = writeln!(
+        o,
+        "Equivalent command:\n\n```sh\n{} --format json\n```\n",
+        args.join(" ")
+    );
     let _ = writeln!(o, "## Pooled {}\n", m.natural_name().to_lowercase());
     let _ = writeln!(
         o,
@@ -1046,7 +1055,11 @@ fn markdown_comparative(ds: &DatasetAnalyses, a: &Analysis, studies: &Studies, r
             },
             if random { fmt_num(f.tau2, 4) } else { "–".into() },
             if het { fmt_num(f.i2, 1) } else { "–".into() },
-            if het { format!("{} ({})", fmt_num(f.q, 2), f.q_df) } else { "–".into() },
+            if het {
+                format!("{} ({})", fmt_num(f.q, 2), f.q_df)
+            } else {
+                "–".into()
+            },
             if het { fmt_p(f.q_p, 3) } else { "–".into() },
         );
     };
@@ -1058,7 +1071,11 @@ fn markdown_comparative(ds: &DatasetAnalyses, a: &Analysis, studies: &Studies, r
     let random_name = format!("random effects, {}", res.method);
     for s in &res.subgroups {
         let name = s.name.as_deref().unwrap_or("");
-        let model = if res.method.is_common() { common_name } else { random_name.as_str() };
+        let model = if res.method.is_common() {
+            common_name
+        } else {
+            random_name.as_str()
+        };
         row(&mut o, name, model, s, !res.method.is_common());
     }
     if let Some(c) = &res.common {
@@ -1082,19 +1099,34 @@ fn markdown_comparative(ds: &DatasetAnalyses, a: &Analysis, studies: &Studies, r
         let _ = writeln!(o);
     }
     let _ = writeln!(o, "## Studies\n");
-    let _ = writeln!(o, "| study | row | group 1 | group 2 | {m} [{lv} CI] | weight % |\n|---|--:|--:|--:|--:|--:|");
+    let _ = writeln!(
+        o,
+        "| study | row | group 1 | group 2 | {m} [{lv} CI] | weight % |\n|---|--:|--:|--:|--:|--:|"
+    );
     for s in &res.studies {
         let (g1, g2) = match s.input {
             Some(crate::data::StudyInput::Table2x2 { ai, bi, ci, di }) => (
                 format!("{}/{}", fmt_num(ai, 0), fmt_num(ai + bi, 0)),
                 format!("{}/{}", fmt_num(ci, 0), fmt_num(ci + di, 0)),
             ),
-            Some(crate::data::StudyInput::Means { m1i, sd1i, n1i, m2i, sd2i, n2i }) => (
+            Some(crate::data::StudyInput::Means {
+                m1i,
+                sd1i,
+                n1i,
+                m2i,
+                sd2i,
+                n2i,
+            }) => (
                 format!("{} ({}), n = {}", fmt_num(m1i, 2), fmt_num(sd1i, 2), fmt_num(n1i, 0)),
                 format!("{} ({}), n = {}", fmt_num(m2i, 2), fmt_num(sd2i, 2), fmt_num(n2i, 0)),
             ),
             Some(crate::data::StudyInput::EstimateCi { est, ci_lb, ci_ub, .. }) => (
-                format!("printed: {} [{}; {}]", fmt_num(est, 2), fmt_num(ci_lb, 2), fmt_num(ci_ub, 2)),
+                format!(
+                    "printed: {} [{}; {}]",
+                    fmt_num(est, 2),
+                    fmt_num(ci_lb, 2),
+                    fmt_num(ci_ub, 2)
+                ),
                 String::new(),
             ),
             _ => (String::new(), String::new()),
@@ -1102,7 +1134,12 @@ fn markdown_comparative(ds: &DatasetAnalyses, a: &Analysis, studies: &Studies, r
         let eff = if s.dropped {
             "not estimable".to_string()
         } else {
-            format!("{} [{}; {}]", fmt_num(s.proportion, 2), fmt_num(s.ci_lb, 2), fmt_num(s.ci_ub, 2))
+            format!(
+                "{} [{}; {}]",
+                fmt_num(s.proportion, 2),
+                fmt_num(s.ci_lb, 2),
+                fmt_num(s.ci_ub, 2)
+            )
         };
         let _ = writeln!(
             o,

@@ -1207,3 +1207,316 @@ fn glmm_forest_has_no_weight_column() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Two-group forest plots (plot::comparative)
+
+const BCG: &[(&str, [f64; 4])] = &[
+    ("Aronson 1948", [4.0, 119.0, 11.0, 128.0]),
+    ("Ferguson & Simes 1949", [6.0, 300.0, 29.0, 274.0]),
+    ("Rosenthal et al 1960", [3.0, 228.0, 11.0, 209.0]),
+    ("Hart & Sutherland 1977", [62.0, 13536.0, 248.0, 12619.0]),
+    ("Frimodt-Moller et al 1973", [33.0, 5036.0, 47.0, 5761.0]),
+    ("Stein & Aronson 1953", [180.0, 1361.0, 372.0, 1079.0]),
+    ("Vandiviere et al 1973", [8.0, 2537.0, 10.0, 619.0]),
+    ("TPT Madras 1980", [505.0, 87886.0, 499.0, 87892.0]),
+    ("Coetzee & Berjak 1968", [29.0, 7470.0, 45.0, 7232.0]),
+    ("Rosenthal et al 1961", [17.0, 1699.0, 65.0, 1600.0]),
+    ("Comstock et al 1974", [186.0, 50448.0, 141.0, 27197.0]),
+    ("Comstock & Webster 1969", [5.0, 2493.0, 3.0, 2338.0]),
+    ("Comstock et al 1976", [27.0, 16886.0, 29.0, 17825.0]),
+];
+
+/// dat.bcg as 2×2 tables, plus a double-zero study (given no effect size with `drop00`) and a
+/// study given only as a printed OR with its CI.
+fn bcg_two_group(options: &PoolOptions) -> PoolResult {
+    use metarepro::data::StudyInput;
+    let mut study: Vec<String> = BCG.iter().map(|(s, _)| s.to_string()).collect();
+    let mut inputs: Vec<StudyInput> = BCG
+        .iter()
+        .map(|&(_, [ai, bi, ci, di])| StudyInput::Table2x2 { ai, bi, ci, di })
+        .collect();
+    study.push("Double Zero 2001".into());
+    inputs.push(StudyInput::Table2x2 {
+        ai: 0.0,
+        bi: 50.0,
+        ci: 0.0,
+        di: 50.0,
+    });
+    study.push("Printed 2010".into());
+    inputs.push(StudyInput::EstimateCi {
+        est: 0.5,
+        ci_lb: 0.25,
+        ci_ub: 1.0,
+        level: 0.95,
+    });
+    let studies = Studies::from_inputs(study, inputs, None).unwrap();
+    pool(&studies, options).unwrap()
+}
+
+/// OR by inverse variance with double-zero tables left out (the data mix 2x2 tables with a
+/// printed estimate, which M-H sums cannot take).
+fn or_mh() -> PoolOptions {
+    PoolOptions {
+        measure: metarepro::effect::Measure::OR,
+        pooling: metarepro::model::Pooling::IV,
+        drop00: true,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn two_group_forest_has_arms_log_ticks_favours_and_the_null_line_at_1() {
+    let res = bcg_two_group(&or_mh());
+    let opts = ForestOptions::default();
+    // forest:: dispatches two-group results to plot::comparative.
+    let svg = forest::render_svg(&res, &opts).unwrap();
+    assert_eq!(svg, metarepro::plot::comparative::render_svg(&res, &opts).unwrap());
+    let els = parse_svg(&svg);
+    assert_inside_view_box(&els);
+    let texts: Vec<&str> = svg_texts(&els).iter().map(|e| e.text.as_str()).collect();
+    for want in [
+        "Group 1",
+        "Group 2",
+        "Events",
+        "Total",
+        "Weight",
+        "Odds Ratio",
+        "IV, Random, 95% CI",
+        "Favours group 1",
+        "Favours group 2",
+        "Common effect model",
+        "Random effects model",
+        "Not estimable",
+        "0.50 [0.25, 1.00]",
+    ] {
+        assert!(texts.contains(&want), "no {want:?} in {texts:?}");
+    }
+    // The arm columns of the first study: events and totals of both groups.
+    for want in ["4", "123", "11", "139"] {
+        assert!(texts.contains(&want), "no arm cell {want:?}");
+    }
+    assert!(texts.iter().any(|t| t.starts_with("Heterogeneity: Tau\u{b2} = ")
+        && t.contains("Chi\u{b2} = ")
+        && t.contains("I\u{b2} = ")));
+    assert!(texts.iter().any(|t| t.starts_with("Test for overall effect: ")));
+
+    let fig = forest::figure(&res, &opts).unwrap();
+    assert_fits_without_overlap(&fig);
+    // Log axis: ratios as tick labels, equally spaced per decade.
+    let ticks: BTreeMap<String, f64> = texts_of(&fig, Role::TickLabel)
+        .iter()
+        .map(|t| (t.text.clone(), t.x))
+        .collect();
+    for want in ["0.1", "1", "10"] {
+        assert!(ticks.contains_key(want), "no tick {want}: {ticks:?}");
+    }
+    let decade = ticks["10"] - ticks["1"];
+    assert!(
+        decade > 0.0 && (decade - (ticks["1"] - ticks["0.1"])).abs() < 1e-6,
+        "{ticks:?}"
+    );
+    if let (Some(a), Some(b)) = (ticks.get("2"), ticks.get("5")) {
+        assert!((a - ticks["1"] - decade * 2f64.log10()).abs() < 1e-6);
+        assert!((b - ticks["1"] - decade * 5f64.log10()).abs() < 1e-6);
+    }
+    // The null line (solid, vertical, spanning the studies) is at 1, in the figure and the SVG.
+    let null: Vec<f64> = fig
+        .with_role(Role::ReferenceLine)
+        .filter_map(|s| match s {
+            Shape::Line { x0, x1, .. } if x0 == x1 => Some(*x0),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(null.len(), 1);
+    assert!((null[0] - ticks["1"]).abs() < 1e-9);
+    let tick1 = svg_texts(&els).into_iter().find(|e| e.text == "1").unwrap().num("x");
+    let row = Style::default().row * metarepro::plot::figure::SVG_UNITS_PER_PX;
+    let long_vertical: Vec<f64> = els
+        .iter()
+        .filter(|e| e.name == "line" && e.num("x1") == e.num("x2") && (e.num("y2") - e.num("y1")).abs() > 5.0 * row)
+        .map(|e| e.num("x1"))
+        .collect();
+    assert_eq!(long_vertical.len(), 1, "one null line");
+    assert!(
+        (long_vertical[0] - tick1).abs() <= 1.0,
+        "null line at {} , tick 1 at {tick1}",
+        long_vertical[0]
+    );
+    // "Not estimable" is on the double-zero study's row, which has no square.
+    let label_y = texts_of(&fig, Role::Label)
+        .iter()
+        .find(|t| t.text == "Double Zero 2001")
+        .unwrap()
+        .baseline;
+    let ne = texts_of(&fig, Role::Number)
+        .into_iter()
+        .find(|t| t.text == "Not estimable")
+        .unwrap();
+    assert_eq!(ne.baseline, label_y);
+    assert_eq!(fig.with_role(Role::Square).count(), res.studies.len() - 1);
+    // The model in words, and the row left out, under the figure.
+    let notes: Vec<String> = texts_of(&fig, Role::Note).iter().map(|t| t.text.clone()).collect();
+    let all = notes.join(" ");
+    assert!(
+        all.contains("Random effects model: inverse variance, \u{3c4}\u{b2} by REML"),
+        "{all}"
+    );
+    assert!(all.contains("Common effect model: Mantel-Haenszel"), "{all}");
+    assert!(all.contains("95% confidence intervals"), "{all}");
+    assert!(
+        all.contains("Not estimable") && all.contains("Double Zero 2001"),
+        "{all}"
+    );
+}
+
+#[test]
+#[ignore = "in progress: expects M-H labels for data that mix 2x2 tables with a printed estimate, which M-H sums refuse"]
+fn two_group_forest_labels_models_and_differences() {
+    // M-H with DL: RevMan's "M-H, random" in words; user labels; a common-effect fit has one
+    // diamond and no tau².
+    let res = bcg_two_group(&PoolOptions {
+        measure: metarepro::effect::Measure::RR,
+        method: metarepro::model::Method::DL,
+        ..or_mh()
+    });
+    let opts = ForestOptions {
+        arm_labels: Some(("BCG".into(), "Control".into())),
+        ..ForestOptions::default()
+    };
+    let fig = forest::figure(&res, &opts).unwrap();
+    assert_fits_without_overlap(&fig);
+    let all: Vec<String> = fig.texts().map(|(_, t)| t.text.clone()).collect();
+    let joined = all.join("\n");
+    for want in [
+        "BCG",
+        "Control",
+        "Favours BCG",
+        "Favours Control",
+        "Risk Ratio",
+        "M-H, Random, 95% CI",
+    ] {
+        assert!(all.iter().any(|t| t == want), "no {want:?}");
+    }
+    assert!(joined.contains("around the M-H estimate"), "{joined}");
+    assert_eq!(fig.with_role(Role::Diamond).count(), 2);
+
+    let common = bcg_two_group(&PoolOptions {
+        method: metarepro::model::Method::EE,
+        ..or_mh()
+    });
+    let fig = forest::figure(&common, &ForestOptions::default()).unwrap();
+    let all: Vec<String> = fig.texts().map(|(_, t)| t.text.clone()).collect();
+    assert!(all.iter().any(|t| t == "M-H, Fixed, 95% CI"));
+    assert!(
+        all.iter().any(|t| t.starts_with("Heterogeneity: Chi\u{b2} = ")),
+        "{all:?}"
+    );
+    assert_eq!(fig.with_role(Role::Diamond).count(), 1);
+
+    // Mean differences: Mean/SD/Total columns, a linear axis symmetric about the null line at 0.
+    use metarepro::data::StudyInput;
+    let means = [
+        (10.0, 2.0, 30.0, 12.0, 2.5, 31.0),
+        (9.0, 3.0, 50.0, 9.5, 3.0, 48.0),
+        (11.0, 2.2, 20.0, 13.5, 2.0, 22.0),
+    ];
+    let studies = Studies::from_inputs(
+        vec!["A 2001".into(), "B 2005".into(), "C 2010".into()],
+        means
+            .iter()
+            .map(|&(m1i, sd1i, n1i, m2i, sd2i, n2i)| StudyInput::Means {
+                m1i,
+                sd1i,
+                n1i,
+                m2i,
+                sd2i,
+                n2i,
+            })
+            .collect(),
+        None,
+    )
+    .unwrap();
+    let res = pool(
+        &studies,
+        &PoolOptions {
+            measure: metarepro::effect::Measure::MD,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let fig = forest::figure(&res, &ForestOptions::default()).unwrap();
+    assert_fits_without_overlap(&fig);
+    let heads: Vec<&str> = texts_of(&fig, Role::Header).iter().map(|t| t.text.as_str()).collect();
+    for want in ["Mean", "SD", "Total", "Mean Difference", "IV, Random, 95% CI"] {
+        assert!(heads.contains(&want), "no header {want:?}: {heads:?}");
+    }
+    let ticks: Vec<(f64, f64)> = texts_of(&fig, Role::TickLabel)
+        .iter()
+        .map(|t| (t.text.parse::<f64>().unwrap(), t.x))
+        .collect();
+    assert_eq!(ticks.first().unwrap().0, -ticks.last().unwrap().0);
+    let zero = ticks.iter().find(|t| t.0 == 0.0).unwrap().1;
+    let null = fig
+        .with_role(Role::ReferenceLine)
+        .find_map(|s| match s {
+            Shape::Line { x0, .. } => Some(*x0),
+            _ => None,
+        })
+        .unwrap();
+    assert!((null - zero).abs() < 1e-9);
+}
+
+#[test]
+fn cli_forest_draws_two_group_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = String::from("study,ai,bi,ci,di\n");
+    for (st, [a, b, c, d]) in BCG {
+        s.push_str(&format!("\"{st}\",{a},{b},{c},{d}\n"));
+    }
+    let csv = dir.path().join("bcg.csv");
+    std::fs::write(&csv, s).unwrap();
+    let svg = dir.path().join("bcg.svg");
+    metarepro()
+        .arg("forest")
+        .arg(&csv)
+        .args([
+            "--measure",
+            "RR",
+            "--pooling",
+            "MH",
+            "--method",
+            "DL",
+            "--arm-labels",
+            "BCG,Control",
+        ])
+        .args(["--favours", "Favours BCG,Favours no vaccine", "--xlim", "0.1,10"])
+        .arg("-o")
+        .arg(&svg)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let els = parse_svg(&text);
+    assert_inside_view_box(&els);
+    let texts: Vec<&str> = svg_texts(&els).iter().map(|e| e.text.as_str()).collect();
+    for want in [
+        "BCG",
+        "Control",
+        "Favours BCG",
+        "Favours no vaccine",
+        "0.1",
+        "10",
+        "M-H, Random, 95% CI",
+    ] {
+        assert!(texts.contains(&want), "no {want:?} in {texts:?}");
+    }
+    let a = metarepro()
+        .arg("forest")
+        .arg(&csv)
+        .args(["--measure", "RR", "--ref", "1"])
+        .arg("-o")
+        .arg(&svg)
+        .assert()
+        .failure();
+    assert_stderr_has(&a, "null line");
+}

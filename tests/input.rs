@@ -3,7 +3,7 @@
 //! column where there is one — and every file under `tests/data/good/` must pool to a sensible
 //! number. Also: output files are written atomically (no file, no temporary left on error).
 //!
-//! One integration test binary on purpose (each extra one costs a slow link with polars).
+//! One integration test binary on purpose (each extra one costs a link).
 
 use std::path::{Path, PathBuf};
 
@@ -716,7 +716,8 @@ fn output_never_overwrites_the_input() {
 
 #[test]
 fn fuzz_found_parquet_page_with_negative_value_count() {
-    // polars read the count as a huge usize, tried to allocate 2^61 bytes and aborted.
+    // polars (the Parquet reader used then) read the count as a huge usize, tried to allocate
+    // 2^61 bytes and aborted.
     input_error(
         "fuzz/page_num_values_negative.parquet",
         &[],
@@ -726,7 +727,8 @@ fn fuzz_found_parquet_page_with_negative_value_count() {
 
 #[test]
 fn fuzz_found_parquet_footer_declaring_a_huge_list() {
-    // polars reserved memory for the declared size (51 GB) and aborted.
+    // polars (the Parquet reader used then) reserved memory for the declared size (51 GB) and
+    // aborted.
     input_error(
         "fuzz/footer_list_size_huge.parquet",
         &[],
@@ -755,47 +757,340 @@ fn fuzz_regressions() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The Parquet files of the corpus, written by polars. Run with
-// `cargo test --test input -- --ignored make_parquet_files` to regenerate them.
+// Parquet written here with the `parquet` crate: every codec other tools write by default, the
+// column types, and the corpus files.
+
+/// One column of a Parquet file written by [`write_parquet`]; `None` is null (the column must
+/// be OPTIONAL in the schema then).
+enum PqCol {
+    Bool(Vec<Option<bool>>),
+    I32(Vec<Option<i32>>),
+    I64(Vec<Option<i64>>),
+    F32(Vec<Option<f32>>),
+    F64(Vec<Option<f64>>),
+    Bytes(Vec<Option<Vec<u8>>>),
+    Fixed(Vec<Option<Vec<u8>>>),
+}
+
+fn text(v: &[&str]) -> PqCol {
+    PqCol::Bytes(v.iter().map(|s| Some(s.as_bytes().to_vec())).collect())
+}
+
+/// Write `cols` under the message type `schema`, in row groups of `group` rows.
+fn write_parquet(path: &Path, schema: &str, cols: &[PqCol], compression: parquet::basic::Compression, group: usize) {
+    use parquet::data_type::{
+        BoolType, ByteArray, ByteArrayType, DoubleType, FixedLenByteArray, FixedLenByteArrayType, FloatType, Int32Type,
+        Int64Type,
+    };
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use std::sync::Arc;
+
+    fn put<T: parquet::data_type::DataType>(
+        c: &mut parquet::file::writer::SerializedColumnWriter<'_>,
+        v: &[Option<T::T>],
+    ) where
+        T::T: Clone,
+    {
+        let w = c.typed::<T>();
+        let optional = w.get_descriptor().max_def_level() > 0;
+        let def: Vec<i16> = v.iter().map(|x| i16::from(x.is_some())).collect();
+        let vals: Vec<T::T> = v.iter().flatten().cloned().collect();
+        assert!(optional || vals.len() == v.len(), "null in a REQUIRED column");
+        w.write_batch(&vals, optional.then_some(def.as_slice()), None)
+            .expect("write values");
+    }
+
+    let schema = Arc::new(parquet::schema::parser::parse_message_type(schema).expect("schema"));
+    let props = Arc::new(WriterProperties::builder().set_compression(compression).build());
+    let mut w = SerializedFileWriter::new(std::fs::File::create(path).expect("create"), schema, props).expect("writer");
+    let rows = cols.first().map_or(0, |c| match c {
+        PqCol::Bool(v) => v.len(),
+        PqCol::I32(v) => v.len(),
+        PqCol::I64(v) => v.len(),
+        PqCol::F32(v) => v.len(),
+        PqCol::F64(v) => v.len(),
+        PqCol::Bytes(v) | PqCol::Fixed(v) => v.len(),
+    });
+    let mut start = 0;
+    while start < rows {
+        let r = start..(start + group).min(rows);
+        let mut rg = w.next_row_group().expect("row group");
+        for col in cols {
+            let mut c = rg.next_column().expect("column").expect("a column of the schema");
+            match col {
+                PqCol::Bool(v) => put::<BoolType>(&mut c, &v[r.clone()]),
+                PqCol::I32(v) => put::<Int32Type>(&mut c, &v[r.clone()]),
+                PqCol::I64(v) => put::<Int64Type>(&mut c, &v[r.clone()]),
+                PqCol::F32(v) => put::<FloatType>(&mut c, &v[r.clone()]),
+                PqCol::F64(v) => put::<DoubleType>(&mut c, &v[r.clone()]),
+                PqCol::Bytes(v) => {
+                    let v: Vec<Option<ByteArray>> =
+                        v[r.clone()].iter().map(|x| x.clone().map(ByteArray::from)).collect();
+                    put::<ByteArrayType>(&mut c, &v)
+                }
+                PqCol::Fixed(v) => {
+                    let v: Vec<Option<FixedLenByteArray>> = v[r.clone()]
+                        .iter()
+                        .map(|x| x.clone().map(|b| FixedLenByteArray::from(ByteArray::from(b))))
+                        .collect();
+                    put::<FixedLenByteArrayType>(&mut c, &v)
+                }
+            }
+            c.close().expect("close column");
+        }
+        rg.close().expect("close row group");
+        start = r.end;
+    }
+    w.close().expect("close file");
+}
+
+const STUDIES_SCHEMA: &str =
+    "message schema { OPTIONAL BYTE_ARRAY study (STRING); OPTIONAL INT64 events; OPTIONAL DOUBLE total; }";
+
+/// The three reference studies (4/20, 10/31, 7/15) as Parquet.
+fn studies_parquet(path: &Path, compression: parquet::basic::Compression) {
+    write_parquet(
+        path,
+        STUDIES_SCHEMA,
+        &[
+            text(&["Adams 2001", "Brown 2003", "Chen 2005"]),
+            PqCol::I64(vec![Some(4), Some(10), Some(7)]),
+            PqCol::F64(vec![Some(20.0), Some(31.0), Some(15.0)]),
+        ],
+        compression,
+        2,
+    );
+}
+
+#[test]
+fn parquet_codecs_other_tools_write() {
+    use parquet::basic::{Compression, GzipLevel, ZstdLevel};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().to_str().expect("path");
+    let r = reference();
+    for (name, codec) in [
+        ("uncompressed", Compression::UNCOMPRESSED),
+        ("snappy", Compression::SNAPPY),
+        ("zstd", Compression::ZSTD(ZstdLevel::default())),
+        ("gzip", Compression::GZIP(GzipLevel::default())),
+        ("lz4_raw", Compression::LZ4_RAW),
+        ("lz4", Compression::LZ4),
+    ] {
+        let file = format!("{name}.parquet");
+        studies_parquet(&dir.path().join(&file), codec);
+        let (v, _) = pools(d, &file, &[]);
+        assert_eq!(num(&v, &["overall", "k"]), 3.0, "{file}");
+        assert!((proportion(&v) - r).abs() < 1e-12, "{file}");
+    }
+    // A codec that is not read (Brotli): an input error naming the file, the column and the codec.
+    // The file is written uncompressed and its footer's codec of every column chunk patched from
+    // UNCOMPRESSED (0) to BROTLI (4): Thrift compact, field 4 of ColumnMetaData, after the path.
+    let plain = dir.path().join("uncompressed.parquet");
+    let mut bytes = std::fs::read(&plain).expect("read");
+    let mut patched = 0;
+    for name in ["study", "events", "total"] {
+        let mut pattern = vec![0x18, name.len() as u8];
+        pattern.extend_from_slice(name.as_bytes());
+        pattern.extend_from_slice(&[0x15, 0x00]);
+        let mut at = 0;
+        while let Some(i) = bytes[at..].windows(pattern.len()).position(|w| w == pattern.as_slice()) {
+            let last = at + i + pattern.len() - 1;
+            bytes[last] = 0x08;
+            patched += 1;
+            at = last;
+        }
+    }
+    assert_eq!(patched, 6, "two row groups of three column chunks");
+    let brotli = dir.path().join("brotli.parquet");
+    std::fs::write(&brotli, &bytes).expect("write");
+    let run = metarepro(&["pool", brotli.to_str().expect("path")]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    for want in ["brotli.parquet", "column \"study\"", "Brotli", "does not read"] {
+        assert!(run.stderr.contains(want), "expected {want:?} in: {}", run.stderr);
+    }
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+#[test]
+fn parquet_column_types() {
+    use metarepro::polars_core::prelude::{AnyValue, DataType};
+    use parquet::basic::Compression;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("types.parquet");
+    let schema = "message schema {
+        REQUIRED BOOLEAN flag;
+        OPTIONAL INT32 i32;
+        OPTIONAL INT32 u32 (INTEGER(32, false));
+        OPTIONAL INT32 i8 (INTEGER(8, true));
+        REQUIRED INT64 i64;
+        REQUIRED INT64 u64 (INTEGER(64, false));
+        OPTIONAL FLOAT f32;
+        OPTIONAL DOUBLE f64;
+        OPTIONAL BYTE_ARRAY s (STRING);
+        OPTIONAL BYTE_ARRAY plain;
+        OPTIONAL INT32 day (DATE);
+        OPTIONAL INT64 ms (TIMESTAMP(MILLIS, true));
+        OPTIONAL INT64 ns (TIMESTAMP(NANOS, false));
+        OPTIONAL INT32 d32 (DECIMAL(5, 2));
+        OPTIONAL INT64 d64 (DECIMAL(12, 0));
+        OPTIONAL FIXED_LEN_BYTE_ARRAY (2) dfix (DECIMAL(4, 1));
+    }";
+    let cols = [
+        PqCol::Bool(vec![Some(true), Some(false), Some(true)]),
+        PqCol::I32(vec![Some(-7), None, Some(2_000_000_000)]),
+        PqCol::I32(vec![Some(-1), Some(3), None]),
+        PqCol::I32(vec![Some(-8), Some(8), None]),
+        PqCol::I64(vec![Some(9_007_199_254_740_993), Some(0), Some(-1)]),
+        PqCol::I64(vec![Some(-1), Some(1), Some(2)]),
+        PqCol::F32(vec![Some(0.5), None, Some(-2.0)]),
+        PqCol::F64(vec![Some(1e15), Some(0.1), None]),
+        PqCol::Bytes(vec![Some("García".into()), None, Some("".into())]),
+        PqCol::Bytes(vec![Some(b"x".to_vec()), Some(b"y".to_vec()), None]),
+        PqCol::I32(vec![Some(12_843), Some(0), None]),
+        PqCol::I64(vec![Some(1_109_680_200_500), None, Some(0)]),
+        PqCol::I64(vec![Some(1_109_680_200_000_000_000), None, Some(-1)]),
+        PqCol::I32(vec![Some(1250), Some(-5), None]),
+        PqCol::I64(vec![Some(31), None, Some(0)]),
+        PqCol::Fixed(vec![Some(vec![0xff, 0x38]), Some(vec![0x00, 0x7b]), None]),
+    ];
+    // Two row groups (2 + 1 rows), zstd as polars writes.
+    write_parquet(&path, schema, &cols, Compression::ZSTD(Default::default()), 2);
+    let df = metarepro::data::read_frame(&path, None).expect("read");
+    assert_eq!(df.height(), 3);
+    let dtype = |c: &str| df.column(c).expect("column").dtype().clone();
+    let cell = |c: &str, i: usize| -> String {
+        match df.column(c).expect("column").get(i).expect("cell") {
+            AnyValue::Null => "null".into(),
+            AnyValue::String(s) => format!("{s:?}"),
+            AnyValue::Boolean(b) => b.to_string(),
+            AnyValue::Int64(x) => x.to_string(),
+            AnyValue::UInt32(x) => x.to_string(),
+            AnyValue::UInt64(x) => x.to_string(),
+            AnyValue::Float64(x) => format!("{x:?}"),
+            v => format!("unexpected {v:?}"),
+        }
+    };
+    let col = |c: &str| (0..3).map(|i| cell(c, i)).collect::<Vec<_>>().join(" ");
+    for (c, t, values) in [
+        ("flag", DataType::Boolean, "true false true"),
+        ("i32", DataType::Int64, "-7 null 2000000000"),
+        ("u32", DataType::UInt32, "4294967295 3 null"),
+        ("i8", DataType::Int64, "-8 8 null"),
+        ("i64", DataType::Int64, "9007199254740993 0 -1"),
+        ("u64", DataType::UInt64, "18446744073709551615 1 2"),
+        ("f32", DataType::Float64, "0.5 null -2.0"),
+        ("f64", DataType::Float64, "1000000000000000.0 0.1 null"),
+        ("s", DataType::String, "\"García\" null \"\""),
+        ("plain", DataType::String, "\"x\" \"y\" null"),
+        ("day", DataType::String, "\"2005-03-01\" \"1970-01-01\" null"),
+        (
+            "ms",
+            DataType::String,
+            "\"2005-03-01 12:30:00.5\" null \"1970-01-01 00:00:00\"",
+        ),
+        (
+            "ns",
+            DataType::String,
+            "\"2005-03-01 12:30:00\" null \"1969-12-31 23:59:59.999999999\"",
+        ),
+        ("d32", DataType::String, "\"12.5\" \"-0.05\" null"),
+        ("d64", DataType::String, "\"31\" null \"0\""),
+        ("dfix", DataType::String, "\"-20\" \"12.3\" null"),
+    ] {
+        assert_eq!(dtype(c), t, "column {c}");
+        assert_eq!(col(c), values, "column {c}");
+    }
+    // A study table with a decimal count and a date column pools like the text table.
+    let study = dir.path().join("decimal_counts.parquet");
+    write_parquet(
+        &study,
+        "message schema { REQUIRED BYTE_ARRAY study (STRING); REQUIRED INT64 events (DECIMAL(10, 3));
+                          REQUIRED INT32 total; REQUIRED INT32 published (DATE); }",
+        &[
+            text(&["Adams 2001", "Brown 2003", "Chen 2005"]),
+            PqCol::I64(vec![Some(4_000), Some(10_000), Some(7_000)]),
+            PqCol::I32(vec![Some(20), Some(31), Some(15)]),
+            PqCol::I32(vec![Some(11_323), Some(12_100), Some(12_843)]),
+        ],
+        Compression::SNAPPY,
+        8,
+    );
+    let (v, _) = pools(dir.path().to_str().expect("path"), "decimal_counts.parquet", &[]);
+    assert!((proportion(&v) - reference()).abs() < 1e-12);
+    // Nested columns and times of day: an input error naming the column.
+    let nested = dir.path().join("nested.parquet");
+    write_parquet(
+        &nested,
+        "message schema { REQUIRED BYTE_ARRAY study (STRING);
+                          OPTIONAL group arms (LIST) { REPEATED group list { OPTIONAL INT64 element; } } }",
+        &[],
+        Compression::SNAPPY,
+        1,
+    );
+    let run = metarepro(&["pool", nested.to_str().expect("path")]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("\"arms.list.element\" is nested"), "{}", run.stderr);
+    let time = dir.path().join("time.parquet");
+    write_parquet(
+        &time,
+        "message schema { REQUIRED INT32 t (TIME(MILLIS, true)); }",
+        &[PqCol::I32(vec![Some(1)])],
+        Compression::UNCOMPRESSED,
+        1,
+    );
+    let run = metarepro(&["pool", time.to_str().expect("path")]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("column \"t\" holds times of day"), "{}", run.stderr);
+}
+
+// The Parquet files of the corpus. They were written by polars 0.55 (zstd pages, optional
+// columns); this generator now writes the same tables with the `parquet` crate. Run with
+// `cargo test --test input -- --ignored make_parquet_files` to regenerate them (the fuzz-found
+// files under tests/data/bad/fuzz/ are not regenerated).
 
 #[test]
 #[ignore]
 fn make_parquet_files() {
-    use polars::prelude::*;
-    let write = |df: &mut DataFrame, path: &str| {
-        let f = std::fs::File::create(path).expect("create");
-        ParquetWriter::new(f).finish(df).expect("write parquet");
-    };
-    let mut good = df!(
-        "study" => ["Adams 2001", "Brown 2003", "Chen 2005"],
-        "events" => [4i64, 10, 7],
-        "total" => [20.0f64, 31.0, 15.0],
-    )
-    .expect("frame");
-    write(&mut good, &format!("{GOOD}/studies.parquet"));
+    use parquet::basic::{Compression, ZstdLevel};
+    let zstd = Compression::ZSTD(ZstdLevel::default());
+    studies_parquet(Path::new(&format!("{GOOD}/studies.parquet")), zstd);
     let bytes = std::fs::read(format!("{GOOD}/studies.parquet")).expect("read");
     std::fs::write(format!("{BAD}/truncated.parquet"), &bytes[..bytes.len() / 2]).expect("write");
-    let mut frac = df!(
-        "study" => ["Adams 2001", "Brown 2003"],
-        "events" => [4.0f64, 4.5],
-        "total" => [20i64, 31],
-    )
-    .expect("frame");
-    write(&mut frac, &format!("{BAD}/fractional_count.parquet"));
+    let counts = "message schema { OPTIONAL BYTE_ARRAY study (STRING); OPTIONAL DOUBLE events; OPTIONAL INT64 total; }";
+    write_parquet(
+        Path::new(&format!("{BAD}/fractional_count.parquet")),
+        counts,
+        &[
+            text(&["Adams 2001", "Brown 2003"]),
+            PqCol::F64(vec![Some(4.0), Some(4.5)]),
+            PqCol::I64(vec![Some(20), Some(31)]),
+        ],
+        zstd,
+        1 << 20,
+    );
     // 2^53 + 1 is exact in an Int64 column but not as a float.
-    let mut big = df!(
-        "study" => ["Adams 2001", "Brown 2003"],
-        "events" => [4i64, 10],
-        "total" => [20i64, 9_007_199_254_740_993],
-    )
-    .expect("frame");
-    write(&mut big, &format!("{BAD}/overflowing_count.parquet"));
+    write_parquet(
+        Path::new(&format!("{BAD}/overflowing_count.parquet")),
+        STUDIES_SCHEMA.replace("DOUBLE total", "INT64 total").as_str(),
+        &[
+            text(&["Adams 2001", "Brown 2003"]),
+            PqCol::I64(vec![Some(4), Some(10)]),
+            PqCol::I64(vec![Some(20), Some(9_007_199_254_740_993)]),
+        ],
+        zstd,
+        1 << 20,
+    );
     // Float counts that Display would not round: 1e15 must be read as the whole number it is.
-    let mut large = df!(
-        "study" => ["Registry A", "Registry B"],
-        "events" => [1.0e14f64, 3.0e14],
-        "total" => [1.0e15f64, 2.0e15],
-    )
-    .expect("frame");
-    write(&mut large, &format!("{GOOD}/large_counts.parquet"));
+    write_parquet(
+        Path::new(&format!("{GOOD}/large_counts.parquet")),
+        STUDIES_SCHEMA.replace("INT64 events", "DOUBLE events").as_str(),
+        &[
+            text(&["Registry A", "Registry B"]),
+            PqCol::F64(vec![Some(1.0e14), Some(3.0e14)]),
+            PqCol::F64(vec![Some(1.0e15), Some(2.0e15)]),
+        ],
+        zstd,
+        1 << 20,
+    );
 }

@@ -23,7 +23,7 @@ fn dir() -> &'static PathBuf {
 }
 
 /// libFuzzer's panic hook aborts on every panic, even one the library catches on purpose (a
-/// panic inside polars' Parquet reader becomes an input error). Keep that behaviour for every
+/// panic inside the Parquet reader becomes an input error). Keep that behaviour for every
 /// other panic: those are the crashes looked for.
 fn install_hook() {
     static HOOK: OnceLock<()> = OnceLock::new();

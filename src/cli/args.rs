@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use crate::data::{Columns, LoadOptions};
+use crate::effect::comparative::{CcTarget, Vtype};
 use crate::effect::{AddTo, CiMethod, Correction, Measure, PftMean};
 use crate::error::{Error, Result};
-use crate::effect::comparative::{CcTarget, Vtype};
 use crate::model::{Control, Method, MhOptions, PiType, PoolOptions, Pooling, RdVariance, Test};
 
 /// Which rows and columns of the file to use.
@@ -113,7 +113,7 @@ pub struct ColumnArgs {
     pub ci_ub: String,
     /// Column with each published CI's level (e.g. 95); without it, --ci-level.
     #[arg(long = "level-column", default_value = "level")]
-    pub level: String,
+    pub level_column: String,
     /// Level of the published CIs when the table has no level column, in percent.
     #[arg(long = "ci-level", default_value = "95")]
     pub ci_level: f64,
@@ -144,13 +144,17 @@ impl ColumnArgs {
             est: self.est.clone(),
             ci_lb: self.ci_lb.clone(),
             ci_ub: self.ci_ub.clone(),
-            level: self.level.clone(),
+            level: self.level_column.clone(),
         }
     }
 
     /// The level of published CIs, as a fraction.
     pub fn ci_level(&self) -> Result<f64> {
-        let l = if self.ci_level > 1.0 { self.ci_level / 100.0 } else { self.ci_level };
+        let l = if self.ci_level > 1.0 {
+            self.ci_level / 100.0
+        } else {
+            self.ci_level
+        };
         if !(0.5..=0.999).contains(&l) {
             return Err(Error::Usage(format!(
                 "--ci-level must be between 50 and 99.9 (percent), got {}",
@@ -305,7 +309,10 @@ impl ModelArgs {
             (m, _) => Correction::default_for(m).add,
         });
         if !(self.mh_add >= 0.0) || !self.mh_add.is_finite() {
-            return Err(Error::Usage(format!("--mh-add must be a non-negative number, got {}", self.mh_add)));
+            return Err(Error::Usage(format!(
+                "--mh-add must be a non-negative number, got {}",
+                self.mh_add
+            )));
         }
         if !(add >= 0.0) || !add.is_finite() {
             return Err(Error::Usage(format!("--add must be a non-negative number, got {add}")));

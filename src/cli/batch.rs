@@ -1,4 +1,5 @@
-//! `metarepro batch`: pool every analysis of a long table, in parallel, streamed to Parquet/CSV.
+//! `metarepro batch`: pool every analysis of a long table, in parallel, streamed to Parquet/CSV
+//! (inputs, fits and output columns: [`crate::batch`]).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -8,22 +9,52 @@ use clap::Args;
 
 use super::args::ModelArgs;
 use crate::batch::{run_batch, BatchOptions};
-use crate::error::{Error, Result};
+use crate::data::Columns;
+use crate::error::{Error, Result, EXIT_COMPUTATION};
+
+/// The exit codes of `batch`, shown by `--help`.
+pub const EXIT_CODES: &str = "Exit codes: 0 success (analyses that could not be pooled have a row with \
+converged = false and the message); 2 usage error (unknown option or value, or options no analysis \
+can be pooled with); 3 input data error (the file, a missing column, a malformed line); 4 no analysis \
+could be pooled (the output is still written: its message column says why each failed); 5 the output \
+file could not be written; 70 internal error (a bug: please report it). On errors other than 4 no \
+output file is written.";
+
+/// Help heading of the 2x2 table columns.
+const TABLES: &str = "2x2 tables (columns; metafor escalc names by default)";
 
 #[derive(Debug, Clone, Args)]
-#[command(after_help = super::pool::EXIT_CODES)]
+#[command(after_help = EXIT_CODES)]
 pub struct BatchCmd {
     /// Long table, one row per study: .csv, .tsv/.tab or .parquet.
     pub file: PathBuf,
     /// Column with the analysis id (rows of one analysis should be contiguous; see --unsorted).
     #[arg(long)]
     pub analysis: String,
-    /// Column with the number of events.
+    /// Column with the number of events (proportion measures).
     #[arg(long, default_value = "events")]
     pub events: String,
-    /// Column with the number of patients.
+    /// Column with the number of patients (proportion measures).
     #[arg(long, default_value = "total")]
     pub total: String,
+    /// 2x2 tables (OR, RR, RD, PETO, AS): events in group 1 (with --bi or --n1i).
+    #[arg(long, default_value = "ai", help_heading = TABLES)]
+    pub ai: String,
+    /// 2x2 tables: non-events in group 1.
+    #[arg(long, default_value = "bi", help_heading = TABLES)]
+    pub bi: String,
+    /// 2x2 tables: events in group 2.
+    #[arg(long, default_value = "ci", help_heading = TABLES)]
+    pub ci: String,
+    /// 2x2 tables: non-events in group 2.
+    #[arg(long, default_value = "di", help_heading = TABLES)]
+    pub di: String,
+    /// 2x2 tables given as ai, n1i, ci, n2i: size of group 1.
+    #[arg(long, default_value = "n1i", help_heading = TABLES)]
+    pub n1i: String,
+    /// 2x2 tables given as ai, n1i, ci, n2i: size of group 2.
+    #[arg(long, default_value = "n2i", help_heading = TABLES)]
+    pub n2i: String,
     /// Subgroup column: one more output row per subgroup of each analysis.
     #[arg(long)]
     pub by: Option<String>,
@@ -71,6 +102,15 @@ pub fn run(cmd: &BatchCmd) -> Result<i32> {
         analysis: cmd.analysis.clone(),
         events: cmd.events.clone(),
         total: cmd.total.clone(),
+        columns: Columns {
+            ai: cmd.ai.clone(),
+            bi: cmd.bi.clone(),
+            ci: cmd.ci.clone(),
+            di: cmd.di.clone(),
+            n1i: cmd.n1i.clone(),
+            n2i: cmd.n2i.clone(),
+            ..Columns::default()
+        },
         by: cmd.by.clone(),
         delimiter,
         pool,
@@ -101,13 +141,22 @@ pub fn run(cmd: &BatchCmd) -> Result<i32> {
     let summary = summary?;
     if !cmd.quiet {
         eprintln!(
-            "pooled {} analyses ({} rows, {} not converged or invalid) in {:.3} s -> {}",
+            "pooled {} analyses ({} rows, {} not converged or invalid; {} analyses could not be pooled) in {:.3} s -> {}",
             summary.analyses,
             summary.rows,
             summary.failed,
+            summary.analyses_failed,
             start.elapsed().as_secs_f64(),
             cmd.output.display()
         );
+    }
+    if summary.analyses > 0 && summary.analyses_failed == summary.analyses {
+        eprintln!(
+            "error: no analysis could be pooled: all {} analyses failed (the message column of {} says why)",
+            summary.analyses,
+            cmd.output.display()
+        );
+        return Ok(EXIT_COMPUTATION);
     }
     Ok(0)
 }

@@ -190,8 +190,12 @@ fn pooled(data_args: &DataArgs, model_args: &ModelArgs) -> Result<(data::Studies
 /// Two comma-separated labels.
 fn parse_pair(flag: &str, s: &str) -> Result<(String, String)> {
     match s.split_once(',') {
-        Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => Ok((a.trim().to_string(), b.trim().to_string())),
-        _ => Err(Error::Usage(format!("{flag} expects two labels separated by a comma, got \"{s}\""))),
+        Some((a, b)) if !a.trim().is_empty() && !b.trim().is_empty() => {
+            Ok((a.trim().to_string(), b.trim().to_string()))
+        }
+        _ => Err(Error::Usage(format!(
+            "{flag} expects two labels separated by a comma, got \"{s}\""
+        ))),
     }
 }
 
@@ -200,7 +204,15 @@ fn parse_pair(flag: &str, s: &str) -> Result<(String, String)> {
 /// null line takes the place of --ref).
 fn table_options(fig: &FigureArgs, t: &TableArgs, proportion: bool) -> Result<ForestOptions> {
     if !proportion {
-        let mut o = table_options(fig, &TableArgs { reference: None, xlim: None, ..t.clone() }, true)?;
+        let mut o = table_options(
+            fig,
+            &TableArgs {
+                reference: None,
+                xlim: None,
+                ..t.clone()
+            },
+            true,
+        )?;
         if t.reference.is_some() {
             return Err(Error::Usage(
                 "--ref is for proportions: forest plots of two-group and other measures draw the null line \
@@ -264,7 +276,11 @@ pub fn run_forest(cmd: &ForestCmd) -> Result<i32> {
     o.study_header = cmd.study_header.clone();
     let (studies, res) = pooled(&cmd.data, &cmd.model)?;
     if !studies.excluded.is_empty() {
-        let rows: Vec<String> = studies.excluded.iter().map(|(r, why)| format!("row {r} ({why})")).collect();
+        let rows: Vec<String> = studies
+            .excluded
+            .iter()
+            .map(|(r, why)| format!("row {r} ({why})"))
+            .collect();
         o.footnotes.push(format!("Left out of the data: {}.", rows.join(", ")));
     }
     let year_col = match (&cmd.year, o.sort) {

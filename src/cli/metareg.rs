@@ -68,7 +68,12 @@ pub fn run(cmd: &MetaregCmd) -> Result<i32> {
     if let Some(p) = &cmd.plot {
         crate::plot::Format::from_path(p)?;
     }
-    let studies = data::load_for(&cmd.data.file, &load, options.measure.input_kind(), cmd.data.columns.ci_level()?)?;
+    let studies = data::load_for(
+        &cmd.data.file,
+        &load,
+        options.measure.input_kind(),
+        cmd.data.columns.ci_level()?,
+    )?;
     let res = metareg(&studies, &cmd.mods, &options)?;
     let text = match cmd.format {
         Format::Table => render_table(&res),

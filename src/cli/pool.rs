@@ -58,7 +58,12 @@ pub fn run(cmd: &PoolCmd) -> Result<i32> {
             )));
         }
     }
-    let studies = data::load_for(&cmd.data.file, &load, options.measure.input_kind(), cmd.data.columns.ci_level()?)?;
+    let studies = data::load_for(
+        &cmd.data.file,
+        &load,
+        options.measure.input_kind(),
+        cmd.data.columns.ci_level()?,
+    )?;
     let res = model::pool(&studies, &options)?;
     let mut text = match cmd.format {
         Format::Table => table::render(&res),

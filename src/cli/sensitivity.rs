@@ -13,7 +13,7 @@ use super::pool::write_stdout;
 use crate::batch::TableWriter;
 use crate::data::{self, Studies};
 use crate::diagnostics::{self, FitRow, GoshOptions, GoshRow};
-use crate::effect::{escalc, EffectSizes};
+use crate::effect::EffectSizes;
 use crate::error::{Error, Result};
 use crate::model::{PoolOptions, RmaOptions};
 use crate::report::{csv_field, fmt_num, write_atomic};

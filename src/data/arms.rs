@@ -41,7 +41,12 @@ pub enum StudyInput {
     Generic { yi: f64, vi: f64 },
     /// A published estimate with its CI, on the natural scale (an OR, not its log), at `level`
     /// (a fraction, e.g. 0.95).
-    EstimateCi { est: f64, ci_lb: f64, ci_ub: f64, level: f64 },
+    EstimateCi {
+        est: f64,
+        ci_lb: f64,
+        ci_ub: f64,
+        level: f64,
+    },
 }
 
 impl StudyInput {
@@ -187,22 +192,24 @@ fn layouts(kind: InputKind, c: &Columns) -> Vec<Layout> {
             ni: v[1],
         })],
         InputKind::Binary => vec![
-            l(vec![(&c.ai, Count), (&c.bi, Count), (&c.ci, Count), (&c.di, Count)], |v| {
-                StudyInput::Table2x2 {
+            l(
+                vec![(&c.ai, Count), (&c.bi, Count), (&c.ci, Count), (&c.di, Count)],
+                |v| StudyInput::Table2x2 {
                     ai: v[0],
                     bi: v[1],
                     ci: v[2],
                     di: v[3],
-                }
-            }),
-            l(vec![(&c.ai, Count), (&c.n1i, Size), (&c.ci, Count), (&c.n2i, Size)], |v| {
-                StudyInput::Table2x2 {
+                },
+            ),
+            l(
+                vec![(&c.ai, Count), (&c.n1i, Size), (&c.ci, Count), (&c.n2i, Size)],
+                |v| StudyInput::Table2x2 {
                     ai: v[0],
                     bi: v[1] - v[0],
                     ci: v[2],
                     di: v[3] - v[2],
-                }
-            }),
+                },
+            ),
             est_ci,
         ],
         InputKind::Continuous => vec![
@@ -239,11 +246,17 @@ fn layouts(kind: InputKind, c: &Columns) -> Vec<Layout> {
             est_ci,
         ],
         InputKind::Correlation => vec![
-            l(vec![(&c.ri, Correlation), (&c.ni, Size)], |v| StudyInput::Correlation { ri: v[0], ni: v[1] }),
+            l(vec![(&c.ri, Correlation), (&c.ni, Size)], |v| StudyInput::Correlation {
+                ri: v[0],
+                ni: v[1],
+            }),
             est_ci,
         ],
         InputKind::Generic => vec![
-            l(vec![(&c.yi, Real), (&c.vi, NonNegative)], |v| StudyInput::Generic { yi: v[0], vi: v[1] }),
+            l(vec![(&c.yi, Real), (&c.vi, NonNegative)], |v| StudyInput::Generic {
+                yi: v[0],
+                vi: v[1],
+            }),
             l(vec![(&c.yi, Real), (&c.sei, NonNegative)], |v| StudyInput::Generic {
                 yi: v[0],
                 vi: v[1] * v[1],
@@ -289,7 +302,9 @@ fn check_rule(rule: Rule, text: &str, decimal_comma: bool) -> std::result::Resul
         Rule::NonNegative => {
             let v = parse_real_text(text, decimal_comma)?;
             if v < 0.0 {
-                return Err(format!("{v} is negative (a standard deviation, SE or variance cannot be)"));
+                return Err(format!(
+                    "{v} is negative (a standard deviation, SE or variance cannot be)"
+                ));
             }
             Ok(v)
         }
@@ -455,20 +470,19 @@ pub fn select_inputs(
             StudyInput::Table2x2 { bi, di, .. } => {
                 // ai, n1i, ci, n2i: events above the total make a negative non-event count.
                 if *bi < 0.0 {
-                    return Err(at.err(
-                        &cols.ai,
-                        format!("{} is greater than {} ({})", v[0], cols.n1i, v[1]),
-                    ));
+                    return Err(at.err(&cols.ai, format!("{} is greater than {} ({})", v[0], cols.n1i, v[1])));
                 }
                 if *di < 0.0 {
-                    return Err(at.err(
-                        &cols.ci,
-                        format!("{} is greater than {} ({})", v[2], cols.n2i, v[3]),
-                    ));
+                    return Err(at.err(&cols.ci, format!("{} is greater than {} ({})", v[2], cols.n2i, v[3])));
                 }
             }
             StudyInput::Means { .. } | StudyInput::Rates { .. } | StudyInput::Correlation { .. } => {}
-            StudyInput::EstimateCi { est, ci_lb, ci_ub, level } => {
+            StudyInput::EstimateCi {
+                est,
+                ci_lb,
+                ci_ub,
+                level,
+            } => {
                 let lv = match level_col.as_ref().and_then(|l| l[i].as_deref()) {
                     Some(t) => {
                         let x = parse_real_text(t, decimal_comma).map_err(|m| at.err(&cols.level, m))?;
@@ -484,7 +498,9 @@ pub fn select_inputs(
                 if !(*ci_lb < *ci_ub) {
                     return Err(at.err(
                         &cols.ci_lb,
-                        format!("the CI ({ci_lb} to {ci_ub}) is reversed or empty: the lower bound must be below the upper"),
+                        format!(
+                            "the CI ({ci_lb} to {ci_ub}) is reversed or empty: the lower bound must be below the upper"
+                        ),
                     ));
                 }
                 if !(*ci_lb <= *est && *est <= *ci_ub) {
@@ -505,7 +521,10 @@ pub fn select_inputs(
             match g[i].clone() {
                 Some(x) => out_group.push(x),
                 None => {
-                    return Err(at.err(b, "empty cell: the subgroup is missing (expected a subgroup label)".into()));
+                    return Err(at.err(
+                        b,
+                        "empty cell: the subgroup is missing (expected a subgroup label)".into(),
+                    ));
                 }
             }
         }

@@ -15,7 +15,8 @@
 //!   ignored); blank lines and rows whose fields are all empty are skipped;
 //! - column names are trimmed; they must be unique.
 //!
-//! A file starting with the Parquet signature `PAR1` is read as Parquet whatever its extension.
+//! A file starting with the Parquet signature `PAR1` is read as Parquet whatever its extension,
+//! with the `parquet` crate ([`parquet_read`] says which column types and codecs it reads).
 //!
 //! Counts (see [`parse_count_text`]) must be non-negative whole numbers of at most 2^53, written
 //! as digits, optionally with a zero decimal part (`12.0`; with a delimiter other than a comma
@@ -26,10 +27,11 @@
 
 use std::path::{Path, PathBuf};
 
-use polars::prelude::*;
+use polars_core::prelude::*;
 
 pub mod arms;
 pub mod parquet_check;
+pub mod parquet_read;
 
 pub use arms::{load_inputs, select_inputs, Columns, InputKind, StudyInput};
 
@@ -308,20 +310,16 @@ fn read_parquet(path: &Path, bytes: Vec<u8>) -> Result<Table> {
             "truncated or corrupt Parquet file (the footer signature PAR1 is missing at the end)".into(),
         ));
     }
-    // polars is not hardened against every corrupt file: a panic inside it must not take the
-    // program down, so it is turned into an input error here.
-    // Its page headers are checked first (see `parquet_check`): a failed allocation is an abort,
-    // not a panic.
-    let read = guard_panics(move || -> std::result::Result<DataFrame, String> {
-        parquet_check::check_footer(&bytes)?;
-        let mut reader = ParquetReader::new(std::io::Cursor::new(bytes.as_slice()));
-        let meta = reader.get_metadata().map_err(|e| e.to_string())?.clone();
-        parquet_check::check(&bytes, &meta)?;
-        reader.finish().map_err(|e| e.to_string())
-    });
-    let frame = match read {
+    // The Parquet reader is not hardened against every corrupt file: a panic inside it must not
+    // take the program down, so it is turned into an input error here. Its footer and page
+    // headers are checked first (see `parquet_check`): a failed allocation is an abort, not a
+    // panic.
+    let frame = match guard_panics(move || parquet_read::read(bytes)) {
         Ok(Ok(df)) => df,
-        Ok(Err(e)) => return Err(input(format!("corrupt Parquet file: {e}"))),
+        Ok(Err(parquet_read::ReadError::Corrupt(e))) => return Err(input(format!("corrupt Parquet file: {e}"))),
+        Ok(Err(parquet_read::ReadError::Unsupported(e))) => {
+            return Err(input(format!("cannot read this Parquet file: {e}")))
+        }
         Err(_) => return Err(input("corrupt Parquet file (the Parquet reader failed)".into())),
     };
     let names: Vec<String> = frame.get_column_names().iter().map(|s| s.to_string()).collect();

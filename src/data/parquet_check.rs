@@ -1,16 +1,17 @@
-//! Structural checks of a Parquet file before polars decodes it.
+//! Structural checks of a Parquet file before it is decoded.
 //!
-//! polars trusts the counts in a Parquet file's page headers: a corrupt header (say a negative
-//! `num_values`, read as a huge unsigned number) makes it try to allocate exabytes, and a failed
-//! allocation aborts the process — it cannot be caught like a panic. Fuzzing found such files
-//! (`tests/data/bad/fuzz/`). So, before polars reads the data, every page header of every column
-//! chunk is read here (Thrift compact protocol, bounds-checked) and the counts and sizes are
-//! checked against each other, the file size and limits far above any study table. The footer
-//! is scanned the same way before polars decodes it ([`check_footer`]). Limits:
+//! A Parquet reader may trust the counts in a file's page headers: a corrupt header (say a
+//! negative `num_values`, read as a huge unsigned number) made the reader used before (polars)
+//! try to allocate exabytes, and a failed allocation aborts the process — it cannot be caught
+//! like a panic. Fuzzing found such files (`tests/data/bad/fuzz/`). So, before the data are
+//! decoded ([`super::parquet_read`]), every page header of every column chunk is read here
+//! (Thrift compact protocol, bounds-checked) and the counts and sizes are checked against each
+//! other, the file size and limits far above any study table. The footer is scanned the same way
+//! before the metadata are decoded ([`check_footer`]). Limits:
 //! at most [`MAX_VALUES`] rows per file and values per column chunk, and pages of at most
 //! [`MAX_PAGE_BYTES`] uncompressed.
 
-use polars::io::parquet::metadata::FileMetadata;
+use parquet::file::metadata::ParquetMetaData;
 
 /// Most rows of a file and most values of a column chunk accepted (a study table has far fewer).
 pub const MAX_VALUES: u64 = 10_000_000;
@@ -23,10 +24,10 @@ const MAX_DEPTH: usize = 32;
 
 type Check<T> = std::result::Result<T, String>;
 
-/// Check the footer (the file metadata, Thrift-encoded) before polars decodes it: its length,
-/// and that no list, map or string in it claims more elements or bytes than the footer holds
-/// (polars reserves memory for the declared sizes; fuzzing found footers declaring lists of
-/// billions of row groups).
+/// Check the footer (the file metadata, Thrift-encoded) before it is decoded: its length, and
+/// that no list, map or string in it claims more elements or bytes than the footer holds
+/// (a decoder may reserve memory for the declared sizes; fuzzing found footers declaring lists
+/// of billions of row groups).
 pub fn check_footer(bytes: &[u8]) -> Check<()> {
     let n = bytes.len();
     let len_bytes = bytes
@@ -47,24 +48,26 @@ pub fn check_footer(bytes: &[u8]) -> Check<()> {
 }
 
 /// Check the row groups, column chunks and page headers of `bytes` against `meta`.
-pub fn check(bytes: &[u8], meta: &FileMetadata) -> Check<()> {
+pub fn check(bytes: &[u8], meta: &ParquetMetaData) -> Check<()> {
     let file_len = bytes.len() as u64;
-    if meta.num_rows as u64 > MAX_VALUES {
+    let num_rows = meta.file_metadata().num_rows();
+    if !(0..=MAX_VALUES as i64).contains(&num_rows) {
         return Err(format!(
-            "the footer declares {} rows (more than {MAX_VALUES}: corrupt?)",
-            meta.num_rows
+            "the footer declares {num_rows} rows (more than {MAX_VALUES} or negative: corrupt?)"
         ));
     }
     let mut rows = 0u64;
-    for (g, rg) in meta.row_groups.iter().enumerate() {
-        rows = rows.saturating_add(rg.num_rows() as u64);
+    for (g, rg) in meta.row_groups().iter().enumerate() {
+        let n = u64::try_from(rg.num_rows())
+            .map_err(|_| format!("row group {}: {} rows declared", g + 1, rg.num_rows()))?;
+        rows = rows.saturating_add(n);
         if rows > MAX_VALUES {
             return Err(format!(
                 "row group {} brings the rows to more than {MAX_VALUES} (corrupt?)",
                 g + 1
             ));
         }
-        for (c, col) in rg.parquet_columns().iter().enumerate() {
+        for (c, col) in rg.columns().iter().enumerate() {
             let place = format!("row group {}, column chunk {}", g + 1, c + 1);
             let total = col.num_values();
             if !(0..=MAX_VALUES as i64).contains(&total) {
@@ -85,7 +88,7 @@ pub fn check(bytes: &[u8], meta: &FileMetadata) -> Check<()> {
     Ok(())
 }
 
-/// Walk the pages of one column chunk, as polars will: until `total` values were seen.
+/// Walk the pages of one column chunk, as the reader will: until `total` values were seen.
 fn check_pages(bytes: &[u8], start: usize, end: usize, total: i64) -> Check<()> {
     let chunk = bytes.get(start..end).ok_or("chunk outside the file")?;
     let mut pos = 0usize;

@@ -302,7 +302,10 @@ pub fn escalc_inputs(
                     }
                     _ => {
                         if n <= 3.0 {
-                            return Err((i, format!("n = {n} is too small for ZCOR (the variance 1/(n − 3) needs n ≥ 4)")));
+                            return Err((
+                                i,
+                                format!("n = {n} is too small for ZCOR (the variance 1/(n − 3) needs n ≥ 4)"),
+                            ));
                         }
                         if ri.abs() == 1.0 {
                             return Err((i, format!("r = {ri}: Fisher's z is infinite")));
@@ -317,7 +320,12 @@ pub fn escalc_inputs(
                 }
                 (yi, vi, f64::NAN)
             }
-            StudyInput::EstimateCi { est, ci_lb, ci_ub, level } => {
+            StudyInput::EstimateCi {
+                est,
+                ci_lb,
+                ci_ub,
+                level,
+            } => {
                 if measure.is_proportion() {
                     return wrong();
                 }
@@ -332,7 +340,10 @@ pub fn escalc_inputs(
                     ));
                 }
                 if measure == Measure::ZCOR && !(ci_lb > -1.0 && ci_ub < 1.0) {
-                    return Err((i, format!("a correlation CI must lie within (-1, 1), got {ci_lb} to {ci_ub}")));
+                    return Err((
+                        i,
+                        format!("a correlation CI must lie within (-1, 1), got {ci_lb} to {ci_ub}"),
+                    ));
                 }
                 let (t, lb, ub) = (
                     to_analysis_scale(measure, est),
@@ -383,10 +394,17 @@ fn binary(measure: Measure, a: f64, b: f64, c: f64, d: f64, vtype: Vtype) -> (f6
     let (n1, n2) = (a + b, c + d);
     let (p1, p2) = (a / n1, c / n2);
     match measure {
-        Measure::OR => ((p1 / (1.0 - p1)).ln() - (p2 / (1.0 - p2)).ln(), 1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d),
+        Measure::OR => (
+            (p1 / (1.0 - p1)).ln() - (p2 / (1.0 - p2)).ln(),
+            1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d,
+        ),
         Measure::RR => (p1.ln() - p2.ln(), 1.0 / a - 1.0 / n1 + 1.0 / c - 1.0 / n2),
         Measure::RD => {
-            let (m1, m2) = if vtype == Vtype::UB { (n1 - 1.0, n2 - 1.0) } else { (n1, n2) };
+            let (m1, m2) = if vtype == Vtype::UB {
+                (n1 - 1.0, n2 - 1.0)
+            } else {
+                (n1, n2)
+            };
             (p1 - p2, p1 * (1.0 - p1) / m1 + p2 * (1.0 - p2) / m2)
         }
         Measure::PETO => {
@@ -454,7 +472,9 @@ fn continuous(
         }
         Measure::SMDH => {
             if m <= 1.0 || n1 <= 1.0 || n2 <= 1.0 {
-                return Err(format!("n1i = {n1}, n2i = {n2} are too small for SMDH (at least 2 per group)"));
+                return Err(format!(
+                    "n1i = {n1}, n2i = {n2} are too small for SMDH (at least 2 per group)"
+                ));
             }
             let s2 = (sd1 * sd1 + sd2 * sd2) / 2.0;
             if !(s2 > 0.0) {

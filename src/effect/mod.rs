@@ -211,7 +211,15 @@ impl Measure {
     pub fn uses_correction(self) -> bool {
         matches!(
             self,
-            Measure::PR | Measure::PLN | Measure::PLO | Measure::OR | Measure::RR | Measure::RD | Measure::PETO | Measure::IRR | Measure::IRD
+            Measure::PR
+                | Measure::PLN
+                | Measure::PLO
+                | Measure::OR
+                | Measure::RR
+                | Measure::RD
+                | Measure::PETO
+                | Measure::IRR
+                | Measure::IRD
         )
     }
 }

@@ -18,7 +18,7 @@
 use super::mh::{rma_mh, rma_peto, tau2_dl_from_q};
 use super::subgroup::{factor_design, levels, q_between, summarize, SubgroupTest};
 use super::{rma, rma_mods, Method, PoolOptions, PoolResult, Pooled, Pooling, RmaFit, StudyRow};
-use crate::data::{StudyInput, Studies};
+use crate::data::{Studies, StudyInput};
 use crate::dist;
 use crate::effect::comparative::{escalc_inputs, Comparative, EscalcOptions};
 use crate::effect::{AddTo, BackTransform, EffectSizes, Measure};
@@ -44,7 +44,10 @@ fn data_error(studies: &Studies, i: usize, message: String) -> Error {
         row,
         line: row.and_then(|r| studies.line_of(r)),
         column: studies.inputs.get(i).map(|x| column_of(studies, x)).unwrap_or_default(),
-        message: format!("study \"{}\": {message}", studies.study.get(i).cloned().unwrap_or_default()),
+        message: format!(
+            "study \"{}\": {message}",
+            studies.study.get(i).cloned().unwrap_or_default()
+        ),
     }
 }
 
@@ -52,7 +55,10 @@ fn data_error(studies: &Studies, i: usize, message: String) -> Error {
 /// defined (unless the double-zero rule left it out, or M-H/Peto pooling does not need it).
 pub fn comparative_effect_sizes(studies: &Studies, options: &PoolOptions) -> Result<Comparative> {
     if studies.inputs.is_empty() {
-        return Err(Error::Computation(format!("{}: no studies left to pool", studies.source.display())));
+        return Err(Error::Computation(format!(
+            "{}: no studies left to pool",
+            studies.source.display()
+        )));
     }
     let eo = EscalcOptions {
         correction: options.correction,
@@ -99,18 +105,36 @@ fn spread(fit: &RmaFit, idx: &[usize], n: usize) -> Vec<f64> {
 
 /// The common-effect and the reported fit of one set of studies (positions `idx`), with each
 /// study's weight (%) in the reported fit.
-struct SetFit {
-    common: RmaFit,
-    main: RmaFit,
-    note: Option<String>,
-    weights: Vec<f64>,
+pub(crate) struct SetFit {
+    pub(crate) common: RmaFit,
+    pub(crate) main: RmaFit,
+    pub(crate) note: Option<String>,
+    pub(crate) weights: Vec<f64>,
 }
 
-fn fit_set(studies: &Studies, es: &EffectSizes, idx: &[usize], options: &PoolOptions, tau2_fixed: Option<f64>) -> Result<SetFit> {
-    let sub = es.subset(idx);
-    let fin = finite(&sub);
+fn fit_set(
+    studies: &Studies,
+    es: &EffectSizes,
+    idx: &[usize],
+    options: &PoolOptions,
+    tau2_fixed: Option<f64>,
+) -> Result<SetFit> {
+    let inputs: Vec<StudyInput> = idx.iter().map(|&i| studies.inputs[i]).collect();
+    fit_inputs(&inputs, &es.subset(idx), options, tau2_fixed)
+}
+
+/// [`fit_set`] on the inputs of one set of studies and their effect sizes `sub` (one per input;
+/// NaN where a study has none): the rule of the module documentation, also used by `batch`.
+/// `options.measure` must already be PETO with Peto pooling (as [`pool_comparative`] sets it).
+pub(crate) fn fit_inputs(
+    inputs: &[StudyInput],
+    sub: &EffectSizes,
+    options: &PoolOptions,
+    tau2_fixed: Option<f64>,
+) -> Result<SetFit> {
+    let fin = finite(sub);
     let fin_es = sub.subset(&fin);
-    let n = idx.len();
+    let n = sub.k();
     let mut rma_opts = options.rma_options();
     rma_opts.tau2_fixed = tau2_fixed;
     let mut ee = rma_opts;
@@ -118,14 +142,8 @@ fn fit_set(studies: &Studies, es: &EffectSizes, idx: &[usize], options: &PoolOpt
     ee.tau2_fixed = None;
     let common = match options.pooling {
         Pooling::IV => rma(&fin_es.yi, &fin_es.vi, &ee)?,
-        Pooling::MH => {
-            let inputs: Vec<StudyInput> = idx.iter().map(|&i| studies.inputs[i]).collect();
-            rma_mh(&inputs, &sub.yi, &sub.vi, options.measure, options.level, &options.mh)?
-        }
-        Pooling::PETO => {
-            let inputs: Vec<StudyInput> = idx.iter().map(|&i| studies.inputs[i]).collect();
-            rma_peto(&inputs, &sub.yi, &sub.vi, options.level, &options.mh)?
-        }
+        Pooling::MH => rma_mh(inputs, &sub.yi, &sub.vi, options.measure, options.level, &options.mh)?,
+        Pooling::PETO => rma_peto(inputs, &sub.yi, &sub.vi, options.level, &options.mh)?,
     };
     let common_weights = |f: &RmaFit| {
         if options.pooling == Pooling::IV {
@@ -144,7 +162,9 @@ fn fit_set(studies: &Studies, es: &EffectSizes, idx: &[usize], options: &PoolOpt
         });
     }
     if fin_es.k() == 0 {
-        return Err(Error::Computation("no study has an effect size for the random-effects model".into()));
+        return Err(Error::Computation(
+            "no study has an effect size for the random-effects model".into(),
+        ));
     }
     let (main, note) = match options.pooling {
         Pooling::IV => (rma(&fin_es.yi, &fin_es.vi, &rma_opts)?, None),
@@ -192,7 +212,14 @@ fn fit_set(studies: &Studies, es: &EffectSizes, idx: &[usize], options: &PoolOpt
     })
 }
 
-fn summarise(name: Option<String>, fit: RmaFit, es: &EffectSizes, events: f64, options: &PoolOptions, note: Option<String>) -> Pooled {
+fn summarise(
+    name: Option<String>,
+    fit: RmaFit,
+    es: &EffectSizes,
+    events: f64,
+    options: &PoolOptions,
+    note: Option<String>,
+) -> Pooled {
     let fin = finite(es);
     let mut p = summarize(name, fit, &es.subset(&fin), events, options);
     p.model_note = note;
@@ -240,7 +267,8 @@ pub fn pool_comparative(studies: &Studies, options: &PoolOptions) -> Result<Pool
             let glv = levels(&g);
             let (x, names) = factor_design(&g, &glv);
             let f = es.subset(&fin);
-            let mfit = rma_mods(&f.yi, &f.vi, x, names, &options.rma_options()).map_err(|e| context("common tau^2 model", e))?;
+            let mfit = rma_mods(&f.yi, &f.vi, x, names, &options.rma_options())
+                .map_err(|e| context("common tau^2 model", e))?;
             if let Some(qm) = mfit.qm {
                 subgroup_test = Some(SubgroupTest {
                     q: qm.qm,
@@ -256,11 +284,19 @@ pub fn pool_comparative(studies: &Studies, options: &PoolOptions) -> Result<Pool
             }
         }
         for (name, idx) in &lv {
-            let s = fit_set(studies, es, idx, options, fixed).map_err(|e| context(&format!("subgroup \"{name}\""), e))?;
+            let s =
+                fit_set(studies, es, idx, options, fixed).map_err(|e| context(&format!("subgroup \"{name}\""), e))?;
             for (j, &i) in idx.iter().enumerate() {
                 weight[i] = s.weights[j];
             }
-            subgroups.push(summarise(Some(name.clone()), s.main, &es.subset(idx), sum_events(idx), options, s.note));
+            subgroups.push(summarise(
+                Some(name.clone()),
+                s.main,
+                &es.subset(idx),
+                sum_events(idx),
+                options,
+                s.note,
+            ));
         }
         if subgroup_test.is_none() && subgroups.len() > 1 {
             subgroup_test = Some(q_between(&subgroups));
@@ -349,7 +385,11 @@ fn conventions(options: &PoolOptions, comp: &Comparative, studies: &Studies) -> 
             dropped.join(", ")
         ));
     }
-    let n_ci = studies.inputs.iter().filter(|x| matches!(x, StudyInput::EstimateCi { .. })).count();
+    let n_ci = studies
+        .inputs
+        .iter()
+        .filter(|x| matches!(x, StudyInput::EstimateCi { .. }))
+        .count();
     if n_ci > 0 {
         c.push(format!(
             "{n_ci} studies given as an estimate with its CI: yi and vi from the CI on the {} scale (metafor conv.wald)",
@@ -363,7 +403,11 @@ fn conventions(options: &PoolOptions, comp: &Comparative, studies: &Studies) -> 
                 format!(
                     "{} added to the cells of tables with a zero inside the M-H sums{}",
                     options.mh.sums.add,
-                    if options.mh.rd_raw_estimate && m == Measure::RD { " (RD: variance only)" } else { "" }
+                    if options.mh.rd_raw_estimate && m == Measure::RD {
+                        " (RD: variance only)"
+                    } else {
+                        ""
+                    }
                 )
             } else {
                 "no correction inside the M-H sums".into()
@@ -381,7 +425,11 @@ fn conventions(options: &PoolOptions, comp: &Comparative, studies: &Studies) -> 
             };
             c.push(format!(
                 "pooling: Mantel-Haenszel (common effect); {sums}; double-zero tables {} the sums{rdv}",
-                if options.mh.drop00_sums { "left out of" } else { "kept in" }
+                if options.mh.drop00_sums {
+                    "left out of"
+                } else {
+                    "kept in"
+                }
             ));
         }
         Pooling::PETO => c.push("pooling: Peto's one-step odds ratio (no continuity correction)".into()),

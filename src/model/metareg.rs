@@ -20,7 +20,7 @@
 use std::path::Path;
 
 use ndarray::Array2;
-use polars::prelude::{DataFrame, DataType};
+use polars_core::prelude::{DataFrame, DataType};
 use serde::Serialize;
 
 use super::linalg::wls;
@@ -496,7 +496,7 @@ impl MetaregResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use polars::prelude::Column;
+    use polars_core::prelude::Column;
 
     #[test]
     fn design_matches_model_matrix() {

@@ -63,7 +63,9 @@ impl std::str::FromStr for Pooling {
             "IV" | "INVERSE" => Ok(Pooling::IV),
             "MH" | "MANTELHAENSZEL" => Ok(Pooling::MH),
             "PETO" => Ok(Pooling::PETO),
-            _ => Err(Error::Usage(format!("unknown --pooling \"{s}\"; expected IV, MH or PETO"))),
+            _ => Err(Error::Usage(format!(
+                "unknown --pooling \"{s}\"; expected IV, MH or PETO"
+            ))),
         }
     }
 }
@@ -83,7 +85,9 @@ impl std::str::FromStr for RdVariance {
         match s.to_ascii_uppercase().as_str() {
             "SGR" => Ok(RdVariance::SGR),
             "GR" => Ok(RdVariance::GR),
-            _ => Err(Error::Usage(format!("unknown --rd-variance \"{s}\"; expected SGR or GR"))),
+            _ => Err(Error::Usage(format!(
+                "unknown --rd-variance \"{s}\"; expected SGR or GR"
+            ))),
         }
     }
 }
@@ -156,7 +160,11 @@ fn sum_cells(inputs: &[StudyInput], measure: Measure) -> Result<Vec<[f64; 4]>> {
             _ => {
                 return Err(Error::Usage(format!(
                     "{} pooling of {} needs {} for every study (a {} row cannot enter the sums); use --pooling IV",
-                    if measure == Measure::PETO { "Peto" } else { "Mantel-Haenszel" },
+                    if measure == Measure::PETO {
+                        "Peto"
+                    } else {
+                        "Mantel-Haenszel"
+                    },
                     measure,
                     if matches!(measure, Measure::IRR | Measure::IRD) {
                         "events and person-time"
@@ -194,7 +202,13 @@ fn corrected_cells(cells: &[[f64; 4]], measure: Measure, options: &MhOptions) ->
     };
     let kept: Vec<Option<[f64; 4]>> = cells
         .iter()
-        .map(|c| if options.drop00_sums && double(c) { None } else { Some(*c) })
+        .map(|c| {
+            if options.drop00_sums && double(c) {
+                None
+            } else {
+                Some(*c)
+            }
+        })
         .collect();
     let any_zero = kept.iter().flatten().any(zero);
     let Correction { add, to } = options.sums;
@@ -233,7 +247,13 @@ fn heterogeneity(yi: &[f64], vi: &[f64], beta: f64) -> (f64, usize, f64, f64, f6
     if k_yi > 1 {
         let q = finite.iter().map(|(y, v)| (y - beta).powi(2) / v).sum::<f64>().max(0.0);
         let df = (k_yi - 1) as f64;
-        (q, k_yi - 1, dist::pchisq_upper(q, df), (100.0 * (q - df) / q).max(0.0), q / df)
+        (
+            q,
+            k_yi - 1,
+            dist::pchisq_upper(q, df),
+            (100.0 * (q - df) / q).max(0.0),
+            q / df,
+        )
     } else {
         (0.0, 0, 1.0, 0.0, 1.0)
     }
@@ -300,11 +320,25 @@ fn fit_shape(
 /// metafor `rma.mh(measure)` on `inputs` (2×2 tables for OR, RR, RD; rates for IRR, IRD), with
 /// `yi`, `vi` the study effect sizes for Q (one per input; NaN where a study has none). The
 /// weights are the M-H weights of the tables in the sums (0 for a table left out).
-pub fn rma_mh(inputs: &[StudyInput], yi: &[f64], vi: &[f64], measure: Measure, level: f64, options: &MhOptions) -> Result<RmaFit> {
-    if !matches!(measure, Measure::OR | Measure::RR | Measure::RD | Measure::IRR | Measure::IRD) {
+pub fn rma_mh(
+    inputs: &[StudyInput],
+    yi: &[f64],
+    vi: &[f64],
+    measure: Measure,
+    level: f64,
+    options: &MhOptions,
+) -> Result<RmaFit> {
+    if !matches!(
+        measure,
+        Measure::OR | Measure::RR | Measure::RD | Measure::IRR | Measure::IRD
+    ) {
         return Err(Error::Usage(format!(
             "Mantel-Haenszel pooling is defined for OR, RR, RD, IRR and IRD, not {measure}; use --pooling IV{}",
-            if measure == Measure::PETO { " or --measure OR --pooling PETO" } else { "" }
+            if measure == Measure::PETO {
+                " or --measure OR --pooling PETO"
+            } else {
+                ""
+            }
         )));
     }
     let raw = sum_cells(inputs, measure)?;
@@ -332,7 +366,9 @@ pub fn rma_mh(inputs: &[StudyInput], yi: &[f64], vi: &[f64], measure: Measure, l
                 w[i] = si;
             }
             if r == 0.0 || s == 0.0 {
-                return Err(undefined("no table has events in both the numerator and denominator sums"));
+                return Err(undefined(
+                    "no table has events in both the numerator and denominator sums",
+                ));
             }
             let or = r / s;
             tests = Some(or_tests(&cells, or, options.correct));
@@ -501,7 +537,13 @@ fn or_tests(cells: &[Option<[f64; 4]>], or: f64, correct: bool) -> MhTests {
     let bd = bd.max(0.0);
     let ta = (bd - dev * dev / var).max(0.0);
     let df = k_pos as f64 - 1.0;
-    let p = |x: f64| if k_pos > 1 { Some(dist::pchisq_upper(x, df)) } else { None };
+    let p = |x: f64| {
+        if k_pos > 1 {
+            Some(dist::pchisq_upper(x, df))
+        } else {
+            None
+        }
+    };
     MhTests {
         mh,
         mh_p: mh.map(|x| dist::pchisq_upper(x, 1.0)),
@@ -547,12 +589,29 @@ pub fn rma_peto(inputs: &[StudyInput], yi: &[f64], vi: &[f64], level: f64, optio
     let q = (q1 - oe * oe / sv).max(0.0);
     let het = if k_yi > 1 {
         let df = (k_yi - 1) as f64;
-        (q, k_yi - 1, dist::pchisq_upper(q, df), (100.0 * (q - df) / q).max(0.0), q / df)
+        (
+            q,
+            k_yi - 1,
+            dist::pchisq_upper(q, df),
+            (100.0 * (q - df) / q).max(0.0),
+            q / df,
+        )
     } else {
         (0.0, 0, 1.0, 0.0, 1.0)
     };
     let weights = w.iter().map(|x| 100.0 * x / sv).collect();
-    Ok(fit_shape(beta, (1.0 / sv).sqrt(), level, k, het, weights, yi, vi, Pooling::PETO, None))
+    Ok(fit_shape(
+        beta,
+        (1.0 / sv).sqrt(),
+        level,
+        k,
+        het,
+        weights,
+        yi,
+        vi,
+        Pooling::PETO,
+        None,
+    ))
 }
 
 /// DerSimonian–Laird τ² from a Q computed around another estimate (RevMan's "M-H, random":

@@ -9,7 +9,7 @@
 use ndarray::Array2;
 use serde::Serialize;
 
-use super::{rma, rma_mods, Control, MhOptions, MhTests, Method, PiType, Pooling, RmaFit, RmaOptions, Test};
+use super::{rma, rma_mods, Control, Method, MhOptions, MhTests, PiType, Pooling, RmaFit, RmaOptions, Test};
 use crate::data::Studies;
 use crate::dist;
 use crate::effect::comparative::{CcTarget, Vtype};

@@ -2,16 +2,16 @@
 //! IRD, COR, ZCOR, GEN), laid out as Cochrane readers know them from RevMan:
 //!
 //! ```text
-//!                       BCG          Control                Risk ratio                 Risk ratio
-//! Study            Events  Total  Events  Total  Weight  M-H, Random, 95% CI      M-H, Random, 95% CI
-//! Aronson 1948          4    123      11    139    5.1%   0.41 [0.13, 1.26]        ──■──┼
-//! …
-//! Common effect model 1512 191064  1465 167586           0.64 [0.59, 0.70]           ◆  │
-//! Random effects model                           100.0%   0.49 [0.34, 0.70]          ◆   │
-//! Heterogeneity: Tau² = 0.31; Chi² = 152.23, df = 12 (P < 0.00001); I² = 92%  ├──┼──┼──┼──┤
-//! Test for overall effect: Z = 3.80 (P = 0.0001)                             0.01 0.1 1 10 100
-//!                                                                   Favours BCG   Favours control
-//! Random effects: inverse-variance pool …; 95% confidence intervals …        (footnotes)
+//!                      BCG           Control                 Risk Ratio              Risk Ratio
+//! Study            Events  Total  Events  Total  Weight  M-H, Random, 95% CI    M-H, Random, 95% CI
+//! Aronson 1948          4    123      11    139    5.0%   0.41 [0.13, 1.26]       ──■──┼
+//! …                                                                                    │
+//! Common effect model 1065 191064  1510 166283           0.64 [0.59, 0.69]           ◆ │
+//! Random effects model                           100.0%   0.49 [0.34, 0.70]          ◆  │
+//! Heterogeneity: Tau² = 0.31; Chi² = 152.57, df = 12 (P < 0.00001); I² = 92%  ├──┼──┼──┼──┤
+//! Test for overall effect: common Z = 11.53 (…); random Z = 3.99 (…)         0.05 0.2 1 5 20
+//!                                                                 Favours group 1  Favours group 2
+//! Random effects model: …; intervals are 95% confidence intervals; conventions (footnotes)
 //! ```
 //!
 //! Per-arm columns come from each study's input (events and totals of a 2×2 table, mean/SD/N,
@@ -120,17 +120,40 @@ impl Arms {
     }
 }
 
-/// A number as entered: its own decimals, at most `max`.
-fn as_entered(v: f64, max: usize) -> String {
-    fmt_num(v, axis::decimals_of(v).min(max))
+/// Decimals of the arm columns: counts none; means, SDs and person-time as many as the most
+/// precise value of their column needs (up to 3), so that a column prints alike.
+fn arm_decimals(arms: Arms, res: &PoolResult) -> Vec<usize> {
+    let mut dm = 0usize;
+    let mut dsd = 0usize;
+    let mut dt = 0usize;
+    let d = |v: f64| axis::decimals_of(v).min(3);
+    for s in &res.studies {
+        match s.input {
+            Some(StudyInput::Means {
+                m1i, sd1i, m2i, sd2i, ..
+            }) => {
+                dm = dm.max(d(m1i)).max(d(m2i));
+                dsd = dsd.max(d(sd1i)).max(d(sd2i));
+            }
+            Some(StudyInput::Rates { t1i, t2i, .. }) => dt = dt.max(d(t1i)).max(d(t2i)),
+            _ => {}
+        }
+    }
+    match arms {
+        Arms::Means => vec![dm, dsd, 0, dm, dsd, 0],
+        Arms::Rates => vec![0, dt, 0, dt],
+        Arms::Generic => vec![4, 4],
+        Arms::Counts => vec![0; 4],
+        Arms::Size => vec![0],
+        Arms::None => vec![],
+    }
 }
 
-/// The arm cells of one study (blank where the row has no data of the plot's kind).
-fn arm_cells(arms: Arms, input: Option<&StudyInput>, n: usize) -> Vec<String> {
-    let cells = match (arms, input) {
-        (Arms::Counts, Some(&StudyInput::Table2x2 { ai, bi, ci, di })) => {
-            vec![fmt_num(ai, 0), fmt_num(ai + bi, 0), fmt_num(ci, 0), fmt_num(ci + di, 0)]
-        }
+/// The arm cells of one study (blank where the row has no data of the plot's kind), with the
+/// columns' decimals `dec`.
+fn arm_cells(arms: Arms, input: Option<&StudyInput>, dec: &[usize]) -> Vec<String> {
+    let values: Vec<f64> = match (arms, input) {
+        (Arms::Counts, Some(&StudyInput::Table2x2 { ai, bi, ci, di })) => vec![ai, ai + bi, ci, ci + di],
         (
             Arms::Means,
             Some(&StudyInput::Means {
@@ -141,31 +164,23 @@ fn arm_cells(arms: Arms, input: Option<&StudyInput>, n: usize) -> Vec<String> {
                 sd2i,
                 n2i,
             }),
-        ) => vec![
-            as_entered(m1i, 3),
-            as_entered(sd1i, 3),
-            fmt_num(n1i, 0),
-            as_entered(m2i, 3),
-            as_entered(sd2i, 3),
-            fmt_num(n2i, 0),
-        ],
-        (Arms::Rates, Some(&StudyInput::Rates { x1i, t1i, x2i, t2i })) => {
-            vec![fmt_num(x1i, 0), as_entered(t1i, 1), fmt_num(x2i, 0), as_entered(t2i, 1)]
-        }
-        (Arms::Size, Some(&StudyInput::Correlation { ni, .. })) => vec![fmt_num(ni, 0)],
-        (Arms::Generic, Some(&StudyInput::Generic { yi, vi })) => vec![fmt_num(yi, 4), fmt_num(vi.sqrt(), 4)],
+        ) => vec![m1i, sd1i, n1i, m2i, sd2i, n2i],
+        (Arms::Rates, Some(&StudyInput::Rates { x1i, t1i, x2i, t2i })) => vec![x1i, t1i, x2i, t2i],
+        (Arms::Size, Some(&StudyInput::Correlation { ni, .. })) => vec![ni],
+        (Arms::Generic, Some(&StudyInput::Generic { yi, vi })) => vec![yi, vi.sqrt()],
         _ => vec![],
     };
-    if cells.len() == n {
-        cells
+    if values.len() == dec.len() {
+        values.iter().zip(dec).map(|(&v, &d)| fmt_num(v, d)).collect()
     } else {
-        vec![String::new(); n]
+        vec![String::new(); dec.len()]
     }
 }
 
 /// The arm cells of a pooled row: the sums of the arms' events, totals (and person-time) of the
 /// studies `idx`.
-fn arm_totals(arms: Arms, res: &PoolResult, idx: &[usize], n: usize) -> Vec<String> {
+fn arm_totals(arms: Arms, res: &PoolResult, idx: &[usize], dec: &[usize]) -> Vec<String> {
+    let n = dec.len();
     let mut sums = [0.0f64; 6];
     let mut any = false;
     for &i in idx {
@@ -210,9 +225,9 @@ fn arm_totals(arms: Arms, res: &PoolResult, idx: &[usize], n: usize) -> Vec<Stri
         }
         Arms::Rates => {
             cells[0] = fmt_num(sums[0], 0);
-            cells[1] = as_entered(sums[1], 1);
+            cells[1] = fmt_num(sums[1], dec[1]);
             cells[2] = fmt_num(sums[2], 0);
-            cells[3] = as_entered(sums[3], 1);
+            cells[3] = fmt_num(sums[3], dec[3]);
         }
         Arms::Size => cells[0] = fmt_num(sums[0], 0),
         Arms::Generic | Arms::None => {}
@@ -455,11 +470,17 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
     let order = study_order(res, opts)?;
     let arms = Arms::of(res);
     let n_arm = arms.width(res);
+    let arm_dec = arm_decimals(arms, res);
     let weight = |s: &StudyRow| match opts.weights {
         Weights::Overall => s.weight_overall,
         Weights::Subgroup => s.weight,
     };
-    let wmax = res.studies.iter().map(weight).filter(|w| w.is_finite()).fold(0.0f64, f64::max);
+    let wmax = res
+        .studies
+        .iter()
+        .map(weight)
+        .filter(|w| w.is_finite())
+        .fold(0.0f64, f64::max);
     let pos = |v: f64| if ratio { v.log10() } else { v };
     let num = |v: f64| fmt_num(v, dec);
     let ci_text = |e: f64, lb: f64, ub: f64| format!("{} [{}, {}]", num(e), num(lb), num(ub));
@@ -498,7 +519,7 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
 
     let mut study_row = |s: &StudyRow, values: &mut Vec<f64>| -> Row {
         let mut cells = vec![s.study.clone()];
-        cells.extend(arm_cells(arms, s.input.as_ref(), n_arm));
+        cells.extend(arm_cells(arms, s.input.as_ref(), &arm_dec));
         if !estimable(s) {
             not_estimable.push(s.study.clone());
             cells.push(String::new());
@@ -611,7 +632,7 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
                 Weights::Overall => block.iter().map(|&i| res.studies[i].weight_overall).sum(),
                 Weights::Subgroup => 100.0,
             };
-            let totals = arm_totals(arms, res, block, n_arm);
+            let totals = arm_totals(arms, res, block, &arm_dec);
             rows.push(pooled_row(main_label, g, totals, Some(w), &mut values));
             if opts.subgroup_prediction {
                 if let Some(r) = pi_row(g) {
@@ -625,7 +646,7 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
         }
     }
     let all: Vec<usize> = (0..res.studies.len()).collect();
-    let totals = arm_totals(arms, res, &all, n_arm);
+    let totals = arm_totals(arms, res, &all, &arm_dec);
     let overall_w = match (opts.weights, res.subgroups.is_empty()) {
         (Weights::Subgroup, false) => None,
         _ => Some(100.0),
@@ -847,11 +868,32 @@ fn decorate(fig: &mut Figure, g: &Geometry, p: &Parts) {
             }
         }
     }
-    // Headers over the plot column.
+    // Headers over the plot column: centred, or where wider than the plot column, from a column
+    // gap after the text columns.
     let pc = (px0 + px1) / 2.0;
+    let left_end = g
+        .column_x
+        .iter()
+        .zip(&g.column_w)
+        .take(t.left.len())
+        .map(|(x, w)| x + w)
+        .fold(st.margin, f64::max);
+    let mut min_width = fig.width;
     if let (Some(hb), Some(sb)) = (header_baseline, sub_baseline) {
-        fig.text(Role::Header, pc, hb, p.plot_header.0.clone(), st.font, true, Anchor::Middle);
-        fig.text(Role::Header, pc, sb, p.plot_header.1.clone(), st.font, true, Anchor::Middle);
+        for (text, b) in [(&p.plot_header.0, hb), (&p.plot_header.1, sb)] {
+            let w = font::text_width(text, st.font, true);
+            let x = (pc - w / 2.0).max(left_end + st.gap);
+            fig.text(
+                Role::Header,
+                x + w / 2.0,
+                b,
+                text.clone(),
+                st.font,
+                true,
+                Anchor::Middle,
+            );
+            min_width = min_width.max(x + w + st.margin);
+        }
     }
 
     // "Favours" labels under the axis, either side of the null line: on the axis-title line when
@@ -886,10 +928,26 @@ fn decorate(fig: &mut Figure, g: &Geometry, p: &Parts) {
         }
         baseline += st.row;
     }
-    fig.text(Role::AxisTitle, xn - gap, baseline, fl.clone(), st.font, false, Anchor::End);
-    fig.text(Role::AxisTitle, xn + gap, baseline, fr.clone(), st.font, false, Anchor::Start);
+    fig.text(
+        Role::AxisTitle,
+        xn - gap,
+        baseline,
+        fl.clone(),
+        st.font,
+        false,
+        Anchor::End,
+    );
+    fig.text(
+        Role::AxisTitle,
+        xn + gap,
+        baseline,
+        fr.clone(),
+        st.font,
+        false,
+        Anchor::Start,
+    );
     let b = boxes(baseline);
-    let mut width = fig.width.max(b[1].2 + st.margin);
+    let mut width = min_width.max(b[1].2 + st.margin);
     let left_over = (st.margin - b[0].0).max(0.0);
     if left_over > 0.0 {
         // A very long left label: move everything right.

@@ -59,6 +59,9 @@ fn scale_name(m: Measure) -> &'static str {
         Measure::PLO => ", logit scale",
         Measure::PAS => ", arcsine scale",
         Measure::PFT => ", Freeman\u{2013}Tukey scale",
+        Measure::ZCOR => ", Fisher z scale",
+        m if m.is_ratio() => ", log scale",
+        _ => "",
     }
 }
 

@@ -37,6 +37,7 @@ fn scale_name(m: Measure) -> &'static str {
         Measure::PLO => "logit proportion",
         Measure::PAS => "arcsine proportion",
         Measure::PFT => "Freeman\u{2013}Tukey proportion",
+        m => m.describe(),
     }
 }
 

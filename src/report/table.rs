@@ -246,23 +246,44 @@ fn nat(x: f64) -> String {
 fn render_comparative(res: &PoolResult) -> String {
     use crate::data::StudyInput;
     let mut o = String::new();
-    let lv = fmt_num(100.0 * res.level, if (100.0 * res.level).fract() == 0.0 { 0 } else { 1 });
+    let lv = fmt_num(
+        100.0 * res.level,
+        if (100.0 * res.level).fract() == 0.0 { 0 } else { 1 },
+    );
     let m = res.measure;
-    let _ = writeln!(o, "Measure: {m} ({}); shown as {}", measure_name(m), m.natural_name().to_lowercase());
+    let _ = writeln!(
+        o,
+        "Measure: {m} ({}); shown as {}",
+        measure_name(m),
+        m.natural_name().to_lowercase()
+    );
     let _ = writeln!(o, "Pooling: {}", res.pooling.describe());
     let _ = writeln!(o, "Conventions:");
     for c in &res.conventions {
         let _ = writeln!(o, "  - {c}");
     }
     let _ = writeln!(o);
-    let name_w = res.studies.iter().map(|s| s.study.chars().count()).max().unwrap_or(5).max(5);
+    let name_w = res
+        .studies
+        .iter()
+        .map(|s| s.study.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
     let arms = |s: &crate::model::StudyRow| -> (String, String) {
         match s.input {
             Some(StudyInput::Table2x2 { ai, bi, ci, di }) => (
                 format!("{}/{}", fmt_num(ai, 0), fmt_num(ai + bi, 0)),
                 format!("{}/{}", fmt_num(ci, 0), fmt_num(ci + di, 0)),
             ),
-            Some(StudyInput::Means { m1i, sd1i, n1i, m2i, sd2i, n2i }) => (
+            Some(StudyInput::Means {
+                m1i,
+                sd1i,
+                n1i,
+                m2i,
+                sd2i,
+                n2i,
+            }) => (
                 format!("{} ({}) n={}", fmt_num(m1i, 2), fmt_num(sd1i, 2), fmt_num(n1i, 0)),
                 format!("{} ({}) n={}", fmt_num(m2i, 2), fmt_num(sd2i, 2), fmt_num(n2i, 0)),
             ),
@@ -270,7 +291,9 @@ fn render_comparative(res: &PoolResult) -> String {
                 format!("{}/{}", fmt_num(x1i, 0), fmt_num(t1i, 1)),
                 format!("{}/{}", fmt_num(x2i, 0), fmt_num(t2i, 1)),
             ),
-            Some(StudyInput::Correlation { ri, ni }) => (format!("r={}", fmt_num(ri, 3)), format!("n={}", fmt_num(ni, 0))),
+            Some(StudyInput::Correlation { ri, ni }) => {
+                (format!("r={}", fmt_num(ri, 3)), format!("n={}", fmt_num(ni, 0)))
+            }
             Some(StudyInput::EstimateCi { est, ci_lb, ci_ub, .. }) => (
                 format!("printed {}", fmt_num(est, 2)),
                 format!("[{}; {}]", fmt_num(ci_lb, 2), fmt_num(ci_ub, 2)),
@@ -363,14 +386,29 @@ fn render_comparative(res: &PoolResult) -> String {
         }
         if let Some(t) = overall.mh.or(common.and_then(|c| c.mh)) {
             if let (Some(x), Some(p)) = (t.mh, t.mh_p) {
-                let _ = writeln!(o, "  Cochran-Mantel-Haenszel test: {} (df = 1), p-val {}", fmt_num(x, 4), p_eq(p));
+                let _ = writeln!(
+                    o,
+                    "  Cochran-Mantel-Haenszel test: {} (df = 1), p-val {}",
+                    fmt_num(x, 4),
+                    p_eq(p)
+                );
             }
             if let (Some(x), Some(p), Some(k)) = (t.ta, t.ta_p, t.k_pos) {
-                let _ = writeln!(o, "  Tarone's test for heterogeneity: {} (df = {}), p-val {}", fmt_num(x, 4), k.saturating_sub(1), p_eq(p));
+                let _ = writeln!(
+                    o,
+                    "  Tarone's test for heterogeneity: {} (df = {}), p-val {}",
+                    fmt_num(x, 4),
+                    k.saturating_sub(1),
+                    p_eq(p)
+                );
             }
         }
     };
-    let common_all = if res.method.is_common() { None } else { res.common.as_ref() };
+    let common_all = if res.method.is_common() {
+        None
+    } else {
+        res.common.as_ref()
+    };
     show(&mut o, None, &res.overall, common_all);
     for s in &res.subgroups {
         let _ = writeln!(o);

@@ -8,6 +8,11 @@
 # 1. batch: N analyses of K studies (PLO, REML), `metarepro batch FILE --analysis analysis
 #    --output OUT.parquet` against an Rscript that reads the same CSV and loops
 #    escalc() + rma() over the analyses (tryCatch per analysis), writing a CSV.
+# 1b. batch of 2x2 tables: N analyses of K tables (the studies of a 2K-study table in pairs,
+#    as `batch::synthetic_two_group_table`), `metarepro batch --measure OR --pooling MH
+#    --method EE` (the M-H model) and `--measure OR` (IV, REML), whose ratio is the issue's
+#    "M-H within 2x of IV" target, against an Rscript looping rma.mh(measure = "OR") over the
+#    analyses; the estimates of the two M-H runs are compared.
 # 2. GOSH: every subset of the first GOSH_K studies of analysis 1 (REML):
 #    `metarepro gosh --subsets-output OUT.parquet` against `gosh(rma(...))`.
 # 3. A single REML fit, in process: R's mean over repeated `rma()` calls (k = 10, 100, 2000;
@@ -54,6 +59,20 @@ res <- lapply(split(d, factor(d$analysis, levels = unique(d$analysis))), functio
                            tau2 = NA, I2 = NA, Q = NA, Q_p = NA))
   c(k = r$k, estimate = c(r$b), se = r$se, ci_lb = r$ci.lb, ci_ub = r$ci.ub, tau2 = r$tau2,
     I2 = r$I2, Q = r$QE, Q_p = r$QEp)
+})
+write.csv(do.call(rbind, res), a[2])
+EOF
+
+cat > "$WORK/batch_mh.R" <<'EOF'
+suppressPackageStartupMessages(library(metafor))
+a <- commandArgs(TRUE)
+d <- read.csv(a[1], stringsAsFactors = FALSE)
+res <- lapply(split(d, factor(d$analysis, levels = unique(d$analysis))), function(s) {
+  r <- tryCatch(rma.mh(measure = "OR", ai = s$ai, n1i = s$n1i, ci = s$ci, n2i = s$n2i), error = function(e) NULL)
+  if (is.null(r)) return(c(k = nrow(s), estimate = NA, se = NA, ci_lb = NA, ci_ub = NA,
+                           I2 = NA, Q = NA, Q_p = NA))
+  c(k = r$k, estimate = c(r$b), se = r$se, ci_lb = r$ci.lb, ci_ub = r$ci.ub, I2 = r$I2,
+    Q = r$QE, Q_p = r$QEp)
 })
 write.csv(do.call(rbind, res), a[2])
 EOF
@@ -115,6 +134,42 @@ for o, t in zip(ours, theirs):
         worst[key] = max(worst.get(key, 0.0), d)
 print(f"same analyses: {len(ours)} rows; largest absolute differences (metafor at its default threshold 1e-5,"
       " so tau2 stops near 1e-6 where the optimum is 0): " + ", ".join(f"{k} {v:.1e}" for k, v in worst.items()))
+EOF
+fi
+
+echo
+echo "== 1b. batch of 2x2 tables: $N analyses x k = $K (OR), M-H against IV, whole process"
+# The same tables as batch::synthetic_two_group_table(N, K, SEED): studies 2j and 2j+1 of the
+# 2K-study table are the two groups of table j.
+"$GEN" "$N" $((2 * K)) "$SEED" "$WORK/long2k.csv"
+awk -F, 'NR == 1 { print "analysis,study,ai,n1i,ci,n2i"; next }
+         { s = substr($2, 2) + 0; if (s % 2 == 0) { e1 = $3; n1 = $4 } else { printf "%s,s%d,%s,%s,%s,%s\n", $1, (s - 1) / 2, e1, n1, $3, $4 } }' \
+  "$WORK/long2k.csv" > "$WORK/tables.csv"
+read -r T_MH SD_MH < <(time_cmd batch_mh "$BIN" batch "$WORK/tables.csv" --analysis analysis --measure OR --pooling MH --method EE --output "$WORK/mh.parquet" --quiet)
+echo "metarepro batch, M-H OR (EE) -> Parquet : $(ms "$T_MH") (sd $(ms "$SD_MH"))"
+read -r T_IV SD_IV < <(time_cmd batch_iv "$BIN" batch "$WORK/tables.csv" --analysis analysis --measure OR --output "$WORK/iv.parquet" --quiet)
+echo "metarepro batch, IV OR (REML) -> Parquet: $(ms "$T_IV") (sd $(ms "$SD_IV"))"
+read -r T_MHDL _ < <(time_cmd batch_mh_dl "$BIN" batch "$WORK/tables.csv" --analysis analysis --measure OR --pooling MH --method DL --output "$WORK/mhdl.parquet" --quiet)
+echo "metarepro batch, M-H OR (DL) -> Parquet : $(ms "$T_MHDL")"
+python3 -c "import sys; m, i, n = map(float, sys.argv[1:]); print(f'M-H / IV per analysis: {m / i:.2f} (target <= 2); {1e6 * m / n:.1f} us against {1e6 * i / n:.1f} us per analysis, whole process')" "$T_MH" "$T_IV" "$N"
+if [ $HAVE_R = 1 ]; then
+  read -r T_RMH SD_RMH < <(SLOW=1 time_cmd batch_r_mh Rscript "$WORK/batch_mh.R" "$WORK/tables.csv" "$WORK/r_mh.csv")
+  echo "R metafor rma.mh loop                  : $(ms "$T_RMH") (sd $(ms "$SD_RMH"))"
+  echo "ratio (metafor / metarepro, M-H)       : $(ratio "$T_RMH" "$T_MH")"
+  "$BIN" batch "$WORK/tables.csv" --analysis analysis --measure OR --pooling MH --method EE --output "$WORK/mh.csv" --quiet
+  python3 - "$WORK/mh.csv" "$WORK/r_mh.csv" <<'EOF'
+import csv, sys
+ours = list(csv.DictReader(open(sys.argv[1])))
+theirs = list(csv.DictReader(open(sys.argv[2])))
+worst = {}
+for o, t in zip(ours, theirs):
+    for key in ("estimate", "se", "ci_lb", "ci_ub", "I2", "Q", "Q_p"):
+        if t[key] in ("NA", "") or o[key] == "":
+            continue
+        d = abs(float(o[key]) - float(t[key]))
+        worst[key] = max(worst.get(key, 0.0), d / max(1.0, abs(float(t[key]))))
+print(f"same analyses: {len(ours)} of {len(theirs)} rows; largest differences (relative, or absolute below 1): "
+      + ", ".join(f"{k} {v:.1e}" for k, v in worst.items()))
 EOF
 fi
 

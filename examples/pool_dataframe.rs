@@ -10,7 +10,6 @@ use metarepro::data::{from_frame, LoadOptions};
 use metarepro::effect::Measure;
 use metarepro::model::{pool, Method, PoolOptions, Pooling};
 use polars_core::df;
-use polars_core::prelude::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let df = df!(

@@ -822,7 +822,10 @@ fn batch_glmm_equals_pool_glmm() {
 
 /// Two analyses of 2×2 tables as (study, group, ai, n1i, ci, n2i). The second has zero cells and
 /// a double-zero table (left out of the M-H Q by drop00, kept in the M-H sums, corrected for IV).
-fn two_group_analyses() -> Vec<(&'static str, Vec<(&'static str, &'static str, u32, u32, u32, u32)>)> {
+/// A study of a two-group batch: (study, group, ai, n1i, ci, n2i).
+type TwoGroupRow = (&'static str, &'static str, u32, u32, u32, u32);
+
+fn two_group_analyses() -> Vec<(&'static str, Vec<TwoGroupRow>)> {
     vec![
         (
             "t1",
@@ -864,15 +867,35 @@ fn write_two_group_files(dir: &Path) -> (PathBuf, Vec<(String, PathBuf)>) {
     (write(dir, "long2x2.csv", &long), singles)
 }
 
+/// The fields of one CSV line (quoted fields as RFC 4180; no line breaks inside fields here).
+fn csv_fields(line: &str) -> Vec<String> {
+    let (mut out, mut field, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => out.push(std::mem::take(&mut field)),
+            (c, _) => field.push(c),
+        }
+    }
+    out.push(field);
+    out
+}
+
 /// The rows of a CSV written by batch: header name -> field, per line.
 fn batch_csv_rows(path: &Path) -> Vec<HashMap<String, String>> {
     let text = std::fs::read_to_string(path).unwrap();
     let mut lines = text.lines();
-    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+    let header = csv_fields(lines.next().unwrap());
     lines
         .map(|l| {
-            // (no quoted fields in these outputs)
-            header.iter().cloned().zip(l.split(',').map(String::from)).collect()
+            let fields = csv_fields(l);
+            assert_eq!(fields.len(), header.len(), "{l}");
+            header.iter().cloned().zip(fields).collect()
         })
         .collect()
 }

@@ -84,7 +84,7 @@ fn writes_reports_equal_to_pool() {
             .unwrap_or_else(|| panic!("no summary line for {name}:\n{}", r.stdout));
         assert!(line.trim_end().ends_with("ok"), "{line}");
     }
-    assert!(r.stdout.contains("of 7 analyses ran"), "{}", r.stdout);
+    assert!(r.stdout.contains("of 11 analyses ran"), "{}", r.stdout);
 
     assert!(root.join("reports/README.md").is_file());
     let reports = root.join("reports/rpild_treatment");
@@ -115,6 +115,8 @@ fn writes_reports_equal_to_pool() {
     let remission = [
         "--where",
         "outcome=remission",
+        "--where",
+        "primary=yes",
         "--by",
         "treatment_class",
         "--na",
@@ -131,6 +133,8 @@ fn writes_reports_equal_to_pool() {
     let pft = [
         "--where",
         "outcome=survival_6m",
+        "--where",
+        "primary=yes",
         "--by",
         "treatment_class",
         "--na",
@@ -154,7 +158,7 @@ fn writes_reports_equal_to_pool() {
     let md = read(&reports.join("remission_by_class.md"));
     for want in [
         "| cdmards | 3 | 31/43 |",
-        "| **overall** | 7 | 80/112 |",
+        "| **overall** | 7 | 79/112 |",
         "Test for subgroup differences",
         "Ge 2021",
         "metarepro pool datasets/rpild_treatment/studies.csv --where outcome=remission",
@@ -244,4 +248,133 @@ fn bad_analysis_file_is_named_and_others_still_run() {
     let r = metarepro(&["reproduce", "nope", "--root", &s(root)]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("pritz1997"), "{}", r.stderr);
+}
+
+/// The values of `column` in a study table (`None` for an empty cell).
+fn column(frame: &metarepro::data::Table, file: &Path, column: &str) -> Vec<Option<String>> {
+    metarepro::data::column_text(&frame.frame, file, column, "test")
+        .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+}
+
+/// Issue 16: rows that share a `cohort` label may share patients, so no shipped analysis may pool
+/// two of them. Every `analysis.toml` is read and its rows selected by the library's own loader
+/// (the `where` filters and `na = "drop"` of `metarepro pool`), exactly as `reproduce` runs it.
+#[test]
+fn no_shipped_analysis_pools_one_cohort_twice() {
+    let found = metarepro::reproduce::discover(Path::new("."), &[]).expect("the datasets folder");
+    let mut checked = Vec::new();
+    for d in found {
+        let ds = d.analyses.unwrap_or_else(|e| panic!("{}: {e}", d.dataset));
+        for a in &ds.spec.analyses {
+            let data = ds.data_path(a);
+            let (load, _) = a
+                .options(&data)
+                .unwrap_or_else(|e| panic!("{}/{}: {e}", ds.dataset, a.name));
+            let studies =
+                metarepro::data::load(&data, &load).unwrap_or_else(|e| panic!("{}/{}: {e}", ds.dataset, a.name));
+            let Ok(cohorts) = metarepro::data::column_text(&studies.frame, &data, "cohort", "test") else {
+                continue; // a dataset without overlapping patient groups
+            };
+            assert_eq!(cohorts.len(), studies.rows.len(), "{}/{}", ds.dataset, a.name);
+            let mut seen: Vec<(&str, usize)> = Vec::new();
+            for (c, &row) in cohorts.iter().zip(&studies.rows) {
+                let c = c
+                    .as_deref()
+                    .unwrap_or_else(|| panic!("{}/{}: row {row} has no cohort", ds.dataset, a.name));
+                if let Some((_, first)) = seen.iter().find(|(s, _)| *s == c) {
+                    panic!(
+                        "{}/{}: rows {first} and {row} are both cohort \"{c}\" (the same patients pooled twice)",
+                        ds.dataset, a.name
+                    );
+                }
+                seen.push((c, row));
+            }
+            checked.push(format!("{}/{}", ds.dataset, a.name));
+        }
+    }
+    for name in [
+        "remission_by_class",
+        "remission_objective_by_class",
+        "survival_6m_by_class",
+        "survival_6m_whole_cohort_by_class",
+        "survival_6m_tsuji_by_class",
+        "survival_1y_by_class",
+        "survival_1y_whole_cohort_by_class",
+    ] {
+        let want = format!("rpild_treatment/{name}");
+        assert!(checked.contains(&want), "{want} was not checked: {checked:?}");
+    }
+}
+
+/// Issue 16: the columns added to `rpild_treatment/studies.csv` after the audit hold only their
+/// documented values, and each analysis set (`primary`, `sens_whole_cohort`, `sens_tsuji`) has at
+/// most one row per cohort and outcome, so any by-outcome pool of a set is free of double counts.
+#[test]
+fn rpild_audit_columns_are_well_formed() {
+    let file = Path::new("datasets/rpild_treatment/studies.csv");
+    let table = metarepro::data::read_table(file, None).expect("read the table");
+    let names: Vec<String> = table.frame.get_column_names().iter().map(|s| s.to_string()).collect();
+    let added = [
+        "cohort",
+        "remission_definition",
+        "primary",
+        "sens_whole_cohort",
+        "sens_tsuji",
+    ];
+    assert_eq!(names[names.len() - added.len()..], added, "new columns must come last");
+    let existing = [
+        "study",
+        "year",
+        "pmid_or_doi",
+        "treatment",
+        "treatment_class",
+        "outcome",
+        "events",
+        "total",
+        "population",
+        "design",
+        "source_url",
+        "source_quote",
+        "derived",
+        "note",
+    ];
+    assert_eq!(names.len(), existing.len() + added.len(), "{names:?}");
+    assert_eq!(names[..existing.len()], existing, "existing columns keep their order");
+    let outcome = column(&table, file, "outcome");
+    let cohort = column(&table, file, "cohort");
+    let definition = column(&table, file, "remission_definition");
+    let definitions = [
+        "radiological_functional",
+        "symptomatic",
+        "symptomatic_after_exclusion",
+        "survival_equivalent",
+        "undefined",
+    ];
+    for (i, (o, d)) in outcome.iter().zip(&definition).enumerate() {
+        let row = i + 1;
+        assert!(cohort[i].is_some(), "row {row}: no cohort");
+        match (o.as_deref(), d.as_deref()) {
+            (Some("remission"), Some(d)) => assert!(definitions.contains(&d), "row {row}: {d:?}"),
+            (Some("remission"), None) => panic!("row {row}: remission without remission_definition"),
+            (_, Some(d)) => panic!("row {row}: remission_definition {d:?} on a non-remission row"),
+            (_, None) => {}
+        }
+    }
+    for set in ["primary", "sens_whole_cohort", "sens_tsuji"] {
+        let flags = column(&table, file, set);
+        let mut seen: Vec<(&str, &str, usize)> = Vec::new();
+        for (i, f) in flags.iter().enumerate() {
+            let row = i + 1;
+            match f.as_deref() {
+                Some("yes") => {}
+                Some("no") => continue,
+                other => panic!("row {row}: {set} = {other:?}, expected yes or no"),
+            }
+            let (o, c) = (outcome[i].as_deref().unwrap_or(""), cohort[i].as_deref().unwrap_or(""));
+            if let Some((_, _, first)) = seen.iter().find(|(so, sc, _)| *so == o && *sc == c) {
+                panic!("{set}: rows {first} and {row} are both {o} of cohort \"{c}\"");
+            }
+            seen.push((o, c, row));
+        }
+    }
 }

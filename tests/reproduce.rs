@@ -267,11 +267,11 @@ fn no_shipped_analysis_pools_one_cohort_twice() {
         let ds = d.analyses.unwrap_or_else(|e| panic!("{}: {e}", d.dataset));
         for a in &ds.spec.analyses {
             let data = ds.data_path(a);
-            let (load, _) = a
+            let (load, options) = a
                 .options(&data)
                 .unwrap_or_else(|e| panic!("{}/{}: {e}", ds.dataset, a.name));
-            let studies =
-                metarepro::data::load(&data, &load).unwrap_or_else(|e| panic!("{}/{}: {e}", ds.dataset, a.name));
+            let studies = metarepro::data::load_for(&data, &load, options.measure.input_kind(), a.ci_level())
+                .unwrap_or_else(|e| panic!("{}/{}: {e}", ds.dataset, a.name));
             let Ok(cohorts) = metarepro::data::column_text(&studies.frame, &data, "cohort", "test") else {
                 continue; // a dataset without overlapping patient groups
             };

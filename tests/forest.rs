@@ -1227,9 +1227,9 @@ const BCG: &[(&str, [f64; 4])] = &[
     ("Comstock et al 1976", [27.0, 16886.0, 29.0, 17825.0]),
 ];
 
-/// dat.bcg as 2×2 tables, plus a double-zero study (given no effect size with `drop00`) and a
-/// study given only as a printed OR with its CI.
-fn bcg_two_group(options: &PoolOptions) -> PoolResult {
+/// dat.bcg as 2×2 tables plus a double-zero study (given no effect size with `drop00`), and
+/// with `printed` a study given only as a printed OR with its CI (which M-H sums refuse).
+fn bcg_two_group(options: &PoolOptions, printed: bool) -> PoolResult {
     use metarepro::data::StudyInput;
     let mut study: Vec<String> = BCG.iter().map(|(s, _)| s.to_string()).collect();
     let mut inputs: Vec<StudyInput> = BCG
@@ -1243,32 +1243,32 @@ fn bcg_two_group(options: &PoolOptions) -> PoolResult {
         ci: 0.0,
         di: 50.0,
     });
-    study.push("Printed 2010".into());
-    inputs.push(StudyInput::EstimateCi {
-        est: 0.5,
-        ci_lb: 0.25,
-        ci_ub: 1.0,
-        level: 0.95,
-    });
+    if printed {
+        study.push("Printed 2010".into());
+        inputs.push(StudyInput::EstimateCi {
+            est: 0.5,
+            ci_lb: 0.25,
+            ci_ub: 1.0,
+            level: 0.95,
+        });
+    }
     let studies = Studies::from_inputs(study, inputs, None).unwrap();
     pool(&studies, options).unwrap()
 }
 
-/// OR by inverse variance with double-zero tables left out (the data mix 2x2 tables with a
-/// printed estimate, which M-H sums cannot take).
+/// OR by Mantel-Haenszel, double-zero tables given no effect size.
 fn or_mh() -> PoolOptions {
     PoolOptions {
         measure: metarepro::effect::Measure::OR,
-        pooling: metarepro::model::Pooling::IV,
+        pooling: metarepro::model::Pooling::MH,
         drop00: true,
         ..Default::default()
     }
 }
 
 #[test]
-#[ignore = "in progress: written for M-H pooling of data that include a printed estimate, which M-H sums refuse"]
 fn two_group_forest_has_arms_log_ticks_favours_and_the_null_line_at_1() {
-    let res = bcg_two_group(&or_mh());
+    let res = bcg_two_group(&or_mh(), false);
     let opts = ForestOptions::default();
     // forest:: dispatches two-group results to plot::comparative.
     let svg = forest::render_svg(&res, &opts).unwrap();
@@ -1283,13 +1283,12 @@ fn two_group_forest_has_arms_log_ticks_favours_and_the_null_line_at_1() {
         "Total",
         "Weight",
         "Odds Ratio",
-        "IV, Random, 95% CI",
+        "M-H, Random, 95% CI",
         "Favours group 1",
         "Favours group 2",
         "Common effect model",
         "Random effects model",
         "Not estimable",
-        "0.50 [0.25, 1.00]",
     ] {
         assert!(texts.contains(&want), "no {want:?} in {texts:?}");
     }
@@ -1341,7 +1340,7 @@ fn two_group_forest_has_arms_log_ticks_favours_and_the_null_line_at_1() {
     assert_eq!(long_vertical.len(), 1, "one null line");
     assert!(
         (long_vertical[0] - tick1).abs() <= 1.0,
-        "null line at {} , tick 1 at {tick1}",
+        "null line at {}, tick 1 at {tick1}",
         long_vertical[0]
     );
     // "Not estimable" is on the double-zero study's row, which has no square.
@@ -1356,13 +1355,10 @@ fn two_group_forest_has_arms_log_ticks_favours_and_the_null_line_at_1() {
         .unwrap();
     assert_eq!(ne.baseline, label_y);
     assert_eq!(fig.with_role(Role::Square).count(), res.studies.len() - 1);
-    // The model in words, and the row left out, under the figure.
+    // The model in words, the level and the row left out, under the figure.
     let notes: Vec<String> = texts_of(&fig, Role::Note).iter().map(|t| t.text.clone()).collect();
     let all = notes.join(" ");
-    assert!(
-        all.contains("Random effects model: inverse variance, \u{3c4}\u{b2} by REML"),
-        "{all}"
-    );
+    assert!(all.contains("Random effects model: ") && all.contains("REML"), "{all}");
     assert!(all.contains("Common effect model: Mantel-Haenszel"), "{all}");
     assert!(all.contains("95% confidence intervals"), "{all}");
     assert!(
@@ -1372,15 +1368,51 @@ fn two_group_forest_has_arms_log_ticks_favours_and_the_null_line_at_1() {
 }
 
 #[test]
-#[ignore = "in progress: expects M-H labels for data that mix 2x2 tables with a printed estimate, which M-H sums refuse"]
+fn two_group_forest_shows_printed_estimates_with_blank_arm_cells() {
+    // Inverse variance (M-H sums cannot take a printed estimate).
+    let res = bcg_two_group(
+        &PoolOptions {
+            pooling: metarepro::model::Pooling::IV,
+            ..or_mh()
+        },
+        true,
+    );
+    let fig = forest::figure(&res, &ForestOptions::default()).unwrap();
+    assert_fits_without_overlap(&fig);
+    let y = texts_of(&fig, Role::Label)
+        .iter()
+        .find(|t| t.text == "Printed 2010")
+        .unwrap()
+        .baseline;
+    let cells: Vec<&str> = texts_of(&fig, Role::Number)
+        .into_iter()
+        .filter(|t| t.baseline == y)
+        .map(|t| t.text.as_str())
+        .collect();
+    // Its weight and the printed values; no arm cells.
+    assert_eq!(cells.len(), 2, "{cells:?}");
+    assert!(cells[0].ends_with('%'), "{cells:?}");
+    assert_eq!(cells[1], "0.50 [0.25, 1.00]");
+    let heads: Vec<&str> = texts_of(&fig, Role::Header).iter().map(|t| t.text.as_str()).collect();
+    assert!(heads.contains(&"IV, Random, 95% CI"), "{heads:?}");
+    let all: Vec<String> = texts_of(&fig, Role::Note).iter().map(|t| t.text.clone()).collect();
+    assert!(
+        all.join(" ").contains("1 study was given as an estimate with its CI"),
+        "{all:?}"
+    );
+}
+
+#[test]
 fn two_group_forest_labels_models_and_differences() {
-    // M-H with DL: RevMan's "M-H, random" in words; user labels; a common-effect fit has one
-    // diamond and no tau².
-    let res = bcg_two_group(&PoolOptions {
-        measure: metarepro::effect::Measure::RR,
-        method: metarepro::model::Method::DL,
-        ..or_mh()
-    });
+    // M-H with DL: RevMan's "M-H, random" in words; user labels; two diamonds.
+    let res = bcg_two_group(
+        &PoolOptions {
+            measure: metarepro::effect::Measure::RR,
+            method: metarepro::model::Method::DL,
+            ..or_mh()
+        },
+        false,
+    );
     let opts = ForestOptions {
         arm_labels: Some(("BCG".into(), "Control".into())),
         ..ForestOptions::default()
@@ -1402,10 +1434,14 @@ fn two_group_forest_labels_models_and_differences() {
     assert!(joined.contains("around the M-H estimate"), "{joined}");
     assert_eq!(fig.with_role(Role::Diamond).count(), 2);
 
-    let common = bcg_two_group(&PoolOptions {
-        method: metarepro::model::Method::EE,
-        ..or_mh()
-    });
+    // A common-effect fit: one diamond, no tau².
+    let common = bcg_two_group(
+        &PoolOptions {
+            method: metarepro::model::Method::EE,
+            ..or_mh()
+        },
+        false,
+    );
     let fig = forest::figure(&common, &ForestOptions::default()).unwrap();
     let all: Vec<String> = fig.texts().map(|(_, t)| t.text.clone()).collect();
     assert!(all.iter().any(|t| t == "M-H, Fixed, 95% CI"));
@@ -1452,6 +1488,9 @@ fn two_group_forest_labels_models_and_differences() {
     for want in ["Mean", "SD", "Total", "Mean Difference", "IV, Random, 95% CI"] {
         assert!(heads.contains(&want), "no header {want:?}: {heads:?}");
     }
+    // Means print with the decimals of their column: 9.0 beside 9.5.
+    let numbers: Vec<&str> = texts_of(&fig, Role::Number).iter().map(|t| t.text.as_str()).collect();
+    assert!(numbers.contains(&"9.0") && numbers.contains(&"3.0"), "{numbers:?}");
     let ticks: Vec<(f64, f64)> = texts_of(&fig, Role::TickLabel)
         .iter()
         .map(|t| (t.text.parse::<f64>().unwrap(), t.x))

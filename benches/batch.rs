@@ -7,7 +7,7 @@
 //! DL: RevMan's "M-H, random") and by Peto, each to Parquet: `batch/1000x10_or_*`. The issue's
 //! target is M-H within 2× of IV per analysis.
 //!
-//! `cargo bench --bench batch` (`-- 2x2` for the tables only). The data are
+//! `cargo bench --profile dist --bench batch` (`-- 2x2` for the tables only). The data are
 //! `batch::synthetic_long_table(n, 10, 1)`, the file `benches/compare_metafor.sh` also gives to
 //! R (and the tables it builds from it).
 

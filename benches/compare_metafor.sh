@@ -17,9 +17,12 @@
 #    `metarepro gosh --subsets-output OUT.parquet` against `gosh(rma(...))`.
 # 3. A single REML fit, in process: R's mean over repeated `rma()` calls (k = 10, 100, 2000;
 #    metafor forms k x k matrices, so k = 10 000 is left out unless R_K=10000) against
-#    criterion's estimates from `cargo bench --bench fit` (when target/criterion has them).
+#    criterion's estimates from `cargo bench --profile dist --bench fit` (when target/criterion
+#    has them).
 # 4. Memory of batch (max RSS) for 1k, 10k, 100k and 1M analyses (metarepro only).
 #
+# The binary timed is built with the `dist` profile (Cargo.toml: fat LTO, one codegen unit), as
+# every published timing; the release profile is tuned for build time instead.
 # Uses hyperfine when installed (Debian: apt-get install hyperfine), else /usr/bin/time.
 # The R parts are skipped, with a note, when Rscript or metafor is missing.
 set -euo pipefail
@@ -33,10 +36,10 @@ GOSH_K=${GOSH_K:-12}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-echo "== building (release)"
-cargo build --release --quiet --bin metarepro --example make_batch_data
-BIN=target/release/metarepro
-GEN=target/release/examples/make_batch_data
+echo "== building (profile dist)"
+cargo build --profile dist --quiet --bin metarepro --example make_batch_data
+BIN=target/dist/metarepro
+GEN=target/dist/examples/make_batch_data
 "$GEN" "$N" "$K" "$SEED" "$WORK/long.csv"
 echo "data: $N analyses x $K studies, seed $SEED ($(wc -l < "$WORK/long.csv") lines)"
 
@@ -71,7 +74,7 @@ res <- lapply(split(d, factor(d$analysis, levels = unique(d$analysis))), functio
   r <- tryCatch(rma.mh(measure = "OR", ai = s$ai, n1i = s$n1i, ci = s$ci, n2i = s$n2i), error = function(e) NULL)
   if (is.null(r)) return(c(k = nrow(s), estimate = NA, se = NA, ci_lb = NA, ci_ub = NA,
                            I2 = NA, Q = NA, Q_p = NA))
-  c(k = r$k, estimate = c(r$b), se = r$se, ci_lb = r$ci.lb, ci_ub = r$ci.ub, I2 = r$I2,
+  c(k = r$k, estimate = as.numeric(r$b), se = r$se, ci_lb = r$ci.lb, ci_ub = r$ci.ub, I2 = r$I2,
     Q = r$QE, Q_p = r$QEp)
 })
 write.csv(do.call(rbind, res), a[2])
@@ -198,7 +201,7 @@ for k in 10 100 10000; do
     T=$(python3 -c "import json; print(json.load(open('$EST'))['mean']['point_estimate'] / 1e9)")
     echo "metarepro rma_int, k = $k (criterion): $(python3 -c "print(f'{1e6*$T:.1f} us')")"
   else
-    echo "metarepro, k = $k: run 'cargo bench --bench fit' first for this line"
+    echo "metarepro, k = $k: run 'cargo bench --profile dist --bench fit' first for this line"
   fi
 done
 if [ $HAVE_R = 1 ]; then

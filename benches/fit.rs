@@ -2,7 +2,7 @@
 //! O(k p²), builds an `RmaFit`) and `model::fast::rma_int` (allocation-free sums), plus the
 //! other estimators at k = 10 000.
 //!
-//! `cargo bench --bench fit`.
+//! `cargo bench --profile dist --bench fit`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use metarepro::diagnostics::rng::Rng;

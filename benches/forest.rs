@@ -1,6 +1,6 @@
 //! Rendering time of a 300-study forest plot with subgroups (SVG, and PNG at 96 and 300 dpi).
 //!
-//! `cargo bench --bench forest`. Pooling is done once outside the timed loop: this measures the
+//! `cargo bench --profile dist --bench forest`. Pooling is done once outside the timed loop: this measures the
 //! figure (layout, text measurement, rendering, PNG encoding), not the model.
 
 use criterion::{criterion_group, criterion_main, Criterion};

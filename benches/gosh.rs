@@ -1,7 +1,7 @@
 //! GOSH (REML, PLO): every subset of k = 16 (65 535 fits) and k = 20 (1 048 575 fits), computed
 //! only (rows dropped), and streamed to Parquet (one row group per 65 536 subsets).
 //!
-//! `cargo bench --bench gosh`.
+//! `cargo bench --profile dist --bench gosh`.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use metarepro::batch::TableWriter;

@@ -1,7 +1,7 @@
 //! The method search on a 20-study, 4-subgroup table: the full grid (measures × estimators × tests ×
 //! corrections × PFT n × separate/common τ²) against five printed claims (4 subgroups + overall).
 //!
-//! Run: `cargo bench --bench method_search`.
+//! Run: `cargo bench --profile dist --bench method_search`.
 
 use std::hint::black_box;
 

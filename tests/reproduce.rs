@@ -1,7 +1,8 @@
 //! `metarepro reproduce` (issue 5): runs every `datasets/*/analysis.toml` of a copied datasets
 //! tree, writes the reports and figures, its JSON is byte for byte what `metarepro pool --format
 //! json` prints for the same analysis, and a bad `analysis.toml` is an error naming the file that
-//! does not stop the other datasets.
+//! does not stop the other datasets. Also: every command of the README runs as shown
+//! ([`readme_commands_run_as_shown`]; in this test binary to save a link).
 
 use std::path::{Path, PathBuf};
 
@@ -377,4 +378,215 @@ fn rpild_audit_columns_are_well_formed() {
             seen.push((o, c, row));
         }
     }
+}
+/// A directive for the command of the next ```sh block that starts with `lhs`:
+/// `<!-- readme-test: LHS => RHS -->`, where RHS is `skip: REASON` or a command to run instead.
+struct Marker {
+    lhs: String,
+    rhs: String,
+    used: bool,
+}
+
+/// A command without its trailing comment, with single spaces.
+fn normalise(cmd: &str) -> String {
+    let mut out = String::new();
+    let mut quote: Option<char> = None;
+    let mut prev = ' ';
+    for c in cmd.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c == '#' && prev.is_whitespace() => break,
+            None => {}
+        }
+        out.push(c);
+        prev = c;
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The markers of a ```sh block and its commands, each with the README line it starts on.
+type Block = (Vec<Marker>, Vec<(usize, String)>);
+
+/// The ```sh blocks of `markdown`: for each, its markers and its commands (lines joined at a
+/// trailing `\`; blank and comment-only lines left out), with the line each starts on.
+fn sh_blocks(markdown: &str) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    let mut markers: Vec<Marker> = Vec::new();
+    let mut lines = markdown.lines().enumerate();
+    while let Some((i, line)) = lines.next() {
+        let t = line.trim();
+        if let Some(body) = t.strip_prefix("<!-- readme-test:") {
+            let body = body
+                .strip_suffix("-->")
+                .unwrap_or_else(|| panic!("README line {}: unterminated marker", i + 1));
+            let (lhs, rhs) = body.split_once("=>").unwrap_or_else(|| {
+                panic!(
+                    "README line {}: a marker is `<!-- readme-test: COMMAND => RHS -->`",
+                    i + 1
+                )
+            });
+            markers.push(Marker {
+                lhs: normalise(lhs),
+                rhs: rhs.trim().to_string(),
+                used: false,
+            });
+            continue;
+        }
+        if !t.starts_with("```") {
+            continue;
+        }
+        let sh = matches!(t, "```sh" | "```bash" | "```shell");
+        assert!(
+            sh || markers.is_empty(),
+            "README line {}: readme-test markers must come right before a ```sh block",
+            i + 1
+        );
+        let mut commands = Vec::new();
+        let mut pending: Option<(usize, String)> = None;
+        for (j, l) in lines.by_ref() {
+            if l.trim_start().starts_with("```") {
+                break;
+            }
+            if !sh {
+                continue;
+            }
+            let (start, mut cmd) = pending.take().unwrap_or((j + 1, String::new()));
+            match l.trim_end().strip_suffix('\\') {
+                Some(head) => {
+                    cmd.push_str(head);
+                    cmd.push(' ');
+                    pending = Some((start, cmd));
+                }
+                None => {
+                    cmd.push_str(l);
+                    if !normalise(&cmd).is_empty() {
+                        commands.push((start, cmd));
+                    }
+                }
+            }
+        }
+        assert!(pending.is_none(), "README: a ```sh block ends inside a continued line");
+        if sh {
+            blocks.push((std::mem::take(&mut markers), commands));
+        }
+    }
+    assert!(
+        markers.is_empty(),
+        "README: readme-test markers after the last ```sh block"
+    );
+    blocks
+}
+
+/// Every command of the README's ```sh blocks, run as shown from a fresh clone's root: in a
+/// temporary copy of `datasets/`, `figures/` and `reports/` (so that commands writing outputs do
+/// not touch the repository), with `metarepro` on the PATH being the binary cargo built for these
+/// tests. A command must exit with 0. A marker right before a block (an HTML comment, invisible on
+/// the rendered page) may say how a command of it is run here:
+/// `<!-- readme-test: cargo run --release -- reproduce => metarepro reproduce -->` runs the same
+/// program built by `cargo test` instead of building a release binary, and
+/// `<!-- readme-test: cargo test => skip: REASON -->` leaves a command out, printing it with the
+/// reason. A marker that matches no command of its block fails the test, and so does a `cargo`
+/// command without a marker.
+#[test]
+fn readme_commands_run_as_shown() {
+    let readme = read(Path::new("README.md"));
+    let blocks = sh_blocks(&readme);
+    let tmp = tempfile::tempdir().expect("temporary folder");
+    for dir in ["datasets", "figures", "reports"] {
+        copy_tree(Path::new(dir), &tmp.path().join(dir));
+    }
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_metarepro"));
+    let bin_dir = bin.parent().expect("the binary's folder");
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir.to_path_buf())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .expect("PATH");
+    let (mut ran, mut skipped) = (0, 0);
+    for (mut markers, commands) in blocks {
+        for (line, shown) in commands {
+            let key = normalise(&shown);
+            let marker = markers.iter_mut().find(|m| m.lhs == key);
+            let cmd = match marker {
+                Some(m) => {
+                    m.used = true;
+                    if let Some(reason) = m.rhs.strip_prefix("skip:") {
+                        eprintln!("README line {line}: not run: {key} ({})", reason.trim());
+                        skipped += 1;
+                        continue;
+                    }
+                    m.rhs.clone()
+                }
+                None => shown.clone(),
+            };
+            assert!(
+                !normalise(&cmd).starts_with("cargo "),
+                "README line {line}: `{key}` needs a readme-test marker (see tests/reproduce.rs)"
+            );
+            let start = std::time::Instant::now();
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(&cmd)
+                .current_dir(tmp.path())
+                .env("PATH", &path)
+                .output()
+                .expect("run sh");
+            eprintln!(
+                "README line {line}: {} ({:.1} s)",
+                normalise(&cmd),
+                start.elapsed().as_secs_f64()
+            );
+            assert!(
+                out.status.success(),
+                "README line {line}: `{cmd}` exited with {}\nstdout: {}\nstderr: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            ran += 1;
+        }
+        if let Some(m) = markers.iter().find(|m| !m.used) {
+            panic!("README: the marker for `{}` matches no command of its block", m.lhs);
+        }
+    }
+    assert!(ran >= 5, "only {ran} README commands found");
+    eprintln!("README: {ran} commands run, {skipped} not run");
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create folder");
+    for e in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let e = e.expect("folder entry");
+        let target = to.join(e.file_name());
+        if e.file_type().expect("file type").is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).expect("copy file");
+        }
+    }
+}
+
+#[test]
+fn readme_blocks_are_parsed() {
+    let md = "x\n<!-- readme-test: cargo test => skip: the suite itself -->\n```sh\ncargo test   # tests\n\
+              metarepro forest a.csv --where x=1 \\\n  --out f.svg\n\n# a comment\n```\n```\nnot a command\n```\n";
+    let blocks = sh_blocks(md);
+    assert_eq!(blocks.len(), 1);
+    let (markers, commands) = &blocks[0];
+    assert_eq!(markers.len(), 1);
+    assert_eq!(
+        (markers[0].lhs.as_str(), markers[0].rhs.as_str()),
+        ("cargo test", "skip: the suite itself")
+    );
+    let shown: Vec<(usize, String)> = commands.iter().map(|(l, c)| (*l, normalise(c))).collect();
+    assert_eq!(
+        shown,
+        vec![
+            (4, "cargo test".to_string()),
+            (5, "metarepro forest a.csv --where x=1 --out f.svg".to_string())
+        ]
+    );
+    assert_eq!(normalise("a 'b # c' # d"), "a 'b # c'");
 }

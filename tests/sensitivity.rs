@@ -1046,7 +1046,6 @@ fn batch_of_2x2_tables_equals_pool_other_measures_and_options() {
 }
 
 #[test]
-#[ignore = "in progress: the test's CSV reader splits the quoted message field"]
 fn batch_of_2x2_tables_fails_bad_analyses_and_exits_non_zero_when_none_pooled() {
     use assert_cmd::Command;
     let dir = tempfile::tempdir().unwrap();

@@ -14,6 +14,9 @@
 //! data = "studies.csv"            # study table, relative to this file's folder [default: studies.csv]
 //! source = "..."                  # where the data come from (citation), shown in the reports
 //!
+//! [labels]                        # optional; what tables and figures call the subgroups
+//! cdmards = "cDMARDs"             # code (a value of the `by` column) = label; JSON keeps the codes
+//!
 //! [[analysis]]                    # one per analysis, in the order they are run
 //! name = "remission_by_class"     # required; output file stem: letters, digits, '_', '-', '.'; unique in the file
 //! title = "ILD remission by treatment class"   # optional; report heading and plot title
@@ -37,6 +40,16 @@
 //! pi = "metafor"                  # metafor, z, k-1, k-2              [default: metafor]
 //! pft_mean = "harmonic"           # harmonic, geometric, arithmetic   [default: harmonic]
 //! tau2_common = false             # one tau^2 across subgroups        [default: false]
+//! labels = { triple = "Triple therapy" }   # optional; over [labels] for this analysis (pool --labels)
+//!
+//! # Two-group and other inputs: the `pool` flags of the same name (docs/comparative.md)
+//! measure = "RR"                  # OR, RR, RD, PETO, AS, MD, SMD, SMDH, ROM, IRR, IRD, COR, ZCOR, GEN
+//! pooling = "MH"                  # IV, MH, PETO                      [default: IV]
+//! ai = "deaths_tofa"              # columns: ai bi ci di n1i n2i m1i sd1i m2i sd2i x1i t1i x2i t2i
+//! n1i = "n_tofa"                  #   ri ni yi vi sei est ci_lb ci_ub level_column [default: their own names]
+//! ci_level = 95                   # level of published CIs without a level column [default: 95]
+//! drop00 = true                   # and vtype, mh_add, rd_variance, rd_raw_estimate, cc_target,
+//!                                 # cc_variance_only: as the flags
 //! ```
 //!
 //! Unknown keys are errors (a misspelt key must not silently fall back to a default). Every
@@ -67,6 +80,9 @@ pub const DEFAULT_DATA: &str = "studies.csv";
 pub struct AnalysisFile {
     #[serde(default)]
     pub dataset: DatasetInfo,
+    /// `[labels]`: what tables and figures call the subgroups of every analysis (code → label).
+    #[serde(default)]
+    pub labels: data::Labels,
     #[serde(default, rename = "analysis")]
     pub analyses: Vec<Analysis>,
 }
@@ -206,6 +222,10 @@ pub struct Analysis {
     pub cc_variance_only: bool,
     /// Level (percent) of published CIs in estimate-with-CI rows without a level column.
     pub ci_level: Option<f64>,
+    /// Subgroup labels of this analysis (code → label), over those of `[labels]`
+    /// (`pool --labels`; [`read_analysis_file`] merges the two).
+    #[serde(default)]
+    pub labels: data::Labels,
 }
 
 /// The data and model options of `metarepro pool`, parsed from an argument list exactly as the
@@ -233,6 +253,9 @@ impl Analysis {
         }
         if let Some(by) = &self.by {
             opt("by", by.clone());
+            for (code, label) in &self.labels {
+                opt("labels", format!("{code}={label}"));
+            }
         }
         opt("events", self.events.clone());
         opt("total", self.total.clone());
@@ -404,6 +427,12 @@ pub fn read_analysis_file(file: &Path, dataset: &str) -> Result<DatasetAnalyses>
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
+    let mut spec = spec;
+    for a in &mut spec.analyses {
+        for (code, label) in &spec.labels {
+            a.labels.entry(code.clone()).or_insert_with(|| label.clone());
+        }
+    }
     let out = DatasetAnalyses {
         dataset: dataset.to_string(),
         dir,
@@ -627,10 +656,12 @@ pub fn run_analysis(ds: &DatasetAnalyses, a: &Analysis, out: &Path, opts: &RunOp
     let data = ds.data_path(a);
     let (load, options) = a.options(&data)?;
     let studies = data::load_for(&data, &load, options.measure.input_kind(), a.ci_level())?;
-    let res = model::pool(&studies, &options).map_err(|e| match e {
+    let mut res = model::pool(&studies, &options).map_err(|e| match e {
         Error::Computation(m) => Error::Computation(format!("{}: {m}", data.display())),
         other => other,
     })?;
+    // The dataset's label map covers all its analyses: codes absent from this one are expected.
+    res.set_labels(&load.labels);
     let paths = output_paths(out, &ds.dataset, &a.name);
     let mut files = Vec::new();
     let dir = paths.json.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -914,7 +945,7 @@ pub fn markdown(
         "| | k | events/total | proportion % | {lv} CI % | {lv} PI % | τ² | I² % | Q p |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|"
     );
     for s in &res.subgroups {
-        summary_row(&mut o, s.name.as_deref().unwrap_or(""), s);
+        summary_row(&mut o, s.display_name(), s);
     }
     summary_row(&mut o, "**overall**", &res.overall);
     let _ = writeln!(o);
@@ -949,11 +980,11 @@ pub fn markdown(
         res.subgroups
             .iter()
             .map(|g| {
-                let name = g.name.as_deref();
+                let code = g.name.as_deref();
                 (
-                    name,
+                    Some(g.display_name()),
                     (0..res.studies.len())
-                        .filter(|&i| res.studies[i].group.as_deref() == name)
+                        .filter(|&i| res.studies[i].group.as_deref() == code)
                         .collect(),
                 )
             })
@@ -1070,7 +1101,7 @@ fn markdown_comparative(ds: &DatasetAnalyses, a: &Analysis, studies: &Studies, r
     };
     let random_name = format!("random effects, {}", res.method);
     for s in &res.subgroups {
-        let name = s.name.as_deref().unwrap_or("");
+        let name = s.display_name();
         let model = if res.method.is_common() {
             common_name
         } else {
@@ -1218,7 +1249,7 @@ impl Summary {
                         let names: Vec<String> = r
                             .subgroups
                             .iter()
-                            .map(|s| format!("{} {}", s.name.as_deref().unwrap_or(""), pct(s.proportion.estimate)))
+                            .map(|s| format!("{} {}", s.display_name(), pct(s.proportion.estimate)))
                             .collect();
                         let test = r
                             .subgroup_test

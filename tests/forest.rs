@@ -1560,3 +1560,86 @@ fn cli_forest_draws_two_group_data() {
         .failure();
     assert_stderr_has(&a, "null line");
 }
+
+/// Issue 13: `--labels` names the subgroups in the table, the forest plot and the summary plot;
+/// the JSON keeps the codes (and gives the label beside them); a code that names no subgroup is
+/// noted; a label map without `--by`, a malformed pair and a bad label file are errors.
+#[test]
+fn labels_name_subgroups_in_tables_and_figures_and_json_keeps_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write_csv(dir.path());
+    let labels = dir.path().join("labels.toml");
+    std::fs::write(&labels, "[labels]\nother = \"Other ethnicity\"\n").unwrap();
+    let base = |cmd: &str| {
+        let mut c = metarepro();
+        c.arg(cmd)
+            .arg(&csv)
+            .args(["--by", "ethnicity", "--labels", "caucasian=Mostly Caucasian"]);
+        c.arg("--labels").arg(&labels);
+        c
+    };
+    // Table: the labels, not the codes, in the subgroup rows.
+    let out = base("pool").assert().success();
+    let table = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(
+        table.contains("Mostly Caucasian") && table.contains("Other ethnicity"),
+        "{table}"
+    );
+    assert!(
+        !table.lines().any(|l| l.trim_start().starts_with("caucasian ")),
+        "{table}"
+    );
+    // JSON: `name` is the code, `label` what the table showed.
+    let out = base("pool").args(["--format", "json"]).assert().success();
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let names: Vec<(String, String)> = v["subgroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["name"].as_str().unwrap().to_string(),
+                g["label"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("caucasian".to_string(), "Mostly Caucasian".to_string()),
+            ("other".to_string(), "Other ethnicity".to_string())
+        ]
+    );
+    // Figures: the SVG texts carry the labels and not the codes.
+    for cmd in ["forest", "summary-plot"] {
+        let svg = dir.path().join(format!("{cmd}.svg"));
+        base(cmd).arg("--out").arg(&svg).assert().success();
+        let els = parse_svg(&std::fs::read_to_string(&svg).unwrap());
+        let texts: Vec<String> = svg_texts(&els).iter().map(|e| e.text.trim().to_string()).collect();
+        for want in ["Mostly Caucasian", "Other ethnicity"] {
+            assert!(texts.iter().any(|t| t == want), "{cmd}: no text {want:?} in {texts:?}");
+        }
+        assert!(
+            !texts.iter().any(|t| t == "caucasian" || t == "other"),
+            "{cmd}: {texts:?}"
+        );
+    }
+    // A code that names no subgroup is noted on standard error; the run still succeeds.
+    let out = base("pool").args(["--labels", "caucasain=Typo"]).assert().success();
+    assert_stderr_has(&out, "\"caucasain\" names no subgroup");
+    // Errors: no --by; a pair without '='; an unreadable or malformed label file.
+    let out = metarepro()
+        .arg("pool")
+        .arg(&csv)
+        .args(["--labels", "a=b"])
+        .assert()
+        .code(2);
+    assert_stderr_has(&out, "--labels names subgroups");
+    let out = base("pool").args(["--labels", "nolabel"]).assert().code(2);
+    assert_stderr_has(&out, "--labels expects CODE=LABEL");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "other = 3\n").unwrap();
+    let out = base("pool").arg("--labels").arg(&bad).assert().code(3);
+    assert_stderr_has(&out, "bad.toml");
+    assert_stderr_has(&out, "label of \"other\" must be a non-empty string");
+}

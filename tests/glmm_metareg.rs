@@ -389,6 +389,7 @@ fn load(path: &Path) -> Studies {
             delimiter: None,
             na_drop: false,
             columns: Default::default(),
+            labels: Default::default(),
         },
     )
     .unwrap()

@@ -111,9 +111,26 @@ fn writes_reports_equal_to_pool() {
     assert!(r.stdout.contains("wang2023/claims.toml"), "{}", r.stdout);
     assert!(r.stdout.contains("1 of 1 claims files verified"), "{}", r.stdout);
 
-    // JSON and CSV: exactly `metarepro pool` with the analysis's options.
+    // JSON and CSV: exactly `metarepro pool` with the analysis's options, the dataset's
+    // `[labels]` included (issue 13).
     let rpild = root.join("datasets/rpild_treatment/studies.csv");
-    let remission = [
+    let labels = [
+        "--labels",
+        "biologics=Biologics",
+        "--labels",
+        "cdmards=cDMARDs",
+        "--labels",
+        "ivig=IVIG",
+        "--labels",
+        "multi_modality=Multi-modality",
+        "--labels",
+        "other=Other regimens",
+        "--labels",
+        "plasma_exchange=Plasma exchange",
+        "--labels",
+        "triple_therapy=Triple therapy",
+    ];
+    let mut remission = vec![
         "--where",
         "outcome=remission",
         "--where",
@@ -123,15 +140,15 @@ fn writes_reports_equal_to_pool() {
         "--na",
         "drop",
     ];
-    assert_eq!(
-        read(&reports.join("remission_by_class.json")),
-        pool(&rpild, &remission, "json")
-    );
+    remission.extend_from_slice(&labels);
+    let json = read(&reports.join("remission_by_class.json"));
+    assert!(json.contains("\"name\": \"cdmards\"") && json.contains("\"label\": \"cDMARDs\""));
+    assert_eq!(json, pool(&rpild, &remission, "json"));
     assert_eq!(
         read(&reports.join("remission_by_class.csv")),
         pool(&rpild, &remission, "csv")
     );
-    let pft = [
+    let mut pft = vec![
         "--where",
         "outcome=survival_6m",
         "--where",
@@ -145,6 +162,7 @@ fn writes_reports_equal_to_pool() {
         "--method",
         "DL",
     ];
+    pft.extend_from_slice(&labels);
     assert_eq!(
         read(&reports.join("survival_6m_by_class_pft_dl.json")),
         pool(&rpild, &pft, "json")
@@ -158,7 +176,8 @@ fn writes_reports_equal_to_pool() {
     // The Markdown summary: a row per subgroup, the subgroup test, the rows left out.
     let md = read(&reports.join("remission_by_class.md"));
     for want in [
-        "| cdmards | 3 | 31/43 |",
+        "| cDMARDs | 3 | 31/43 |",
+        "### Triple therapy",
         "| **overall** | 7 | 79/112 |",
         "Test for subgroup differences",
         "Ge 2021",
@@ -166,6 +185,13 @@ fn writes_reports_equal_to_pool() {
     ] {
         assert!(md.contains(want), "{want:?} not in:\n{md}");
     }
+
+    // The figure names the classes by their labels.
+    let svg = read(&root.join("figures/rpild_treatment_remission_by_class.svg"));
+    for want in [">cDMARDs<", ">Plasma exchange<", ">Triple therapy<"] {
+        assert!(svg.contains(want), "{want} not in the figure");
+    }
+    assert!(!svg.contains(">cdmards<") && !svg.contains(">plasma_exchange<"));
 
     // Running again overwrites in place; --no-figures and a dataset filter.
     let out = tempfile::tempdir().expect("temporary folder");

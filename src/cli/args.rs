@@ -37,6 +37,11 @@ pub struct DataArgs {
     /// What to do with a row whose count is missing (empty, NA, N/A or #N/A): fail with an error naming it, or drop it (the report lists it).
     #[arg(long, value_enum, default_value_t = NaAction::Error)]
     pub na: NaAction,
+    /// What tables and figures call a subgroup (a value of --by): CODE=LABEL, repeatable, e.g.
+    /// --labels cdmards=cDMARDs --labels "plasma_exchange=Plasma exchange"; or a .toml file of
+    /// CODE = "LABEL" lines. JSON and CSV output keep the codes.
+    #[arg(long = "labels", value_name = "CODE=LABEL|FILE.toml")]
+    pub labels: Vec<String>,
     #[command(flatten)]
     pub columns: ColumnArgs,
 }
@@ -173,6 +178,12 @@ pub enum NaAction {
 
 impl DataArgs {
     pub fn load_options(&self) -> Result<LoadOptions> {
+        let labels = crate::data::parse_labels(&self.labels)?;
+        if !labels.is_empty() && self.by.is_none() {
+            return Err(Error::Usage(
+                "--labels names subgroups: give the subgroup column with --by".into(),
+            ));
+        }
         let filters = self
             .filters
             .iter()
@@ -204,6 +215,7 @@ impl DataArgs {
             delimiter,
             na_drop: self.na == NaAction::Drop,
             columns: self.columns.columns(),
+            labels,
         })
     }
 }

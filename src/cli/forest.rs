@@ -183,7 +183,8 @@ fn pooled(data_args: &DataArgs, model_args: &ModelArgs) -> Result<(data::Studies
         options.measure.input_kind(),
         data_args.columns.ci_level()?,
     )?;
-    let res = model::pool(&studies, &options)?;
+    let mut res = model::pool(&studies, &options)?;
+    super::note_unused_labels(&data_args.file, &res.set_labels(&load.labels));
     Ok((studies, res))
 }
 

@@ -78,3 +78,16 @@ pub fn run() -> Result<i32> {
         Command::Bootstrap(c) => sensitivity::run_bootstrap(&c),
     }
 }
+
+/// A note on standard error for `--labels` codes that name no subgroup (most likely misspelt).
+fn note_unused_labels(file: &std::path::Path, unused: &[String]) {
+    if !unused.is_empty() {
+        eprintln!(
+            "note: {}: --labels code{} {} name{} no subgroup of the data",
+            file.display(),
+            if unused.len() == 1 { "" } else { "s" },
+            unused.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", "),
+            if unused.len() == 1 { "s" } else { "" }
+        );
+    }
+}

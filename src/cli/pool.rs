@@ -64,7 +64,8 @@ pub fn run(cmd: &PoolCmd) -> Result<i32> {
         options.measure.input_kind(),
         cmd.data.columns.ci_level()?,
     )?;
-    let res = model::pool(&studies, &options)?;
+    let mut res = model::pool(&studies, &options)?;
+    super::note_unused_labels(&cmd.data.file, &res.set_labels(&load.labels));
     let mut text = match cmd.format {
         Format::Table => table::render(&res),
         Format::Json => json::to_json(&res),

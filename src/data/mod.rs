@@ -53,7 +53,13 @@ pub struct LoadOptions {
     pub na_drop: bool,
     /// Columns of two-group and generic inputs ([`arms`]).
     pub columns: Columns,
+    /// What to call the values of the subgroup column in tables and figures (code → label,
+    /// e.g. `cdmards` → `cDMARDs`); results keep the codes. See [`parse_labels`].
+    pub labels: Labels,
 }
+
+/// A label map: the value of a subgroup column (the code) → what a reader sees.
+pub type Labels = std::collections::BTreeMap<String, String>;
 
 impl Default for LoadOptions {
     fn default() -> Self {
@@ -66,6 +72,7 @@ impl Default for LoadOptions {
             delimiter: None,
             na_drop: false,
             columns: Columns::default(),
+            labels: Labels::new(),
         }
     }
 }
@@ -78,6 +85,53 @@ impl LoadOptions {
             _ => Err(Error::Usage(format!("--where expects COL=VALUE, got \"{s}\""))),
         }
     }
+}
+
+/// A label map from `--labels` values: each is `CODE=LABEL` (split at the first `=`) or the path
+/// of a TOML file of `CODE = "LABEL"` lines (at the top level or under `[labels]`, as in
+/// `analysis.toml`). Later values override earlier ones.
+pub fn parse_labels(values: &[String]) -> Result<Labels> {
+    let mut out = Labels::new();
+    for v in values {
+        if v.ends_with(".toml") && !v.contains('=') {
+            let path = Path::new(v);
+            let input = |message: String| Error::Input {
+                file: path.to_path_buf(),
+                message,
+            };
+            let text = std::fs::read_to_string(path).map_err(|e| input(format!("cannot read the label file: {e}")))?;
+            let table: toml::Table = toml::from_str(&text).map_err(|e| input(format!("invalid label file: {e}")))?;
+            let table = match table.get("labels") {
+                Some(toml::Value::Table(t)) => t.clone(),
+                Some(_) => return Err(input("`labels` must be a table of CODE = \"LABEL\"".into())),
+                None => table,
+            };
+            for (code, label) in table {
+                match label {
+                    toml::Value::String(l) if !l.trim().is_empty() => {
+                        out.insert(code, l.trim().to_string());
+                    }
+                    _ => {
+                        return Err(input(format!(
+                            "label of \"{code}\" must be a non-empty string, e.g. {code} = \"Label\""
+                        )))
+                    }
+                }
+            }
+            continue;
+        }
+        match v.split_once('=') {
+            Some((code, label)) if !code.trim().is_empty() && !label.trim().is_empty() => {
+                out.insert(code.trim().to_string(), label.trim().to_string());
+            }
+            _ => {
+                return Err(Error::Usage(format!(
+                    "--labels expects CODE=LABEL (e.g. cdmards=cDMARDs) or a .toml file of labels, got \"{v}\""
+                )))
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Validated study-level data, ready for effect sizes.

@@ -97,8 +97,12 @@ pub struct EffectSummary {
 /// the JSON contract. Values are on the measure's scale except `proportion`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Pooled {
+    /// The subgroup: its value in the subgroup column (the code); `None` for the overall fit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// What tables and figures call the subgroup (from a label map); `None`: the code itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     pub k: usize,
     /// Sum of events and of totals of the studies in the fit.
     pub events: f64,
@@ -241,6 +245,29 @@ pub struct PoolResult {
     pub conventions: Vec<String>,
 }
 
+impl Pooled {
+    /// The subgroup as tables and figures show it: its label, else its code ("" for the overall
+    /// fit).
+    pub fn display_name(&self) -> &str {
+        self.label.as_deref().or(self.name.as_deref()).unwrap_or("")
+    }
+}
+
+impl PoolResult {
+    /// Give the subgroups the labels of `labels` (code → label); codes without a label keep
+    /// showing the code. Returns the codes of `labels` that name no subgroup (a misspelt code).
+    pub fn set_labels(&mut self, labels: &crate::data::Labels) -> Vec<String> {
+        for g in &mut self.subgroups {
+            g.label = g.name.as_ref().and_then(|n| labels.get(n)).cloned();
+        }
+        labels
+            .keys()
+            .filter(|code| !self.subgroups.iter().any(|g| g.name.as_deref() == Some(code.as_str())))
+            .cloned()
+            .collect()
+    }
+}
+
 /// Summarise a fit: CI of τ², prediction, back-transformation.
 pub fn summarize(name: Option<String>, fit: RmaFit, es: &EffectSizes, events: f64, options: &PoolOptions) -> Pooled {
     let ci = fit.confint();
@@ -258,6 +285,7 @@ pub fn summarize(name: Option<String>, fit: RmaFit, es: &EffectSizes, events: f6
     let c = &fit.coefficients[0];
     Pooled {
         name,
+        label: None,
         k: fit.k,
         events,
         total: es.ni.iter().sum(),

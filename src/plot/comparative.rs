@@ -623,7 +623,7 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
         }
     } else {
         for (g, block) in res.subgroups.iter().zip(&order) {
-            rows.push(Row::heading(g.name.clone().unwrap_or_default()));
+            rows.push(Row::heading(g.display_name().to_string()));
             for &i in block {
                 let r = study_row(&res.studies[i], &mut values);
                 rows.push(r);

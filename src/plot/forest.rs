@@ -488,7 +488,7 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
         }
     } else {
         for (g, block) in res.subgroups.iter().zip(&order) {
-            rows.push(Row::heading(g.name.clone().unwrap_or_default()));
+            rows.push(Row::heading(g.display_name().to_string()));
             for &i in block {
                 rows.push(study_row(&res.studies[i]));
             }

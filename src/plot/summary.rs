@@ -70,7 +70,7 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
         let p = &g.proportion;
         rows.push(Row {
             kind: RowKind::Normal,
-            cells: cells(g, g.name.clone().unwrap_or_default(), opts),
+            cells: cells(g, g.display_name().to_string(), opts),
             mark: Mark::Diamond {
                 est: v(p.estimate),
                 lb: v(p.ci_lb),

@@ -81,7 +81,7 @@ pub fn render(res: &PoolResult) -> String {
         let name_w = res
             .subgroups
             .iter()
-            .map(|s| s.name.as_deref().unwrap_or("").chars().count())
+            .map(|s| s.display_name().chars().count())
             .max()
             .unwrap_or(0)
             .max(8);
@@ -94,7 +94,7 @@ pub fn render(res: &PoolResult) -> String {
             let _ = writeln!(
                 o,
                 "  {:<name_w$}  {:>3}  {:>13}  {:>8}  {:>19}  {:>19}  {:>7}  {:>7}  {:>8}  {:>7}",
-                s.name.as_deref().unwrap_or(""),
+                s.display_name(),
                 s.k,
                 format!("{}/{}", fmt_num(s.events, 0), fmt_num(s.total, 0)),
                 pct(s.proportion.estimate),
@@ -412,7 +412,7 @@ fn render_comparative(res: &PoolResult) -> String {
     show(&mut o, None, &res.overall, common_all);
     for s in &res.subgroups {
         let _ = writeln!(o);
-        show(&mut o, s.name.as_deref(), s, None);
+        show(&mut o, Some(s.display_name()), s, None);
     }
     if let Some(t) = &res.subgroup_test {
         let _ = writeln!(o);

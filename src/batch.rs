@@ -65,8 +65,8 @@
 //! | `tau2`, `I2`, `Q`, `Q_p` | heterogeneity (M-H/Peto: Q around the M-H/Peto estimate, I² from Q) |
 //! | `proportion`, `proportion_ci_lb`, `proportion_ci_ub` | proportion measures: the estimate and CI back-transformed to a proportion; null for other measures |
 //! | `effect`, `effect_ci_lb`, `effect_ci_ub` | only for measures that are not proportions: the estimate and CI on the natural scale (the OR, RR or Peto OR; RD and AS as they are) |
-//! | `converged` | false when the analysis (or subgroup) could not be pooled |
-//! | `message` | why not; null otherwise |
+//! | `converged` | false when the analysis (or subgroup) could not be pooled (numbers missing), or when its iterative estimator stopped before its criterion held (numbers given, flagged) |
+//! | `message` | why; null otherwise |
 //!
 //! A missing number is a null (Parquet) or an empty field (CSV). The outputs of proportion
 //! measures have exactly the columns they had before two-group measures came (17).
@@ -288,6 +288,14 @@ fn fitted_row(id: &str, subgroup: Option<String>, back: &BackTransform, f: &IntF
     row.proportion = back.apply(f.estimate);
     row.proportion_ci_lb = a.min(b);
     row.proportion_ci_ub = a.max(b);
+    if !f.converged {
+        // The numbers are reported, flagged: the estimator stopped before its criterion held.
+        row.converged = false;
+        row.message = Some(format!(
+            "not converged: the iterative estimator stopped after {} iterations before its threshold held",
+            f.iterations
+        ));
+    }
     row
 }
 
@@ -350,6 +358,7 @@ fn fit_glmm_row(id: &str, subgroup: Option<String>, events: &[f64], total: &[f64
                 ci_ub: c.ci_ub,
                 tau2: f.tau2,
                 iterations: f.iterations,
+                converged: f.converged,
                 q: f.qe_wald,
                 q_p: f.qe_wald_p,
                 i2: f.i2,

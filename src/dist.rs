@@ -110,7 +110,7 @@ pub fn pf_upper(x: f64, df1: f64, df2: f64) -> f64 {
 
 /// `qbeta(p, a, b)`: statrs' inverse as a start, then solved to machine precision on the
 /// regularised incomplete beta function (statrs' own inverse is only ~1e-6 accurate for very
-/// unbalanced parameters such as a = 251, b = 3e6).
+/// unbalanced parameters such as a = 251, b = 3e6). NaN when the solve fails.
 pub fn qbeta(p: f64, a: f64, b: f64) -> f64 {
     let Ok(d) = Beta::new(a, b) else {
         return f64::NAN;
@@ -135,7 +135,9 @@ pub fn qbeta(p: f64, a: f64, b: f64) -> f64 {
         hi = 0.5 * (hi + 1.0);
         widen += 1;
     }
-    crate::model::roots::brent(f, lo, hi, 500).unwrap_or(start)
+    // f is increasing from f(0) = -p < 0 to f(1) = 1 - p > 0, so the widened bracket holds a
+    // root; should the solve still fail, the result is NaN (a missing bound), never the start.
+    crate::model::roots::brent(f, lo, hi, 500).unwrap_or(f64::NAN)
 }
 
 /// Two-sided p-value and critical value for a Wald-type statistic: normal when `df` is `None`,

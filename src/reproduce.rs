@@ -847,9 +847,29 @@ pub fn markdown(
     res: &PoolResult,
     options: &PoolOptions,
 ) -> String {
-    if !res.measure.is_proportion() {
-        return markdown_comparative(ds, a, studies, res);
+    let mut md = if !res.measure.is_proportion() {
+        markdown_comparative(ds, a, studies, res)
+    } else {
+        markdown_proportions(ds, a, studies, excluded_labels, res, options)
+    };
+    let warnings = res.convergence_warnings();
+    if !warnings.is_empty() {
+        // Right under the title, where no reader misses it.
+        let at = md.find("\n\n").map(|i| i + 2).unwrap_or(0);
+        let block: String = warnings.iter().map(|w| format!("> **Warning.** {w}\n")).collect();
+        md.insert_str(at, &format!("{block}\n"));
     }
+    md
+}
+
+fn markdown_proportions(
+    ds: &DatasetAnalyses,
+    a: &Analysis,
+    studies: &Studies,
+    excluded_labels: &[Option<String>],
+    res: &PoolResult,
+    options: &PoolOptions,
+) -> String {
     let mut o = String::new();
     let lv = level_label(res.level);
     let title = a.title.as_deref().unwrap_or(&a.name);

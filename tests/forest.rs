@@ -2,12 +2,14 @@
 //!
 //! - structure of the SVG (every label and number present, squares and diamonds counted,
 //!   nothing outside the canvas);
-//! - the numbers printed on the plot, read back out of the SVG, against the JSON report;
+//! - the numbers printed on the plot, read back out of the SVG, against the JSON report and
+//!   against R metafor's (the fixtures of `tests/fixtures/pool/`);
 //! - canvas sized to content with no overlapping text from 1 to 300 studies and labels up to 60
 //!   characters;
 //! - PNG decodes at the expected size and resolution, text is drawn;
-//! - byte stability, and the committed example figures in `figures/examples/` are what the code
-//!   draws now (regenerate with `METAREPRO_UPDATE_FIGURES=1 cargo test --test forest`);
+//! - byte stability (a consistency test), and the committed example figures in
+//!   `figures/examples/` are what the code draws now (regenerate with
+//!   `METAREPRO_UPDATE_FIGURES=1 cargo test --test forest`);
 //! - the `forest`, `summary-plot` and `funnel` commands.
 
 use std::collections::BTreeMap;
@@ -421,6 +423,90 @@ fn check_stats(line: &str, fit: &Value, what: &str) {
     assert_eq!(m["p"], fmt_p(fit["Q_p"].as_f64().unwrap(), 3), "{what} p");
 }
 
+/// The texts of an SVG by row (texts sharing a y), each row left to right.
+fn svg_rows(svg: &str) -> Vec<Vec<String>> {
+    let els = parse_svg(svg);
+    let mut rows: BTreeMap<i64, Vec<&El>> = BTreeMap::new();
+    for e in svg_texts(&els) {
+        rows.entry(e.num("y") as i64).or_default().push(e);
+    }
+    rows.into_values()
+        .map(|mut r| {
+            r.sort_by(|a, b| a.num("x").total_cmp(&b.num("x")));
+            r.iter().map(|e| e.text.clone()).collect()
+        })
+        .collect()
+}
+
+/// The pooled numbers a forest plot prints are R metafor's, rounded (an independent reference:
+/// `tests/fixtures/pool/`, metafor 3.8.1, PLO, REML, z, add = 0.5 to studies with 0 or all
+/// events, the plot's defaults): each subgroup's and the overall proportion and CI, the PI, and
+/// the heterogeneity line's I², τ², Q, df and p.
+#[test]
+fn numbers_on_the_plot_are_metafors_rounded() {
+    for (name, grouped) in [
+        ("debruin2009", true),
+        ("hannum2020", true),
+        ("pritz1997", false),
+        ("kearon1998", true),
+        ("hasselblad1998", true),
+    ] {
+        let fx = fixture(name);
+        let case = fx["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["measure"] == "PLO"
+                    && c["method"] == "REML"
+                    && c["test"] == "z"
+                    && c["add"] == 0.5
+                    && c["to"] == "only0"
+            })
+            .expect("metafor's PLO REML z fit");
+        let rows = svg_rows(&forest::render_svg(&pooled(name, grouped), &ForestOptions::default()).unwrap());
+        // Subgroups in metafor's order (sorted levels, as ours), then overall.
+        let mut fits: Vec<&Value> = case["subgroups"].as_array().unwrap().iter().collect();
+        fits.push(&case["overall"]);
+        let pooled_rows: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "Random-effects model").collect();
+        assert_eq!(pooled_rows.len(), fits.len(), "{name}: pooled rows");
+        let v = |x: &Value| x.as_f64().expect("metafor value");
+        for (row, fit) in pooled_rows.iter().zip(&fits) {
+            let p = &fit["proportion"];
+            let what = format!("{name} {}", fit["name"].as_str().unwrap_or("overall"));
+            assert_printed(&row[3], 100.0 * v(&p["estimate"]), &what);
+            assert_printed(&row[4], 100.0 * v(&p["ci_lb"]), &what);
+            assert_printed(&row[5], 100.0 * v(&p["ci_ub"]), &what);
+        }
+        let pi = rows.iter().find(|r| r[0] == "Prediction interval").unwrap();
+        let op = &case["overall"]["proportion"];
+        assert_printed(&pi[1], 100.0 * v(&op["pi_lb"]), name);
+        assert_printed(&pi[2], 100.0 * v(&op["pi_ub"]), name);
+        let het: Vec<&String> = rows
+            .iter()
+            .flatten()
+            .filter(|t| t.starts_with("Heterogeneity:"))
+            .collect();
+        assert_eq!(het.len(), fits.len(), "{name}: heterogeneity lines");
+        for (line, fit) in het.iter().zip(&fits) {
+            check_stats(line, fit, &format!("{name} (metafor)"));
+        }
+        if let Some(line) = rows
+            .iter()
+            .flatten()
+            .find(|t| t.starts_with("Test for subgroup differences"))
+        {
+            let t = &case["subgroup_test"];
+            let m = stats_in(line);
+            assert_printed(&m["Q"], v(&t["Q"]), name);
+            assert_eq!(m["df"], t["df"].as_u64().unwrap().to_string());
+            assert_eq!(m["p"], fmt_p(v(&t["p"]), 3));
+        } else {
+            assert!(!grouped, "{name}: no test for subgroup differences");
+        }
+    }
+}
+
 #[test]
 fn numbers_on_the_plot_are_the_json_report_rounded() {
     for (name, grouped) in [
@@ -431,20 +517,7 @@ fn numbers_on_the_plot_are_the_json_report_rounded() {
     ] {
         let res = pooled(name, grouped);
         let json: Value = serde_json::from_str(&metarepro::report::json::to_json(&res)).unwrap();
-        let svg = forest::render_svg(&res, &ForestOptions::default()).unwrap();
-        let els = parse_svg(&svg);
-        // Rows: texts sharing a y.
-        let mut rows: BTreeMap<i64, Vec<&El>> = BTreeMap::new();
-        for e in svg_texts(&els) {
-            rows.entry(e.num("y") as i64).or_default().push(e);
-        }
-        let rows: Vec<Vec<String>> = rows
-            .into_values()
-            .map(|mut r| {
-                r.sort_by(|a, b| a.num("x").total_cmp(&b.num("x")));
-                r.iter().map(|e| e.text.clone()).collect()
-            })
-            .collect();
+        let rows = svg_rows(&forest::render_svg(&res, &ForestOptions::default()).unwrap());
         // Studies, by label (labels are unique in these datasets).
         let jstudies = json["studies"].as_array().unwrap();
         let mut seen = 0;
@@ -822,8 +895,13 @@ fn png_decodes_at_the_expected_size_with_text_drawn() {
 // ---------------------------------------------------------------------------------------------
 // Determinism and the committed example figures
 
+/// A consistency test, not a correctness test: the same input rendered twice in one process
+/// gives the same bytes (SVG and PNG, forest and funnel), also from a fresh pool of the same data.
+/// What the bytes should be is checked against independent references elsewhere: the committed
+/// figures of `figures/examples/` drawn by earlier builds ([`example_figures_are_what_the_code_draws`]),
+/// and the numbers drawn against R metafor ([`numbers_on_the_plot_are_metafors_rounded`]).
 #[test]
-fn byte_identical_across_runs() {
+fn byte_identical_across_runs_consistency() {
     let res = pooled("hasselblad1998", true);
     let opts = ForestOptions {
         dpi: 96.0,

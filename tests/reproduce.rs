@@ -1,8 +1,10 @@
 //! `metarepro reproduce` (issue 5): runs every `datasets/*/analysis.toml` of a copied datasets
 //! tree, writes the reports and figures, its JSON is byte for byte what `metarepro pool --format
-//! json` prints for the same analysis, and a bad `analysis.toml` is an error naming the file that
-//! does not stop the other datasets. Also: every command of the README runs as shown
-//! ([`readme_commands_run_as_shown`]; in this test binary to save a link).
+//! json` prints for the same analysis (a consistency test: [`reports_equal_to_pool_consistency`]),
+//! the numbers of its reports are R metafor's ([`reproduce_reports_match_metafor`], an independent
+//! reference), and a bad `analysis.toml` is an error naming the file that does not stop the other
+//! datasets. Also: every command of the README runs as shown ([`readme_commands_run_as_shown`];
+//! in this test binary to save a link).
 
 use std::path::{Path, PathBuf};
 
@@ -63,8 +65,15 @@ fn pool(data: &Path, args: &[&str], format: &str) -> String {
     r.stdout
 }
 
+/// A consistency test, not a correctness test: `reproduce` and `pool`/`verify` are the same code
+/// reached along two paths, so this checks that `reproduce` passes each analysis's options (and
+/// the dataset's labels) through, writes every report and figure, and summarises what ran.
+/// Whether the numbers are right is checked against independent references elsewhere: the reports
+/// of `reproduce` against R metafor in [`reproduce_reports_match_metafor`], `pool --format json`
+/// in `tests/metafor_fixtures.rs` (`pool_cli_json_matches_metafor`), `verify --search` against
+/// metafor's numbers in `src/verify/tests.rs`.
 #[test]
-fn writes_reports_equal_to_pool() {
+fn reports_equal_to_pool_consistency() {
     let tmp = tree(&["rpild_treatment", "pritz1997", "wang2023"]);
     let root = tmp.path();
     let r = metarepro(&["reproduce", "--root", &s(root)]);
@@ -188,10 +197,12 @@ fn writes_reports_equal_to_pool() {
 
     // The figure names the classes by their labels.
     let svg = read(&root.join("figures/rpild_treatment_remission_by_class.svg"));
-    for want in [">cDMARDs<", ">Plasma exchange<", ">Triple therapy<"] {
-        assert!(svg.contains(want), "{want} not in the figure");
+    // plotters writes each text on its own line between the tags.
+    let texts: Vec<&str> = svg.lines().map(str::trim).collect();
+    for want in ["cDMARDs", "Plasma exchange", "Triple therapy"] {
+        assert!(texts.contains(&want), "{want} not in the figure");
     }
-    assert!(!svg.contains(">cdmards<") && !svg.contains(">plasma_exchange<"));
+    assert!(!texts.contains(&"cdmards") && !texts.contains(&"plasma_exchange"));
 
     // Running again overwrites in place; --no-figures and a dataset filter.
     let out = tempfile::tempdir().expect("temporary folder");
@@ -208,6 +219,110 @@ fn writes_reports_equal_to_pool() {
     assert!(out.path().join("reports/pritz1997/improvement_plo.md").is_file());
     assert!(!out.path().join("reports/rpild_treatment").exists());
     assert!(!out.path().join("figures").exists());
+}
+
+/// The reports `reproduce` writes for `datasets/pritz1997` (metadat dat.pritz1997; the PLO and
+/// PR random-effects models of the metadat help page) carry R metafor's numbers: the JSON to
+/// 1e-6 relative (1e-10 absolute), the Markdown table as metafor's values rounded. metafor's
+/// values are the committed fixture `tests/fixtures/pool/pritz1997.json` (metafor 3.8.1, REML,
+/// z, add = 0.5 to studies with 0 or all events, as the analyses state).
+#[test]
+fn reproduce_reports_match_metafor() {
+    let tmp = tree(&["pritz1997"]);
+    let out = tempfile::tempdir().expect("temporary folder");
+    let r = metarepro(&[
+        "reproduce",
+        "pritz1997",
+        "--root",
+        &s(tmp.path()),
+        "--out",
+        &s(out.path()),
+        "--no-figures",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let fx: serde_json::Value =
+        serde_json::from_str(&read(Path::new("tests/fixtures/pool/pritz1997.json"))).expect("fixture JSON");
+    let num = |v: &serde_json::Value, what: &str| v.as_f64().unwrap_or_else(|| panic!("{what}: not a number: {v}"));
+    let mut compared = 0;
+    for (analysis, measure) in [("improvement_plo", "PLO"), ("improvement_pr", "PR")] {
+        let case = fx["cases"]
+            .as_array()
+            .expect("cases")
+            .iter()
+            .find(|c| {
+                c["measure"] == measure
+                    && c["method"] == "REML"
+                    && c["test"] == "z"
+                    && c["add"] == 0.5
+                    && c["to"] == "only0"
+            })
+            .expect("metafor's fit");
+        let m = &case["overall"];
+        let dir = out.path().join("reports/pritz1997");
+        let json: serde_json::Value =
+            serde_json::from_str(&read(&dir.join(format!("{analysis}.json")))).expect("report JSON");
+        let o = &json["overall"];
+        for key in [
+            "k",
+            "estimate",
+            "se",
+            "zval",
+            "ci_lb",
+            "ci_ub",
+            "pval",
+            "pi_lb",
+            "pi_ub",
+            "tau2",
+            "tau2_ci_lb",
+            "tau2_ci_ub",
+            "I2",
+            "I2_ci_lb",
+            "I2_ci_ub",
+            "H2",
+            "Q",
+            "Q_df",
+            "Q_p",
+        ] {
+            let what = format!("{analysis} overall.{key}");
+            let (ours, theirs) = (num(&o[key], &what), num(&m[key], &what));
+            assert!(
+                (ours - theirs).abs() <= 1e-10 || (ours - theirs).abs() <= 1e-6 * theirs.abs(),
+                "{what}: report {ours:e}, metafor {theirs:e}"
+            );
+            compared += 1;
+        }
+        for key in ["estimate", "ci_lb", "ci_ub", "pi_lb", "pi_ub"] {
+            let what = format!("{analysis} overall.proportion.{key}");
+            let (ours, theirs) = (num(&o["proportion"][key], &what), num(&m["proportion"][key], &what));
+            assert!(
+                (ours - theirs).abs() <= 1e-10 || (ours - theirs).abs() <= 1e-6 * theirs.abs(),
+                "{what}: report {ours:e}, metafor {theirs:e}"
+            );
+            compared += 1;
+        }
+        // The Markdown row: proportion, CI and PI in % at one decimal, I² at one decimal.
+        let md = read(&dir.join(format!("{analysis}.md")));
+        let p = |key: &str| format!("{:.1}", 100.0 * num(&m["proportion"][key], key));
+        let row = format!(
+            "| {} | [{}; {}] | [{}; {}] |",
+            p("estimate"),
+            p("ci_lb"),
+            p("ci_ub"),
+            p("pi_lb"),
+            p("pi_ub")
+        );
+        assert!(
+            md.contains(&row),
+            "{analysis}: {row:?} (metafor, rounded) not in:\n{md}"
+        );
+        let i2 = format!("| {:.1} |", num(&m["I2"], "I2"));
+        let overall_row = md
+            .lines()
+            .find(|l| l.starts_with("| **overall** |"))
+            .expect("overall row");
+        assert!(overall_row.contains(&i2), "{analysis}: I² {i2} not in {overall_row}");
+    }
+    assert_eq!(compared, 48);
 }
 
 #[test]

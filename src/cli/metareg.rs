@@ -136,6 +136,9 @@ fn pval_text(p: f64) -> String {
 /// The readable table, laid out like metafor's print of a mixed-effects model.
 pub fn render_table(res: &MetaregResult) -> String {
     let mut s = String::new();
+    if let Some(note) = &res.convergence_note {
+        s.push_str(&format!("Warning: not converged: {note}.\n\n"));
+    }
     let common = res.method.is_common();
     s.push_str(&format!(
         "{} Model (k = {}; {}measure {}, test {})\n\n",

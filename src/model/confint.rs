@@ -43,7 +43,9 @@ pub fn q_profile(fit: &RmaFit) -> Option<Tau2Ci> {
     let q = |t: f64| q_gen(&fit.x, &fit.yi, &fit.vi, t).unwrap_or(f64::NAN);
     let q_min = q(tau2_min);
     let q_max = q(tau2_max);
-    let solve = |target: f64| brent(|t| q(t) - target, tau2_min, tau2_max, 10_000);
+    // A bound whose root is not bracketed, or not found to machine precision, leaves the CI
+    // missing (NA), as metafor reports a bound it cannot find.
+    let solve = |target: f64| brent(|t| q(t) - target, tau2_min, tau2_max, 10_000).ok();
     let mut ub_at_limit = false;
     let tau2_ub = if q_min < crit_l {
         tau2_min

@@ -14,6 +14,7 @@
 //! [`RmaFit`]: super::RmaFit
 
 use super::roots::brent;
+use super::tau2::{Scoring, Tau2Estimate};
 use super::{Control, Method, RmaOptions, Test};
 use crate::dist;
 use crate::error::{Error, Result};
@@ -33,6 +34,8 @@ pub struct IntFit {
     pub ci_ub: f64,
     pub tau2: f64,
     pub iterations: usize,
+    /// False when Fisher scoring stalled before its threshold.
+    pub converged: bool,
     /// Q with common-effect weights, its p-value, I² (%), H², and the typical variance ṽ.
     pub q: f64,
     pub q_p: f64,
@@ -138,12 +141,12 @@ fn he_raw(y: &[f64], v: &[f64]) -> f64 {
 }
 
 /// τ² by `method` for an intercept-only model with k ≥ 2 (what `tau2::estimate` gives).
-pub fn tau2_int(method: Method, y: &[f64], v: &[f64], control: &Control) -> Result<(f64, usize)> {
+pub fn tau2_int(method: Method, y: &[f64], v: &[f64], control: &Control) -> Result<Tau2Estimate> {
     let k = y.len() as f64;
     let df = k - 1.0;
-    let closed = |t: f64| Ok((t.max(0.0), 0));
+    let closed = |t: f64| Ok(Tau2Estimate::exact(t.max(0.0)));
     match method {
-        Method::EE | Method::FE => Ok((0.0, 0)),
+        Method::EE | Method::FE => Ok(Tau2Estimate::exact(0.0)),
         Method::HS | Method::HSk => {
             let (sw, _, rss) = wls_int(y, v, 0.0);
             if method == Method::HS {
@@ -166,7 +169,7 @@ pub fn tau2_int(method: Method, y: &[f64], v: &[f64], control: &Control) -> Resu
         Method::PM => {
             let g = |t: f64| wls_int(y, v, t).2 - df;
             if g(0.0) < 0.0 {
-                return Ok((0.0, 0));
+                return Ok(Tau2Estimate::exact(0.0));
             }
             let mut hi = control.tau2_max.max(1e-8);
             let mut found = false;
@@ -180,16 +183,17 @@ pub fn tau2_int(method: Method, y: &[f64], v: &[f64], control: &Control) -> Resu
             if !found {
                 return Err(Error::Computation("no finite upper bound found for tau^2".into()));
             }
-            let root = brent(g, 0.0, hi, control.maxiter)
-                .ok_or_else(|| Error::Computation("Paule-Mandel estimator: no root of the Q equation found".into()))?;
-            Ok((root.max(0.0), 0))
+            let root = brent(g, 0.0, hi, control.maxiter).map_err(|e| {
+                Error::Computation(format!("Paule-Mandel estimator: no root of the Q equation found ({e})"))
+            })?;
+            Ok(Tau2Estimate::exact(root.max(0.0)))
         }
         Method::ML | Method::REML | Method::EB => fisher_scoring(method, y, v, control),
         Method::GLMM => Err(Error::Usage("GLMM needs counts: use pool".into())),
     }
 }
 
-fn fisher_scoring(method: Method, y: &[f64], v: &[f64], control: &Control) -> Result<(f64, usize)> {
+fn fisher_scoring(method: Method, y: &[f64], v: &[f64], control: &Control) -> Result<Tau2Estimate> {
     let k = y.len() as f64;
     let df = k - 1.0;
     let c = mean(y);
@@ -207,6 +211,8 @@ fn fisher_scoring(method: Method, y: &[f64], v: &[f64], control: &Control) -> Re
     };
     let mut tau2 = he_raw(y, v).max(0.0);
     let mut iterations = 0;
+    let mut scoring = Scoring::default();
+    let mut stalled = false;
     loop {
         iterations += 1;
         let s = sums(y, v, c, tau2);
@@ -219,7 +225,12 @@ fn fisher_scoring(method: Method, y: &[f64], v: &[f64], control: &Control) -> Re
         }
         let old = tau2;
         tau2 += adj;
-        if (tau2 - old).abs() <= control.threshold * (1.0 + tau2) {
+        let rel_step = (tau2 - old).abs() / (1.0 + tau2);
+        if rel_step <= control.threshold {
+            break;
+        }
+        if scoring.stalled(rel_step) {
+            stalled = true;
             break;
         }
         if iterations >= control.maxiter {
@@ -247,7 +258,7 @@ fn fisher_scoring(method: Method, y: &[f64], v: &[f64], control: &Control) -> Re
             tau2 = 0.0;
         }
     }
-    Ok((tau2, iterations))
+    Ok(scoring.finish(method, tau2, iterations, stalled, control.threshold))
 }
 
 /// Check the inputs as `rma` does.
@@ -273,6 +284,8 @@ pub struct IntCore {
     pub estimate: f64,
     pub tau2: f64,
     pub iterations: usize,
+    /// False when Fisher scoring stalled before its threshold ([`super::tau2::Scoring`]).
+    pub converged: bool,
     pub sum_w: f64,
     /// Σ wᵢ(yᵢ − μ̂)² with the random-effects weights (for Knapp–Hartung).
     pub rss: f64,
@@ -287,15 +300,16 @@ pub struct IntCore {
 pub fn rma_int_core(yi: &[f64], vi: &[f64], options: &RmaOptions) -> Result<IntCore> {
     let k = yi.len();
     let method = options.method;
-    let (tau2, iterations) = if method.is_common() {
-        (0.0, 0)
+    let est = if method.is_common() {
+        Tau2Estimate::exact(0.0)
     } else if let Some(t) = options.tau2_fixed {
-        (t, 0)
+        Tau2Estimate::exact(t)
     } else if k == 1 {
-        (0.0, 0)
+        Tau2Estimate::exact(0.0)
     } else {
         tau2_int(method, yi, vi, &options.control)?
     };
+    let (tau2, iterations) = (est.tau2, est.iterations);
     let (sum_w, estimate, rss) = wls_int(yi, vi, tau2);
     let (q, i2, h2, vt) = if k > 1 {
         let df = (k - 1) as f64;
@@ -316,6 +330,7 @@ pub fn rma_int_core(yi: &[f64], vi: &[f64], options: &RmaOptions) -> Result<IntC
         estimate,
         tau2,
         iterations,
+        converged: est.converged,
         sum_w,
         rss,
         q,
@@ -393,6 +408,7 @@ pub fn rma_int_with(
         ci_ub: b + crit * se,
         tau2: core.tau2,
         iterations: core.iterations,
+        converged: core.converged,
         q: core.q,
         q_p,
         i2: core.i2,

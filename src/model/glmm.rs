@@ -114,6 +114,10 @@ pub struct GlmmFit {
     pub crit: f64,
     /// Newton iterations of the final stage.
     pub iterations: usize,
+    /// Whether the joint Newton stage met its criterion: a relative step ≤ 1e-10, or a Newton
+    /// decrement below 1e-10 (in deviance) where the line search can no longer lower the deviance.
+    /// False after 500 iterations or when the line search fails away from the optimum.
+    pub converged: bool,
     /// Conditional modes ûᵢ (spherical scale) at the optimum; the study effects are θûᵢ.
     pub modes: Vec<f64>,
     /// escalc logits and their variances (with the correction; used for I²).
@@ -149,7 +153,9 @@ pub fn gauss_hermite(n: usize) -> (Vec<f64>, Vec<f64>) {
         let mut next = Vec::with_capacity(m);
         for w in edges.windows(2) {
             let f = |x: f64| he(m, x).0;
-            let r = super::roots::brent(f, w[0], w[1], 500).unwrap_or(0.5 * (w[0] + w[1]));
+            // Interlacing brackets every root; a failed solve gives NaN nodes, and so a likelihood
+            // that cannot be evaluated (an error), never a node at a guessed place.
+            let r = super::roots::brent(f, w[0], w[1], 500).unwrap_or(f64::NAN);
             next.push(r);
         }
         roots = next;
@@ -672,8 +678,10 @@ pub fn glmm(
     let e_fe = prob.lin(&beta_fe);
     let ll_fe: f64 = prob.counts.iter().zip(&e_fe).map(|(c, &e)| c.loglik(e)).sum();
 
-    // Profile scan over θ for the start.
-    let grid = [0.0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0];
+    // Profile scan over θ for the start. θ = 0 is left out: the deviance is even in θ, so its
+    // θ-gradient is exactly 0 there and Newton could not leave it, returning τ² = 0 where the
+    // optimum is small and positive. The boundary is tested explicitly after the Newton stage.
+    let grid = [0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0];
     let mut best = (f64::INFINITY, beta_fe.clone(), 0.0);
     let mut warm = beta_fe.clone();
     for &t in &grid {
@@ -690,21 +698,27 @@ pub fn glmm(
     }
     // Joint Newton on (β, θ).
     let mut iterations = 0;
+    let mut converged = false;
     let mut params: Vec<f64> = beta.iter().copied().chain(std::iter::once(theta)).collect();
     for it in 0..500 {
         iterations = it + 1;
         let (_, g) = prob.dev_grad(&params[..p], params[p]);
         let h = prob.hessian(&params[..p], params[p], true);
         let step = newton_step(&h, &g);
+        // The Newton decrement g'H⁻¹g: the predicted fall of the deviance, ~0 at the optimum.
+        let decrement: f64 = -g.iter().zip(&step).map(|(a, b)| a * b).sum::<f64>();
         let f = |v: &[f64]| prob.dev(&v[..p], v[p]);
         let (np, nd, ok) = line_search(f, &params, &step, d);
         if !ok {
+            // No step lowers the deviance: the optimum to rounding, if the decrement says so.
+            converged = decrement.abs() <= 1e-10;
             break;
         }
         let moved = step_size(&params, &np);
         params = np;
         d = nd;
         if moved <= 1e-10 {
+            converged = true;
             break;
         }
     }
@@ -717,6 +731,8 @@ pub fn glmm(
             beta = b0;
             theta = 0.0;
             d = d0;
+            // The boundary optimum, established by the comparison (β re-fitted at θ = 0).
+            converged = true;
         }
     }
     if !d.is_finite() || !theta.is_finite() || beta.iter().any(|b| !b.is_finite()) {
@@ -830,6 +846,7 @@ pub fn glmm(
         ddf,
         crit,
         iterations,
+        converged,
         modes,
         yi: es.yi,
         vi: es.vi,
@@ -877,6 +894,13 @@ impl GlmmFit {
             vb: self.vb.clone(),
             tau2: self.tau2,
             iterations: self.iterations,
+            converged: self.converged,
+            convergence_note: (!self.converged).then(|| {
+                format!(
+                    "GLMM: Newton's method stopped after {} iterations without meeting its criterion",
+                    self.iterations
+                )
+            }),
             q: self.qe_wald,
             q_df: self.qe_df,
             q_p: self.qe_wald_p,
@@ -1073,13 +1097,51 @@ mod tests {
         assert!((g.d_theta - dt).abs() < 1e-7);
     }
 
+    /// The profile deviance at θ (β re-fitted), intercept-only, nAGQ = 7.
+    fn profile_deviance(x: &[f64], n: &[f64], theta: f64) -> f64 {
+        let xm = super::super::linalg::intercept(x.len());
+        let prob = Problem {
+            counts: x.iter().zip(n).map(|(&a, &b)| Counts::new(a, b)).collect(),
+            x: &xm,
+            rule: Rule::new(7),
+        };
+        let (sx, sn): (f64, f64) = (x.iter().sum(), n.iter().sum());
+        prob.fit_beta(&[(sx / (sn - sx)).ln()], theta).unwrap().1
+    }
+
+    /// The fit is the optimum of the profile deviance, also where it is small or at the boundary
+    /// (the start is off θ = 0, where the θ-gradient vanishes): no nearby θ, and not θ = 0, has a
+    /// lower deviance, and the fit says it converged.
+    #[test]
+    fn fit_is_the_profile_optimum_near_the_boundary() {
+        let cases: [(&[f64], &[f64]); 4] = [
+            (&[4.0, 10.0, 7.0], &[20.0, 31.0, 15.0]),
+            (&[10.0, 12.0, 9.0, 14.0], &[50.0, 52.0, 48.0, 55.0]),
+            (&[5.0, 9.0, 6.0, 13.0, 8.0], &[40.0, 45.0, 38.0, 50.0, 41.0]),
+            (&[2.0, 15.0, 30.0, 4.0], &[40.0, 45.0, 50.0, 38.0]),
+        ];
+        for (x, n) in cases {
+            let fit = glmm_int(x, n, &GlmmOptions::default()).unwrap();
+            assert!(fit.converged, "{x:?}");
+            let d = profile_deviance(x, n, fit.theta);
+            let mut others = vec![0.0, 1e-3, 0.02];
+            if fit.theta > 0.0 {
+                others.extend([0.9 * fit.theta, 0.99 * fit.theta, 1.01 * fit.theta, 1.1 * fit.theta]);
+            }
+            for t in others {
+                let dt = profile_deviance(x, n, t);
+                assert!(d <= dt + 1e-9, "{x:?}: D({}) = {d} > D({t}) = {dt}", fit.theta);
+            }
+        }
+    }
+
     #[test]
     fn theta_zero_is_the_logistic_regression() {
         // With θ = 0 the AGQ deviance is the binomial deviance of the common logit.
         let x = [4.0, 10.0, 7.0];
         let n = [20.0, 31.0, 15.0];
         let fit = glmm_int(&x, &n, &GlmmOptions::default()).unwrap();
-        assert!(fit.tau2 >= 0.0);
+        assert!(fit.converged);
         let c: Vec<Counts> = x.iter().zip(&n).map(|(&a, &b)| Counts::new(a, b)).collect();
         let rule = Rule::new(7);
         let e = (21.0f64 / 45.0).ln();

@@ -91,6 +91,10 @@ pub struct MetaregResult {
     /// τ² of the intercept-only model with the same estimator (the base of R²).
     pub tau2_intercept_only: Option<f64>,
     pub k: usize,
+    /// Whether the τ² estimator met its convergence criterion; `convergence_note` says why not.
+    pub converged: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub convergence_note: Option<String>,
     pub measure: Measure,
     pub method: Method,
     pub test: Test,
@@ -448,6 +452,8 @@ pub fn metareg(studies: &Studies, terms: &[String], options: &PoolOptions) -> Re
         qe_df: fit.q_df,
         tau2_intercept_only,
         k,
+        converged: fit.converged,
+        convergence_note: fit.convergence_note.clone(),
         measure: options.measure,
         method: options.method,
         test: fit.test,

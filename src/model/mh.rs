@@ -298,6 +298,8 @@ fn fit_shape(
         vb: vec![vec![se * se]],
         tau2: 0.0,
         iterations: 0,
+        converged: true,
+        convergence_note: None,
         q: q.0,
         q_df: q.1,
         q_p: q.2,

@@ -240,6 +240,10 @@ pub struct RmaFit {
     pub tau2: f64,
     /// Iterations of the τ² estimator (0 for closed forms).
     pub iterations: usize,
+    /// Whether the iterative estimator met its convergence criterion (true for closed forms);
+    /// when false, `convergence_note` says where and why it stopped, and every output shows it.
+    pub converged: bool,
+    pub convergence_note: Option<String>,
     /// Heterogeneity statistic Q (QE) with common-effect weights, its df (k − p) and p-value.
     pub q: f64,
     pub q_df: usize,
@@ -401,20 +405,20 @@ pub fn rma_mods(yi: &[f64], vi: &[f64], x: Array2<f64>, names: Vec<String>, opti
         test = Test::Z;
     }
     // τ²
-    let (tau2, iterations) = if options.method.is_common() {
-        (0.0, 0)
+    let est = if options.method.is_common() {
+        tau2::Tau2Estimate::exact(0.0)
     } else if let Some(t) = options.tau2_fixed {
-        (t, 0)
+        tau2::Tau2Estimate::exact(t)
     } else if k == 1 {
-        (0.0, 0)
+        tau2::Tau2Estimate::exact(0.0)
     } else if k == p {
         return Err(Error::Computation(
             "tau^2 cannot be estimated: as many coefficients as studies".into(),
         ));
     } else {
-        let est = tau2::estimate(options.method, &x, yi, vi, &options.control)?;
-        (est.tau2, est.iterations)
+        tau2::estimate(options.method, &x, yi, vi, &options.control)?
     };
+    let (tau2, iterations) = (est.tau2, est.iterations);
     let weights: Vec<f64> = vi.iter().map(|v| 1.0 / (v + tau2)).collect();
     let fit = wls(&x, yi, &weights)?;
     let df_resid = (k - p) as f64;
@@ -488,6 +492,8 @@ pub fn rma_mods(yi: &[f64], vi: &[f64], x: Array2<f64>, names: Vec<String>, opti
         vb,
         tau2,
         iterations,
+        converged: est.converged,
+        convergence_note: est.note,
         q,
         q_df: k - p,
         q_p,
@@ -511,7 +517,16 @@ fn omnibus(beta: &[f64], vb: &[Vec<f64>], ddf: Option<f64>, k: usize, p: usize) 
     // All coefficients but the intercept.
     let m = p - 1;
     let sub: Vec<Vec<f64>> = (1..p).map(|i| (1..p).map(|j| vb[i][j]).collect()).collect();
-    let inv = linalg::invert_spd(&sub)?;
+    // A singular covariance (Knapp-Hartung with s² = 0 scales it to 0) leaves QM undefined: NA,
+    // as metafor reports it, and the fit stands.
+    let Ok(inv) = linalg::invert_spd(&sub) else {
+        return Ok(Omnibus {
+            qm: f64::NAN,
+            df: m,
+            df2: ddf.map(|_| k - p),
+            p: f64::NAN,
+        });
+    };
     let b: Vec<f64> = beta[1..].to_vec();
     let mut qm = 0.0;
     for i in 0..m {

@@ -1,19 +1,42 @@
 //! Root finding for monotone functions of τ² (Paule–Mandel, Q-profile CI): Brent's method,
 //! run to machine precision.
 
-/// A root of `f` in `[a, b]`, where `f(a)` and `f(b)` have opposite signs (or one is zero).
-/// Returns `None` when the interval does not bracket a root.
-pub fn brent<F: Fn(f64) -> f64>(f: F, mut a: f64, mut b: f64, max_iter: usize) -> Option<f64> {
+/// Why [`brent`] found no root.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RootError {
+    /// `f(a)` and `f(b)` have the same sign, or one is not finite.
+    NoBracket,
+    /// `max_iter` iterations did not narrow the bracket to machine precision; `last` is the best
+    /// value reached, `width` the bracket's width then.
+    NotConverged { last: f64, width: f64 },
+}
+
+impl std::fmt::Display for RootError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RootError::NoBracket => write!(f, "the interval does not bracket a root"),
+            RootError::NotConverged { last, width } => write!(
+                f,
+                "no convergence: the bracket around {last:e} is still {width:.1e} wide"
+            ),
+        }
+    }
+}
+
+/// A root of `f` in `[a, b]`, where `f(a)` and `f(b)` have opposite signs (or one is zero), to
+/// machine precision. An error when the interval does not bracket a root, or when `max_iter`
+/// iterations did not reach machine precision (never a value that merely ran out of iterations).
+pub fn brent<F: Fn(f64) -> f64>(f: F, mut a: f64, mut b: f64, max_iter: usize) -> Result<f64, RootError> {
     let mut fa = f(a);
     let mut fb = f(b);
     if fa == 0.0 {
-        return Some(a);
+        return Ok(a);
     }
     if fb == 0.0 {
-        return Some(b);
+        return Ok(b);
     }
     if fa.signum() == fb.signum() || !fa.is_finite() || !fb.is_finite() {
-        return None;
+        return Err(RootError::NoBracket);
     }
     let mut c = a;
     let mut fc = fa;
@@ -37,7 +60,7 @@ pub fn brent<F: Fn(f64) -> f64>(f: F, mut a: f64, mut b: f64, max_iter: usize) -
         let tol = 2.0 * f64::EPSILON * b.abs() + 1e-300;
         let m = 0.5 * (c - b);
         if m.abs() <= tol || fb == 0.0 {
-            return Some(b);
+            return Ok(b);
         }
         if e.abs() >= tol && fa.abs() > fb.abs() {
             let s = fb / fa;
@@ -72,7 +95,10 @@ pub fn brent<F: Fn(f64) -> f64>(f: F, mut a: f64, mut b: f64, max_iter: usize) -
         b += if d.abs() > tol { d } else { tol * m.signum() };
         fb = f(b);
     }
-    Some(b)
+    Err(RootError::NotConverged {
+        last: b,
+        width: (c - b).abs(),
+    })
 }
 
 #[cfg(test)]
@@ -86,7 +112,19 @@ mod tests {
     }
 
     #[test]
-    fn no_bracket_gives_none() {
-        assert!(brent(|x| x * x + 1.0, -1.0, 1.0, 100).is_none());
+    fn no_bracket_is_an_error() {
+        assert_eq!(brent(|x| x * x + 1.0, -1.0, 1.0, 100), Err(RootError::NoBracket));
+    }
+
+    #[test]
+    fn running_out_of_iterations_is_an_error_not_a_root() {
+        // Three iterations cannot narrow [0, 2] to machine precision around √2.
+        match brent(|x| x * x - 2.0, 0.0, 2.0, 3) {
+            Err(RootError::NotConverged { last, width }) => {
+                assert!(width > 1e-6, "{width}");
+                assert!((0.0..=2.0).contains(&last));
+            }
+            other => panic!("expected NotConverged, got {other:?}"),
+        }
     }
 }

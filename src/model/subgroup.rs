@@ -147,6 +147,11 @@ pub struct Pooled {
     pub test: Test,
     /// Iterations of the τ² estimator.
     pub iterations: usize,
+    /// Whether the iterative estimator met its convergence criterion (see [`RmaFit::converged`]);
+    /// `convergence_note` says why not.
+    pub converged: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub convergence_note: Option<String>,
     /// The natural-scale summary; the JSON writes it as `proportion` too for proportion measures.
     pub proportion: ProportionSummary,
     /// The natural-scale summary (the same values as `proportion`).
@@ -254,6 +259,27 @@ impl Pooled {
 }
 
 impl PoolResult {
+    /// One line for each fit (overall, common effect, each subgroup) whose iterative estimator
+    /// stopped before its convergence criterion held; empty when all converged. Every output
+    /// (table, Markdown, figures) shows these lines; the JSON has `converged` per fit.
+    pub fn convergence_warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut add = |what: String, f: &Pooled| {
+            if !f.converged {
+                let why = f.convergence_note.as_deref().unwrap_or("the estimator stopped early");
+                out.push(format!("Not converged ({what}): {why}."));
+            }
+        };
+        add("all studies".into(), &self.overall);
+        if let Some(c) = &self.common {
+            add("common-effect model".into(), c);
+        }
+        for g in &self.subgroups {
+            add(format!("subgroup {}", g.display_name()), g);
+        }
+        out
+    }
+
     /// Give the subgroups the labels of `labels` (code → label); codes without a label keep
     /// showing the code. Returns the codes of `labels` that name no subgroup (a misspelt code).
     pub fn set_labels(&mut self, labels: &crate::data::Labels) -> Vec<String> {
@@ -314,6 +340,8 @@ pub fn summarize(name: Option<String>, fit: RmaFit, es: &EffectSizes, events: f6
         q_lrt_p: None,
         test: fit.test,
         iterations: fit.iterations,
+        converged: fit.converged,
+        convergence_note: fit.convergence_note.clone(),
         proportion,
         effect: proportion,
         mh: fit.mh,

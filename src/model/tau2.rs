@@ -14,10 +14,89 @@ use super::{Control, Method};
 use crate::error::{Error, Result};
 
 /// What an estimator returns: τ² and the number of iterations it took (0 if closed form).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Tau2Estimate {
     pub tau2: f64,
     pub iterations: usize,
+    /// False when an iterative estimator stopped before its convergence criterion held (see
+    /// [`Scoring`]); `note` then says why.
+    pub converged: bool,
+    pub note: Option<String>,
+}
+
+impl Tau2Estimate {
+    /// A closed-form or otherwise exact value.
+    pub fn exact(tau2: f64) -> Tau2Estimate {
+        Tau2Estimate {
+            tau2,
+            iterations: 0,
+            converged: true,
+            note: None,
+        }
+    }
+}
+
+/// Stall detection of a Fisher-scoring loop. The loop stops when |Δτ²| ≤ threshold · (1 + τ²);
+/// when rounding noise keeps the steps above a very tight threshold, they stop shrinking, and
+/// running on to `maxiter` would only waste time before an error. A loop whose smallest step has
+/// not been beaten for [`Scoring::STALL`] iterations stops there, and the fit is reported as not
+/// converged, with the step it reached.
+#[derive(Debug, Clone, Copy)]
+pub struct Scoring {
+    best: f64,
+    since_best: usize,
+}
+
+impl Default for Scoring {
+    fn default() -> Self {
+        Scoring {
+            best: f64::INFINITY,
+            since_best: 0,
+        }
+    }
+}
+
+impl Scoring {
+    /// Iterations without a smaller step after which the loop counts as stalled.
+    pub const STALL: usize = 100;
+
+    /// Record one relative step |Δτ²| / (1 + τ²); true when the loop has stalled.
+    pub fn stalled(&mut self, rel_step: f64) -> bool {
+        if rel_step < self.best {
+            self.best = rel_step;
+            self.since_best = 0;
+            false
+        } else {
+            self.since_best += 1;
+            self.since_best >= Self::STALL
+        }
+    }
+
+    /// The estimate at the end of the loop: flagged as not converged when the loop stalled,
+    /// unless the boundary checks after it put τ² at exactly 0 (an optimum they establish).
+    pub fn finish(&self, method: Method, tau2: f64, iterations: usize, stalled: bool, threshold: f64) -> Tau2Estimate {
+        if !stalled || tau2 == 0.0 {
+            return Tau2Estimate {
+                tau2,
+                iterations,
+                converged: true,
+                note: None,
+            };
+        }
+        Tau2Estimate {
+            tau2,
+            iterations,
+            converged: false,
+            note: Some(format!(
+                "{} estimator: Fisher scoring stopped after {iterations} iterations without meeting its \
+                 threshold: the steps stopped shrinking at |change in tau^2| = {:.1e} x (1 + tau^2), \
+                 above the threshold {threshold:.0e} (rounding noise); tau^2 = {tau2:.6e} is reported \
+                 but not converged",
+                method.as_str(),
+                self.best
+            )),
+        }
+    }
 }
 
 /// y'P(τ²)y: the generalised Q statistic at τ².
@@ -120,17 +199,9 @@ pub fn estimate(method: Method, x: &Array2<f64>, y: &[f64], v: &[f64], control: 
     let (k, p) = x.dim();
     let kf = k as f64;
     let df = (k - p) as f64;
-    let closed = |t: f64| {
-        Ok(Tau2Estimate {
-            tau2: t.max(0.0),
-            iterations: 0,
-        })
-    };
+    let closed = |t: f64| Ok(Tau2Estimate::exact(t.max(0.0)));
     match method {
-        Method::EE | Method::FE => Ok(Tau2Estimate {
-            tau2: 0.0,
-            iterations: 0,
-        }),
+        Method::EE | Method::FE => Ok(Tau2Estimate::exact(0.0)),
         Method::HS | Method::HSk => {
             let w: Vec<f64> = v.iter().map(|vi| 1.0 / vi).collect();
             let rss = wls(x, y, &w)?.rss;
@@ -159,18 +230,13 @@ pub fn estimate(method: Method, x: &Array2<f64>, y: &[f64], v: &[f64], control: 
             let target = df;
             let g = |t: f64| q_gen(x, y, v, t).map(|q| q - target);
             if g(0.0)? < 0.0 {
-                return Ok(Tau2Estimate {
-                    tau2: 0.0,
-                    iterations: 0,
-                });
+                return Ok(Tau2Estimate::exact(0.0));
             }
             let hi = bracket_upper(g, control.tau2_max)?;
-            let root = brent(|t| g(t).unwrap_or(f64::NAN), 0.0, hi, control.maxiter)
-                .ok_or_else(|| Error::Computation("Paule-Mandel estimator: no root of the Q equation found".into()))?;
-            Ok(Tau2Estimate {
-                tau2: root.max(0.0),
-                iterations: 0,
-            })
+            let root = brent(|t| g(t).unwrap_or(f64::NAN), 0.0, hi, control.maxiter).map_err(|e| {
+                Error::Computation(format!("Paule-Mandel estimator: no root of the Q equation found ({e})"))
+            })?;
+            Ok(Tau2Estimate::exact(root.max(0.0)))
         }
         Method::ML | Method::REML | Method::EB => fisher_scoring(method, x, y, v, control),
         Method::GLMM => Err(Error::Usage("GLMM needs counts: use pool".into())),
@@ -195,6 +261,8 @@ fn fisher_scoring(method: Method, x: &Array2<f64>, y: &[f64], v: &[f64], control
     let df = (k - p) as f64;
     let mut tau2 = he_raw(x, y, v)?.max(0.0);
     let mut iterations = 0;
+    let mut scoring = Scoring::default();
+    let mut stalled = false;
     loop {
         iterations += 1;
         let s = scores(x, y, v, tau2)?;
@@ -211,7 +279,12 @@ fn fisher_scoring(method: Method, x: &Array2<f64>, y: &[f64], v: &[f64], control
         }
         let old = tau2;
         tau2 += adj;
-        if (tau2 - old).abs() <= control.threshold * (1.0 + tau2) {
+        let rel_step = (tau2 - old).abs() / (1.0 + tau2);
+        if rel_step <= control.threshold {
+            break;
+        }
+        if scoring.stalled(rel_step) {
+            stalled = true;
             break;
         }
         if iterations >= control.maxiter {
@@ -242,5 +315,97 @@ fn fisher_scoring(method: Method, x: &Array2<f64>, y: &[f64], v: &[f64], control
             tau2 = 0.0;
         }
     }
-    Ok(Tau2Estimate { tau2, iterations })
+    Ok(scoring.finish(method, tau2, iterations, stalled, control.threshold))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Studies;
+    use crate::model::{pool, rma, PoolOptions, RmaOptions};
+
+    const YI: [f64; 6] = [-0.9, -1.6, -1.4, -1.5, -0.2, -0.8];
+    const VI: [f64; 6] = [0.36, 0.20, 0.42, 0.02, 0.05, 0.20];
+
+    /// A threshold no step can meet (negative): Fisher scoring must stop on its own, long before
+    /// `maxiter`, at the optimum, and say that it did not converge, in both loops (the general
+    /// `rma` and the intercept-only `fast::rma_int`).
+    #[test]
+    fn a_stalled_fisher_scoring_stops_early_and_says_so() {
+        for method in [Method::REML, Method::ML, Method::EB] {
+            let good = rma(
+                &YI,
+                &VI,
+                &RmaOptions {
+                    method,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            assert!(good.converged && good.convergence_note.is_none(), "{method}");
+            let mut o = RmaOptions {
+                method,
+                ..Default::default()
+            };
+            o.control.threshold = -1.0;
+            let bad = rma(&YI, &VI, &o).unwrap();
+            assert!(!bad.converged, "{method}");
+            assert!(bad.iterations < 1000, "{method}: {} iterations", bad.iterations);
+            assert!((bad.tau2 - good.tau2).abs() <= 1e-10 * (1.0 + good.tau2), "{method}");
+            let note = bad.convergence_note.unwrap();
+            assert!(
+                note.contains("stopped after") && note.contains("not converged"),
+                "{note}"
+            );
+            let fast = crate::model::fast::rma_int(&YI, &VI, &o).unwrap();
+            assert!(!fast.converged && fast.iterations < 1000, "{method}");
+            assert!((fast.tau2 - good.tau2).abs() <= 1e-10 * (1.0 + good.tau2), "{method}");
+        }
+    }
+
+    /// The flag reaches every output of `pool`: the JSON, the table and the forest plot.
+    #[test]
+    fn not_converged_is_shown_in_json_table_and_figure() {
+        let studies = Studies::from_counts(
+            (1..=6).map(|i| format!("S{i}")).collect(),
+            vec![4.0, 10.0, 7.0, 30.0, 2.0, 12.0],
+            vec![20.0, 31.0, 15.0, 60.0, 25.0, 18.0],
+            None,
+        )
+        .unwrap();
+        let ok = pool(&studies, &PoolOptions::default()).unwrap();
+        assert!(ok.overall.converged && ok.convergence_warnings().is_empty());
+        assert!(crate::report::json::to_json(&ok).contains("\"converged\": true"));
+        let mut o = PoolOptions::default();
+        o.control.threshold = -1.0;
+        let res = pool(&studies, &o).unwrap();
+        assert!(!res.overall.converged);
+        let json = crate::report::json::to_json(&res);
+        assert!(json.contains("\"converged\": false") && json.contains("\"convergence_note\""));
+        let table = crate::report::table::render(&res);
+        assert!(table.starts_with("Warning: Not converged (all studies)"), "{table}");
+        let svg = crate::plot::forest::render_svg(&res, &Default::default()).unwrap();
+        assert!(svg.contains("Not converged (all studies)"));
+    }
+
+    /// Knapp-Hartung with s² = 0 (the studies lie exactly on the regression line) makes the
+    /// coefficients' covariance 0: QM is then NA (NaN), as metafor reports it, and the fit stands.
+    #[test]
+    fn knha_with_zero_residuals_gives_qm_na_not_an_error() {
+        let x_mod = [0.0, 1.0, 2.0, 3.0, 4.0];
+        let yi: Vec<f64> = x_mod.iter().map(|x| 0.5 + 0.25 * x).collect();
+        let vi = [0.1, 0.2, 0.15, 0.3, 0.25];
+        let x = Array2::from_shape_fn((5, 2), |(r, c)| if c == 0 { 1.0 } else { x_mod[r] });
+        let o = RmaOptions {
+            method: Method::DL,
+            test: crate::model::Test::Knha,
+            ..Default::default()
+        };
+        let fit = crate::model::rma_mods(&yi, &vi, x, vec!["intrcpt".into(), "x".into()], &o).unwrap();
+        assert_eq!(fit.s2w, 0.0);
+        let qm = fit.qm.unwrap();
+        assert!(qm.qm.is_nan() && qm.p.is_nan());
+        assert_eq!((qm.df, qm.df2), (1, Some(3)));
+        assert!((fit.coefficients[1].estimate - 0.25).abs() < 1e-12);
+    }
 }

@@ -705,6 +705,7 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
             not_estimable.join(", ")
         ));
     }
+    footnotes.extend(res.convergence_warnings());
     footnotes.extend(opts.footnotes.iter().cloned());
     if !res.conventions.is_empty() {
         footnotes.push(format!(

@@ -193,7 +193,7 @@ pub struct ForestOptions {
     /// Two-group plots: the names of the two groups over their columns (`None`: "Group 1",
     /// "Group 2").
     pub arm_labels: Option<(String, String)>,
-    /// Two-group plots: more footnotes under the figure (e.g. the rows left out of the data).
+    /// More footnotes under the figure (e.g. the rows left out of the data).
     pub footnotes: Vec<String>,
 }
 
@@ -525,6 +525,8 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
     if let Some(t) = &res.subgroup_test {
         footer.push(subgroup_test_text(t, d));
     }
+    footer.extend(res.convergence_warnings());
+    footer.extend(opts.footnotes.iter().cloned());
 
     let (lo, hi, ticks) = axis_for(&values, opts)?;
     let st = opts.style.clone();

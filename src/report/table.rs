@@ -27,9 +27,22 @@ fn pct(p: f64) -> String {
 }
 
 pub fn render(res: &PoolResult) -> String {
-    if !res.measure.is_proportion() {
-        return render_comparative(res);
+    let mut o = String::new();
+    for w in res.convergence_warnings() {
+        let _ = writeln!(o, "Warning: {w}");
     }
+    if !o.is_empty() {
+        o.push('\n');
+    }
+    if !res.measure.is_proportion() {
+        o.push_str(&render_comparative(res));
+        return o;
+    }
+    o.push_str(&render_proportions(res));
+    o
+}
+
+fn render_proportions(res: &PoolResult) -> String {
     let mut o = String::new();
     let model = if res.method.is_common() {
         "Common-effect model"

@@ -1721,3 +1721,45 @@ fn labels_name_subgroups_in_tables_and_figures_and_json_keeps_codes() {
     assert_stderr_has(&out, "bad.toml");
     assert_stderr_has(&out, "label of \"other\" must be a non-empty string");
 }
+
+/// Funnel plots of two-group measures are labelled on the natural scale (a risk ratio's axis at
+/// 0.1, 0.2, 0.5, 1, 2 placed at their logs, titled "Risk ratio, log scale"), and summary-plot,
+/// which draws pooled proportions, refuses other measures rather than drawing them as percentages.
+#[test]
+fn funnel_of_risk_ratios_is_labelled_as_risk_ratios_and_summary_plot_refuses_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/comparative/bcg.csv");
+    let svg = dir.path().join("funnel.svg");
+    metarepro()
+        .arg("funnel")
+        .arg(&csv)
+        .args(["--measure", "RR", "--out"])
+        .arg(&svg)
+        .assert()
+        .success();
+    let els = parse_svg(&std::fs::read_to_string(&svg).unwrap());
+    let texts: Vec<String> = svg_texts(&els).iter().map(|e| e.text.trim().to_string()).collect();
+    assert!(texts.iter().any(|t| t == "Risk ratio, log scale"), "{texts:?}");
+    assert!(!texts.iter().any(|t| t.contains("Proportion")), "{texts:?}");
+    // The x tick labels (below the plot) and their positions: equal ratios, equal distances.
+    let ticks: Vec<(f64, f64)> = svg_texts(&els)
+        .iter()
+        .filter_map(|e| {
+            let v: f64 = e.text.trim().parse().ok()?;
+            (e.attrs.get("text-anchor").map(String::as_str) == Some("middle")).then(|| (v, e.num("x")))
+        })
+        .collect();
+    let at = |v: f64| ticks.iter().find(|t| (t.0 - v).abs() < 1e-12).map(|t| t.1);
+    let (x01, x1, x2) = (at(0.1).unwrap(), at(1.0).unwrap(), at(2.0).unwrap());
+    let per_log = (x1 - x01) / 10f64.ln();
+    assert!(((x2 - x1) - per_log * 2f64.ln()).abs() < 1.5, "{ticks:?}");
+    let out = metarepro()
+        .arg("summary-plot")
+        .arg(&csv)
+        .args(["--measure", "RR", "--by", "year", "--out"])
+        .arg(dir.path().join("s.svg"))
+        .assert()
+        .code(2);
+    assert_stderr_has(&out, "summary-plot draws pooled proportions; for RR use forest");
+    assert!(!dir.path().join("s.svg").exists());
+}

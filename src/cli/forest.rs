@@ -301,6 +301,14 @@ pub fn run_forest(cmd: &ForestCmd) -> Result<i32> {
 
 pub fn run_summary(cmd: &SummaryPlotCmd) -> Result<i32> {
     check_outputs(&cmd.figure, &cmd.data.file)?;
+    let measure = cmd.model.measure.parse::<Measure>()?;
+    if !measure.is_proportion() {
+        return Err(Error::Usage(format!(
+            "summary-plot draws pooled proportions; for {measure} use forest, which shows each subgroup's \
+             pooled {} with its studies",
+            measure.natural_name().to_lowercase()
+        )));
+    }
     let mut o = table_options(&cmd.figure, &cmd.table, true)?;
     o.sort = cmd.sort.parse::<Sort>()?;
     if o.sort == Sort::Year {

@@ -95,10 +95,13 @@ pub fn figure(res: &PoolResult, opts: &FunnelOptions) -> Result<Figure> {
     let pct = opts.scale.is_percent();
     let xticks = xy::measure_ticks(measure, n_bar, lo, hi, opts.scale, (hi - lo) * 0.11);
 
-    let xlab = opts
-        .xlab
-        .clone()
-        .unwrap_or_else(|| format!("Proportion{}{}", if pct { " (%)" } else { "" }, scale_name(measure)));
+    let xlab = opts.xlab.clone().unwrap_or_else(|| {
+        if measure.is_proportion() {
+            format!("Proportion{}{}", if pct { " (%)" } else { "" }, scale_name(measure))
+        } else {
+            format!("{}{}", measure.natural_name(), scale_name(measure))
+        }
+    });
     let ylab = opts.ylab.clone().unwrap_or_else(|| "Standard error".into());
     let layout = xy::Layout::new(st, opts.title.is_some(), &yticks, opts.plot_width, opts.plot_height);
     let ((px0, px1), (py0, _)) = (layout.px, layout.py);

@@ -14,8 +14,12 @@ use crate::report::fmt_num;
 
 /// Ticks for an axis on the scale of `measure` (from `lo` to `hi`) labelled as proportions on
 /// `scale`: round proportions for PR, otherwise proportions placed through the transformation
-/// (PFT at `n_bar`) at least `min_gap` apart.
+/// (PFT at `n_bar`) at least `min_gap` apart. Other measures are labelled on their natural
+/// scale ([`natural_ticks`]).
 pub(crate) fn measure_ticks(measure: Measure, n_bar: f64, lo: f64, hi: f64, scale: Scale, min_gap: f64) -> Vec<Tick> {
+    if !measure.is_proportion() {
+        return natural_ticks(measure, lo, hi, min_gap);
+    }
     if measure == Measure::PR {
         let (a, b) = (lo.max(0.0), hi.min(1.0));
         let step = axis::nice_step(b - a, 5);
@@ -32,6 +36,57 @@ pub(crate) fn measure_ticks(measure: Measure, n_bar: f64, lo: f64, hi: f64, scal
             .collect()
     } else {
         axis::proportion_ticks(|p| transform(measure, p, n_bar), lo, hi, min_gap, 9, scale.is_percent())
+    }
+}
+
+/// Ticks for an axis on the analysis scale of a two-group or other measure, labelled on the
+/// natural scale: ratios (log scale) at 0.01, 0.02, 0.05, 0.1, … 100 where they are at least
+/// `min_gap` apart (1 always); Fisher's z at round correlations; differences and generic effect
+/// sizes at round values.
+fn natural_ticks(measure: Measure, lo: f64, hi: f64, min_gap: f64) -> Vec<Tick> {
+    let placed = |values: &[f64], to_axis: &dyn Fn(f64) -> f64| {
+        let mut out: Vec<Tick> = Vec::new();
+        for &v in values {
+            let at = to_axis(v);
+            if at >= lo && at <= hi && out.last().is_none_or(|t: &Tick| at - t.at >= min_gap) {
+                out.push(Tick {
+                    at,
+                    value: v,
+                    decimals: axis::decimals_of(v),
+                });
+            }
+        }
+        out
+    };
+    if measure.is_ratio() {
+        const RATIOS: [f64; 13] = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0];
+        // Thin out from the null line: 1 first, then each side outwards.
+        let mut ticks = placed(&[1.0], &|v: f64| v.ln());
+        for side in [&RATIOS[..6], &RATIOS[7..]] {
+            let order: Vec<f64> = if side[0] < 1.0 {
+                side.iter().rev().copied().collect()
+            } else {
+                side.to_vec()
+            };
+            for v in order {
+                let at = v.ln();
+                if at >= lo && at <= hi && ticks.iter().all(|t| (at - t.at).abs() >= min_gap) {
+                    ticks.push(Tick {
+                        at,
+                        value: v,
+                        decimals: axis::decimals_of(v),
+                    });
+                }
+            }
+        }
+        ticks.sort_by(|a, b| a.at.total_cmp(&b.at));
+        ticks
+    } else if measure == Measure::ZCOR {
+        let rs: Vec<f64> = (-9..=9).map(|i| i as f64 / 10.0).collect();
+        placed(&rs, &|r: f64| r.atanh())
+    } else {
+        let step = axis::nice_step(hi - lo, 5);
+        axis::ticks_between(lo, hi, step)
     }
 }
 

@@ -5,12 +5,14 @@
 //! - every CI contains its estimate (measure and proportion scale);
 //! - τ² ≥ 0 and I² ∈ [0, 100];
 //! - back-transformations are monotone;
-//! - no panic for any row the validator accepts.
+//! - for any row the validator accepts (ordinary, tiny, huge, extreme): no panic, and every fit
+//!   that succeeds has finite results inside their bounds ([`check_result`]).
 
 use metarepro::data::{parse_count_text, Studies};
 use metarepro::effect::{back_transform, escalc, BackTransform, Measure, PftMean};
-use metarepro::model::{pool, Method, PoolOptions, PoolResult, Test};
+use metarepro::model::{pool, Method, PoolOptions, PoolResult, Pooled, Test};
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 
 /// A study: (events, total) with 0 ≤ events ≤ total, 1 ≤ total ≤ `max_n`.
 fn study(max_n: u64) -> impl Strategy<Value = (f64, f64)> {
@@ -36,9 +38,7 @@ const BIG: [f64; 6] = [1e6, 1e9, 1e12, 1e15, 4503599627370496.0, 900719925474099
 
 /// Any row: ordinary counts, tiny counts, huge counts, or arbitrary floats. Huge totals (up to
 /// 10^12) come with about half events; at the extremes of the proportion (0, 1, n - 1, n
-/// events) only up to 10^6. Beyond, known bugs: with n >= 10^7 and few events the
-/// Clopper-Pearson study CI (`dist::qbeta`) does not return, and near 2^53 the model can panic
-/// (see the ignored `rare_events_in_huge_studies`).
+/// events) only up to 10^6; `rare_events_in_huge_studies` covers the extremes up to 2^53.
 fn any_row() -> impl Strategy<Value = (f64, f64)> {
     prop_oneof![
         4 => study(3000),
@@ -57,18 +57,199 @@ fn extreme_row() -> impl Strategy<Value = (f64, f64)> {
     (prop::sample::select(BIG.to_vec()), 0usize..5).prop_map(|(n, w)| ([0.0, 1.0, (n / 2.0).floor(), n - 1.0, n][w], n))
 }
 
-/// Pool `rows` (when the validator accepts them) with and without a common τ².
-fn no_panic(rows: &[(f64, f64)], measure: Measure, method: Method, test: Test, grouped: bool) {
+/// Pool `rows` (when the validator accepts them) with and without a common τ²: no panic, and
+/// each fit that succeeds passes [`check_result`]. The number of fits that succeeded.
+fn no_panic(
+    rows: &[(f64, f64)],
+    measure: Measure,
+    method: Method,
+    test: Test,
+    grouped: bool,
+) -> Result<usize, TestCaseError> {
     let k = rows.len();
     let events: Vec<f64> = rows.iter().map(|r| r.0).collect();
     let total: Vec<f64> = rows.iter().map(|r| r.1).collect();
     let group = grouped.then(|| (0..k).map(|i| if i % 3 == 0 { "a" } else { "b" }.to_string()).collect());
+    let mut ok = 0;
     if let Ok(s) = Studies::from_counts((0..k).map(|i| i.to_string()).collect(), events, total, group) {
-        let _ = pool(&s, &options(measure, method, test));
-        let mut o = options(measure, method, test);
-        o.tau2_common = true;
-        let _ = pool(&s, &o);
+        for tau2_common in [false, true] {
+            let mut o = options(measure, method, test);
+            o.tau2_common = tau2_common;
+            // A computation error (e.g. non-convergence) is allowed; a panic is not.
+            if let Ok(r) = pool(&s, &o) {
+                check_result(
+                    &r,
+                    &format!("{rows:?} {measure:?} {method:?} {test:?} tau2_common={tau2_common}"),
+                )?;
+                ok += 1;
+            }
+        }
     }
+    Ok(ok)
+}
+
+/// `lo <= x <= hi` up to rounding: 1e-12 relative to the largest magnitude.
+fn within(lo: f64, x: f64, hi: f64) -> bool {
+    let tol = 1e-12 * lo.abs().max(x.abs()).max(hi.abs());
+    lo <= x + tol && x <= hi + tol
+}
+
+/// Every fit of a successful `pool` (overall, subgroups, the common-effect fit) is defined:
+/// estimate, SE, CI, PI, τ², Q and their p-values finite; the CI and PI contain the estimate on
+/// the model scale and after back-transformation (a proportion in [0, 1] for PLO, PAS, PFT);
+/// τ² ≥ 0, I² ∈ [0, 100], H² ≥ 1 (≥ 0 for a common-effect model, where metafor's H² is
+/// Q / (k - 1)), Q ≥ 0, p-values in [0, 1], confidence bounds of τ², I², H² ordered and in
+/// range. The subgroup test, when present: Q ≥ 0, p in [0, 1].
+fn check_result(r: &PoolResult, what: &str) -> Result<(), TestCaseError> {
+    let common = r.method.is_common();
+    let ill = ill_conditioned(r);
+    if ill && r.method == Method::DL {
+        // Known defect (not fixed here): DL's τ² = (Q - (k - 1)) / (Σw - Σw² / Σw) divides by
+        // the cancelled denominator (see `ill_conditioned`): τ² = ∞ and a NaN estimate,
+        // returned as a success (e.g. PR, 0 of 10^12 and 1 of 1).
+        return Ok(());
+    }
+    check_fit(&r.overall, r.measure, common, ill, &format!("{what} [overall]"))?;
+    for f in &r.subgroups {
+        check_fit(
+            f,
+            r.measure,
+            common,
+            ill,
+            &format!("{what} [{}]", f.name.as_deref().unwrap_or("?")),
+        )?;
+    }
+    if let Some(f) = &r.common {
+        check_fit(f, r.measure, true, ill, &format!("{what} [common-effect fit]"))?;
+    }
+    if let Some(t) = &r.subgroup_test {
+        // Undefined (NaN, as in metafor) only for the F-test without residual df (one study per
+        // subgroup with Knapp-Hartung and a common τ²) and for a subgroup with SE 0 (its
+        // weight in Q between is infinite).
+        if t.df2 != Some(0) && r.subgroups.iter().all(|g| g.se > 0.0) {
+            prop_assert!(t.q >= 0.0 && t.q.is_finite(), "{}: subgroup Q = {}", what, t.q);
+            prop_assert!((0.0..=1.0).contains(&t.p), "{}: subgroup p = {}", what, t.p);
+        }
+    }
+    if let Some(t) = r.tau2_common_value {
+        prop_assert!(t >= 0.0 && t.is_finite(), "{}: common tau2 = {}", what, t);
+    }
+    Ok(())
+}
+
+/// Sampling variances more than 10^8 apart. Known defect (not fixed here): the typical
+/// within-study variance ṽ = (k - 1) / (Σw - Σw² / Σw) then cancels to rounding noise, so I²
+/// (up to 100 + 7e-9) and its Q-profile bounds (up to 100 + 2e-4, the lower above the upper)
+/// leave [0, 100], and H² and its bounds can be negative, e.g. PLN with 10^12 - 1 of 10^12
+/// events next to 0 of 10^6 (variances 10^24 apart). The I² and H² checks are left out there.
+fn ill_conditioned(r: &PoolResult) -> bool {
+    let (lo, hi) = r
+        .studies
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), s| (lo.min(s.vi), hi.max(s.vi)));
+    hi > 1e8 * lo
+}
+
+fn check_fit(f: &Pooled, measure: Measure, common_effect: bool, ill: bool, what: &str) -> Result<(), TestCaseError> {
+    for (name, v) in [
+        ("estimate", f.estimate),
+        ("se", f.se),
+        ("zval", f.zval),
+        ("ci_lb", f.ci_lb),
+        ("ci_ub", f.ci_ub),
+        ("pi_lb", f.pi_lb),
+        ("pi_ub", f.pi_ub),
+        ("tau2", f.tau2),
+        ("I2", f.i2),
+        ("Q", f.q),
+        ("proportion", f.proportion.estimate),
+        ("proportion.ci_lb", f.proportion.ci_lb),
+        ("proportion.ci_ub", f.proportion.ci_ub),
+        ("proportion.pi_lb", f.proportion.pi_lb),
+        ("proportion.pi_ub", f.proportion.pi_ub),
+    ] {
+        // With a zero SE (Knapp-Hartung on identical studies: Q = 0, as metafor) the z-value
+        // is infinite and the CI a point.
+        if !(name == "zval" && f.se == 0.0) {
+            prop_assert!(v.is_finite(), "{}: {} = {}", what, name, v);
+        }
+    }
+    prop_assert!(f.se >= 0.0, "{}: se = {}", what, f.se);
+    prop_assert!(
+        within(f.ci_lb, f.estimate, f.ci_ub),
+        "{}: CI [{}, {}] vs {}",
+        what,
+        f.ci_lb,
+        f.ci_ub,
+        f.estimate
+    );
+    prop_assert!(
+        within(f.pi_lb, f.estimate, f.pi_ub),
+        "{}: PI [{}, {}] vs {}",
+        what,
+        f.pi_lb,
+        f.pi_ub,
+        f.estimate
+    );
+    let p = &f.proportion;
+    prop_assert!(
+        within(p.ci_lb, p.estimate, p.ci_ub),
+        "{}: proportion CI [{}, {}] vs {}",
+        what,
+        p.ci_lb,
+        p.ci_ub,
+        p.estimate
+    );
+    prop_assert!(
+        within(p.pi_lb, p.estimate, p.pi_ub),
+        "{}: proportion PI [{}, {}] vs {}",
+        what,
+        p.pi_lb,
+        p.pi_ub,
+        p.estimate
+    );
+    if matches!(measure, Measure::PLO | Measure::PAS | Measure::PFT) {
+        for v in [p.estimate, p.ci_lb, p.ci_ub, p.pi_lb, p.pi_ub] {
+            prop_assert!(
+                (0.0..=1.0).contains(&v),
+                "{}: {:?} back-transforms to {} outside [0, 1]",
+                what,
+                measure,
+                v
+            );
+        }
+    }
+    prop_assert!(f.tau2 >= 0.0, "{}: tau2 = {}", what, f.tau2);
+    prop_assert!(f.q >= 0.0, "{}: Q = {}", what, f.q);
+    for (name, v) in [("p", f.pval), ("Q_p", f.q_p)] {
+        if !(name == "p" && f.se == 0.0 && f.estimate == 0.0) {
+            prop_assert!((0.0..=1.0).contains(&v), "{}: {} = {}", what, name, v);
+        }
+    }
+    if let (Some(lb), Some(ub)) = (f.tau2_ci_lb, f.tau2_ci_ub) {
+        prop_assert!(lb >= 0.0 && lb <= ub, "{}: tau2 CI [{}, {}]", what, lb, ub);
+    }
+    if ill {
+        return Ok(());
+    }
+    // I² = 100 τ² / (τ² + ṽ) may round to an ulp above 100.
+    let percent = -1e-12..=100.0 + 1e-12;
+    prop_assert!(percent.contains(&f.i2), "{}: I2 = {}", what, f.i2);
+    let h2_min = if common_effect { 0.0 } else { 1.0 - 1e-12 };
+    prop_assert!(f.h2 >= h2_min && f.h2.is_finite(), "{}: H2 = {}", what, f.h2);
+    if let (Some(lb), Some(ub)) = (f.i2_ci_lb, f.i2_ci_ub) {
+        prop_assert!(
+            percent.contains(&lb) && percent.contains(&ub) && within(lb, lb, ub),
+            "{}: I2 CI [{}, {}]",
+            what,
+            lb,
+            ub
+        );
+    }
+    if let (Some(lb), Some(ub)) = (f.h2_ci_lb, f.h2_ci_ub) {
+        prop_assert!(lb >= h2_min && lb <= ub, "{}: H2 CI [{}, {}]", what, lb, ub);
+    }
+    Ok(())
 }
 
 fn measure() -> impl Strategy<Value = Measure> {
@@ -214,8 +395,9 @@ proptest! {
     ) {
         // Rows of every kind the validator might see — ordinary, tiny, all-zero and all-event,
         // huge, and arbitrary floats (mostly rejected): whatever from_counts accepts must pool
-        // or give an error, never panic. Knapp-Hartung: see `no_panic_with_knapp_hartung`.
-        no_panic(&rows, measure, method, test, grouped);
+        // or give an error, never panic, and a fit must be defined (`check_result`).
+        // Knapp-Hartung: see `no_panic_with_knapp_hartung`.
+        no_panic(&rows, measure, method, test, grouped)?;
     }
 
     #[test]
@@ -225,7 +407,7 @@ proptest! {
         method in method(),
         grouped in any::<bool>(),
     ) {
-        no_panic(&rows, measure, method, Test::Knha, grouped);
+        no_panic(&rows, measure, method, Test::Knha, grouped)?;
     }
 
     #[test]
@@ -242,7 +424,13 @@ proptest! {
             None,
         );
         if let Ok(s) = s {
-            let _ = pool(&s, &options(measure, method, test));
+            let r = pool(&s, &options(measure, method, test));
+            // Known defect (not fixed here): the PFT back-transformation at a total of 2^53 with
+            // all events gives 0.711 for the estimate, outside its CI [1, 1]; no panic, though.
+            let known_defect = measure == Measure::PFT && rows.iter().any(|r| r.1 >= BIG[5]);
+            if let (Ok(r), false) = (r, known_defect) {
+                check_result(&r, &format!("{rows:?} {measure:?} {method:?} {test:?}"))?;
+            }
         }
     }
 
@@ -280,5 +468,32 @@ fn ordinary_data_pools_with_every_measure_method_and_test() {
                 assert!(r.is_ok(), "{measure:?} {method:?} {test:?}: {:?}", r.err());
             }
         }
+    }
+}
+
+#[test]
+fn extreme_rows_pool_and_pass_the_checks() {
+    // Guards `no_panic*` and `rare_events_in_huge_studies` against passing vacuously: rows at
+    // the extremes those properties draw pool with every measure, and the fits pass
+    // `check_result`.
+    let rows = [
+        (0.0, 1e6),
+        (1e6, 1e6),
+        (5e11, 1e12),
+        (1.0, 1e6),
+        (3.0, 3.0),
+        (7.0, 40.0),
+    ];
+    for measure in Measure::ALL {
+        let mut ok = 0;
+        for method in Method::ALL {
+            for test in Test::ALL {
+                for grouped in [false, true] {
+                    ok += no_panic(&rows, measure, method, test, grouped)
+                        .unwrap_or_else(|e| panic!("{measure:?} {method:?} {test:?} grouped={grouped}: {e}"));
+                }
+            }
+        }
+        assert!(ok > 0, "{measure:?}: no fit succeeded");
     }
 }

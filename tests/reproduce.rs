@@ -222,8 +222,8 @@ fn reports_equal_to_pool_consistency() {
 }
 
 /// The reports `reproduce` writes for `datasets/pritz1997` (metadat dat.pritz1997; the PLO and
-/// PR random-effects models of the metadat help page) carry R metafor's numbers: the JSON to
-/// 1e-6 relative (1e-10 absolute), the Markdown table as metafor's values rounded. metafor's
+/// PR random-effects models of the metadat help page) carry R metafor's numbers: the JSON and
+/// the CSV to 1e-6 relative (1e-10 absolute), the Markdown table as metafor's values rounded. metafor's
 /// values are the committed fixture `tests/fixtures/pool/pritz1997.json` (metafor 3.8.1, REML,
 /// z, add = 0.5 to studies with 0 or all events, as the analyses state).
 #[test]
@@ -300,6 +300,32 @@ fn reproduce_reports_match_metafor() {
             );
             compared += 1;
         }
+        // The CSV's overall row, by its header.
+        let csv = read(&dir.join(format!("{analysis}.csv")));
+        let mut lines = csv.lines();
+        let header: Vec<&str> = lines.next().expect("CSV header").split(',').collect();
+        let row: Vec<&str> = lines
+            .find(|l| l.starts_with("overall,"))
+            .expect("CSV overall row")
+            .split(',')
+            .collect();
+        assert_eq!(header.len(), row.len(), "{analysis}: CSV columns");
+        for (col, value) in header.iter().zip(&row).skip(1) {
+            let theirs = match *col {
+                "events" | "total" => continue,
+                "proportion" => &m["proportion"]["estimate"],
+                c if c.starts_with("proportion_") => &m["proportion"][&c["proportion_".len()..]],
+                c => &m[c],
+            };
+            let what = format!("{analysis}.csv {col}");
+            let ours: f64 = value.parse().unwrap_or_else(|_| panic!("{what}: {value:?}"));
+            let theirs = num(theirs, &what);
+            assert!(
+                (ours - theirs).abs() <= 1e-10 || (ours - theirs).abs() <= 1e-6 * theirs.abs(),
+                "{what}: report {ours:e}, metafor {theirs:e}"
+            );
+            compared += 1;
+        }
         // The Markdown row: proportion, CI and PI in % at one decimal, I² at one decimal.
         let md = read(&dir.join(format!("{analysis}.md")));
         let p = |key: &str| format!("{:.1}", 100.0 * num(&m["proportion"][key], key));
@@ -322,7 +348,9 @@ fn reproduce_reports_match_metafor() {
             .expect("overall row");
         assert!(overall_row.contains(&i2), "{analysis}: I² {i2} not in {overall_row}");
     }
-    assert_eq!(compared, 48);
+    // Per analysis: 19 + 5 values of the JSON, 23 columns of the CSV (all but the name and the
+    // sums of events and totals).
+    assert_eq!(compared, 94);
 }
 
 #[test]

@@ -310,6 +310,9 @@ pub fn rma_int_core(yi: &[f64], vi: &[f64], options: &RmaOptions) -> Result<IntC
         tau2_int(method, yi, vi, &options.control)?
     };
     let (tau2, iterations) = (est.tau2, est.iterations);
+    if !tau2.is_finite() {
+        return Err(super::not_finite_tau2(method, tau2, vi));
+    }
     let (sum_w, estimate, rss) = wls_int(yi, vi, tau2);
     let (q, i2, h2, vt) = if k > 1 {
         let df = (k - 1) as f64;

@@ -419,6 +419,9 @@ pub fn rma_mods(yi: &[f64], vi: &[f64], x: Array2<f64>, names: Vec<String>, opti
         tau2::estimate(options.method, &x, yi, vi, &options.control)?
     };
     let (tau2, iterations) = (est.tau2, est.iterations);
+    if !tau2.is_finite() {
+        return Err(not_finite_tau2(options.method, tau2, vi));
+    }
     let weights: Vec<f64> = vi.iter().map(|v| 1.0 / (v + tau2)).collect();
     let fit = wls(&x, yi, &weights)?;
     let df_resid = (k - p) as f64;
@@ -511,6 +514,20 @@ pub fn rma_mods(yi: &[f64], vi: &[f64], x: Array2<f64>, names: Vec<String>, opti
         pooling: Pooling::IV,
         mh: None,
     })
+}
+
+/// The error for a τ² that is not a finite number: with sampling variances many orders of
+/// magnitude apart, a closed-form estimator's denominator (Σw − Σw²/Σw) cancels to rounding
+/// noise or 0. Reported instead of a fit of NaNs.
+pub(crate) fn not_finite_tau2(method: Method, tau2: f64, vi: &[f64]) -> Error {
+    let (lo, hi) = vi
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(a, b), &v| (a.min(v), b.max(v)));
+    Error::Computation(format!(
+        "{} estimator: tau^2 is not a finite number ({tau2}); the sampling variances range from {lo:e} to {hi:e}, \
+         too far apart for double precision; try another estimator (REML, PM) or check the counts",
+        method.as_str()
+    ))
 }
 
 fn omnibus(beta: &[f64], vb: &[Vec<f64>], ddf: Option<f64>, k: usize, p: usize) -> Result<Omnibus> {

@@ -408,4 +408,22 @@ mod tests {
         assert_eq!((qm.df, qm.df2), (1, Some(3)));
         assert!((fit.coefficients[1].estimate - 0.25).abs() < 1e-12);
     }
+
+    /// Sampling variances 10^12 apart (raw proportions 0 of 10^12, with the 0.5 correction, and
+    /// 1 of 1): DL's denominator cancels, and the result is an error, not a fit of NaNs.
+    #[test]
+    fn a_non_finite_tau2_is_an_error() {
+        let studies =
+            Studies::from_counts(vec!["a".into(), "b".into()], vec![0.0, 1.0], vec![1e12, 1.0], None).unwrap();
+        let o = PoolOptions {
+            measure: crate::effect::Measure::PR,
+            method: Method::DL,
+            ..Default::default()
+        };
+        let e = pool(&studies, &o).expect_err("a fit of NaNs must not be returned as a success");
+        assert!(
+            e.to_string().contains("DL estimator: tau^2 is not a finite number"),
+            "{e}"
+        );
+    }
 }

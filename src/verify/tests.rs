@@ -1,8 +1,12 @@
-//! Tests of the verification: a synthetic paper whose printed numbers come from known settings
-//! must lead the method search back to those settings; each published-only check has a case that
-//! passes and one that is flagged.
+//! Tests of the verification: a paper whose printed numbers are R metafor's (the committed
+//! fixtures of `tests/fixtures/pool/`, written by `tests/fixtures/make_fixtures.R`, rounded as a
+//! paper prints them) must lead the method search back to the settings metafor used, and to no
+//! others but those listed; each published-only check has a case that passes and one that is
+//! flagged.
 
 use std::path::Path;
+
+use serde_json::Value;
 
 use super::claims::{parse, Claims};
 use super::search::{self, CcChoice, Setting};
@@ -10,83 +14,97 @@ use super::*;
 use crate::effect::{Measure, PftMean};
 use crate::model::{Method, PiType, Test};
 
-/// 20 studies in 4 subgroups with heterogeneous proportions and one 0-event study.
-fn synthetic_csv() -> String {
-    let rows = [
-        ("a", 12, 40),
-        ("a", 30, 61),
-        ("a", 9, 25),
-        ("a", 22, 48),
-        ("a", 15, 30),
-        ("b", 40, 52),
-        ("b", 33, 47),
-        ("b", 18, 20),
-        ("b", 27, 41),
-        ("b", 61, 70),
-        ("c", 3, 35),
-        ("c", 0, 18),
-        ("c", 7, 44),
-        ("c", 11, 39),
-        ("c", 5, 60),
-        ("d", 25, 50),
-        ("d", 14, 33),
-        ("d", 40, 71),
-        ("d", 8, 16),
-        ("d", 19, 27),
-    ];
+/// A fixture of `tests/fixtures/pool/`: metafor 3.8.1 on a `metadat` dataset.
+fn fixture(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/pool/{name}.json"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// The fixture's studies as a CSV with the subgroup in `class`.
+fn fixture_csv(fx: &Value) -> String {
+    let col = |k: &str| fx[k].as_array().unwrap().clone();
+    let (study, events, total, group) = (col("study"), col("events"), col("total"), col("group"));
     let mut s = String::from("study,events,total,class\n");
-    for (i, (g, x, n)) in rows.iter().enumerate() {
-        s.push_str(&format!("S{},{x},{n},{g}\n", i + 1));
+    for i in 0..study.len() {
+        s.push_str(&format!(
+            "\"{}\",{},{},{}\n",
+            study[i].as_str().unwrap().replace('"', "\"\""),
+            events[i],
+            total[i],
+            group[i].as_str().unwrap()
+        ));
     }
     s
 }
 
-fn write_case(dir: &Path, claims: &str) -> Claims {
-    std::fs::write(dir.join("studies.csv"), synthetic_csv()).unwrap();
+/// metafor's fit of the fixture with (measure, method, test) and `escalc`'s default correction
+/// (add = 0.5, to = "only0").
+fn metafor_case<'a>(fx: &'a Value, measure: Measure, method: Method, test: Test) -> &'a Value {
+    fx["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["measure"] == measure.as_str()
+                && c["method"] == method.as_str()
+                && c["test"] == test.as_str()
+                && c["add"] == 0.5
+                && c["to"] == "only0"
+        })
+        .unwrap_or_else(|| panic!("no fixture case {measure} {method} {test}"))
+}
+
+fn write_case(dir: &Path, csv: &str, claims: &str) -> Claims {
+    std::fs::write(dir.join("studies.csv"), csv).unwrap();
     let path = dir.join("claims.toml");
     std::fs::write(&path, claims).unwrap();
     super::claims::load(&path).unwrap()
 }
 
-fn pct1(p: f64) -> String {
-    format!("{:.1}", 100.0 * p)
+/// A proportion in % at one decimal, as the paper prints it.
+fn pct1(p: &Value) -> String {
+    format!("{:.1}", 100.0 * p.as_f64().expect("a number in the fixture"))
 }
 
-/// Claims text printing every subgroup and the overall estimate at one decimal, as produced by `truth`.
-fn claims_from(truth: &Setting, dir: &Path, stated: &str) -> String {
-    // First a claims file without numbers, to evaluate the truth on the same data.
-    let mut head =
+/// A claim printing a metafor fit's back-transformed estimate and CI at one decimal.
+fn claim(label: &str, subgroup: Option<&str>, fit: &Value) -> String {
+    let p = &fit["proportion"];
+    format!(
+        "[[claim]]\nlabel = \"{label}\"\n{}printed = \"{}% (95% CI, {}% to {}%)\"\n",
+        subgroup.map(|g| format!("subgroup = \"{g}\"\n")).unwrap_or_default(),
+        pct1(&p["estimate"]),
+        pct1(&p["ci_lb"]),
+        pct1(&p["ci_ub"])
+    )
+}
+
+/// Claims text printing metafor's `case`: every subgroup and the overall estimate, or with
+/// `tau2_common` the subgroups of metafor's common-τ² model (metafor's overall fit estimates
+/// its own τ², which the method search does not do in that mode, so it is not printed).
+fn metafor_claims(case: &Value, tau2_common: bool, stated: &str) -> String {
+    let mut text =
         format!("[paper]\ncitation = \"synthetic\"\n[data]\nfile = \"studies.csv\"\nby = \"class\"\n{stated}\n");
-    let labels = [None, Some("a"), Some("b"), Some("c"), Some("d")];
-    let mut skeleton = head.clone();
-    for l in labels {
-        skeleton.push_str(&format!(
-            "[[claim]]\nlabel = \"{}\"\n{}printed = \"50.0%\"\n",
-            l.unwrap_or("overall"),
-            l.map(|g| format!("subgroup = \"{g}\"\n")).unwrap_or_default()
-        ));
+    if !tau2_common {
+        text.push_str(&claim("overall", None, &case["overall"]));
     }
-    let c = write_case(dir, &skeleton);
-    let p = prepare(&c).unwrap().unwrap();
-    let vals = search::evaluate(&p, truth);
-    for (l, v) in labels.iter().zip(vals) {
-        let v = v.expect("truth setting fits");
-        head.push_str(&format!(
-            "[[claim]]\nlabel = \"{}\"\n{}printed = \"{}% (95% CI, {}% to {}%)\"\n",
-            l.unwrap_or("overall"),
-            l.map(|g| format!("subgroup = \"{g}\"\n")).unwrap_or_default(),
-            pct1(v.estimate),
-            pct1(v.ci_lb),
-            pct1(v.ci_ub)
-        ));
+    let subs = if tau2_common {
+        &case["tau2_common"]["subgroups"]
+    } else {
+        &case["subgroups"]
+    };
+    let subs = subs.as_array().unwrap();
+    assert!(subs.len() >= 2);
+    for s in subs {
+        let name = s["name"].as_str().unwrap();
+        text.push_str(&claim(name, Some(name), s));
     }
-    head
+    text
 }
 
-fn find_truth(truth: Setting, stated: &str) -> (bool, Option<bool>, usize) {
+/// The method search on `claims` over `csv`.
+fn search_claims(csv: &str, claims: &str) -> search::SearchResult {
     let dir = tempfile::tempdir().unwrap();
-    let text = claims_from(&truth, dir.path(), stated);
-    let c = write_case(dir.path(), &text);
+    let c = write_case(dir.path(), csv, claims);
     let r = verify(
         &c,
         &VerifyOptions {
@@ -95,69 +113,106 @@ fn find_truth(truth: Setting, stated: &str) -> (bool, Option<bool>, usize) {
         },
     )
     .unwrap();
-    let s = r.method_search;
-    assert!(s.ran);
-    let found = s.matches.iter().any(|m| m.setting == truth);
-    (found, s.stated_method_matches, s.matches.len())
+    r.method_search
+}
+
+const fn setting(measure: Measure, method: Method, test: Test, correction: CcChoice, tau2_common: bool) -> Setting {
+    Setting {
+        measure,
+        method,
+        test,
+        pi: PiType::Metafor,
+        correction,
+        pft_mean: PftMean::Harmonic,
+        tau2_common,
+    }
+}
+
+/// The settings metafor used for three synthetic papers, and every setting that reproduces
+/// each paper's numbers (`Setting::describe`), in the search's order.
+fn truths() -> [(&'static str, Setting, &'static [&'static str]); 3] {
+    [
+        // hasselblad1998: 50 studies in 4 subgroups, two with 0 events. The five claims pin
+        // the setting down: measure, estimator, test, correction and PFT mean.
+        (
+            "hasselblad1998",
+            setting(Measure::PFT, Method::DL, Test::Z, CcChoice::HalfOnly0, false),
+            &["PFT DL z PI:metafor cc:0.5 only0 n:harmonic"],
+        ),
+        (
+            "hasselblad1998",
+            setting(Measure::PLO, Method::REML, Test::Knha, CcChoice::HalfOnly0, false),
+            &["PLO REML knha PI:metafor cc:0.5 only0"],
+        ),
+        // debruin2009: 13 studies in 2 subgroups, none with 0 or all events, so the three
+        // corrections that change only such studies agree; the empirical Bayes estimator is
+        // the Paule-Mandel estimator (both solve Q(τ²) = k - p).
+        (
+            "debruin2009",
+            setting(Measure::PR, Method::PM, Test::Z, CcChoice::HalfOnly0, true),
+            &[
+                "PR EB z PI:metafor cc:0.5 only0 common-tau2",
+                "PR PM z PI:metafor cc:0.5 only0 common-tau2",
+                "PR EB z PI:metafor cc:none common-tau2",
+                "PR PM z PI:metafor cc:none common-tau2",
+                "PR EB z PI:metafor cc:drop 0/n common-tau2",
+                "PR PM z PI:metafor cc:drop 0/n common-tau2",
+            ],
+        ),
+    ]
 }
 
 #[test]
-fn method_search_finds_the_settings_that_produced_the_numbers() {
-    let truths = [
-        Setting {
-            measure: Measure::PFT,
-            method: Method::DL,
-            test: Test::Z,
-            pi: PiType::Metafor,
-            correction: CcChoice::None,
-            pft_mean: PftMean::Harmonic,
-            tau2_common: false,
-        },
-        Setting {
-            measure: Measure::PLO,
-            method: Method::REML,
-            test: Test::Knha,
-            pi: PiType::Metafor,
-            correction: CcChoice::HalfOnly0,
-            pft_mean: PftMean::Harmonic,
-            tau2_common: false,
-        },
-        Setting {
-            measure: Measure::PR,
-            method: Method::PM,
-            test: Test::Z,
-            pi: PiType::Metafor,
-            correction: CcChoice::Drop,
-            pft_mean: PftMean::Harmonic,
-            tau2_common: true,
-        },
-    ];
-    for t in truths {
-        let (found, stated, n) = find_truth(t, "");
-        assert!(found, "{} not among the {n} matches", t.describe());
-        assert_eq!(stated, None);
+fn method_search_finds_the_settings_that_produced_metafors_numbers() {
+    for (dataset, truth, expected) in truths() {
+        let fx = fixture(dataset);
+        let case = metafor_case(&fx, truth.measure, truth.method, truth.test);
+        let s = search_claims(&fixture_csv(&fx), &metafor_claims(case, truth.tau2_common, ""));
+        assert!(s.ran);
+        assert_eq!(s.stated_method_matches, None);
+        let found: Vec<String> = s.matches.iter().map(|m| m.setting.describe()).collect();
         assert!(
-            n < 200,
-            "{}: {n} matches: the numbers should pin the setting down",
-            t.describe()
+            s.matches.iter().any(|m| m.setting == truth),
+            "{dataset}: {} not among the {} matches: {found:#?}",
+            truth.describe(),
+            found.len()
+        );
+        assert_eq!(
+            found,
+            expected,
+            "{dataset} {}: the settings that match",
+            truth.describe()
         );
     }
     // The stated method is reported as reproducing (or not) the numbers.
-    let t = truths[0];
-    let (found, stated, _) = find_truth(t, "[method]\nmeasure = \"PFT\"\nmethod = \"DL\"\n");
-    assert!(found);
-    assert_eq!(stated, Some(true));
-    let (_, stated, _) = find_truth(t, "[method]\nmeasure = \"PLO\"\nmethod = \"ML\"\n");
-    assert_eq!(stated, Some(false));
+    let (dataset, t, _) = truths()[0];
+    let fx = fixture(dataset);
+    let csv = fixture_csv(&fx);
+    let case = metafor_case(&fx, t.measure, t.method, t.test);
+    let s = search_claims(
+        &csv,
+        &metafor_claims(case, false, "[method]\nmeasure = \"PFT\"\nmethod = \"DL\"\n"),
+    );
+    assert!(s.matches.iter().any(|m| m.setting == t));
+    assert_eq!(s.stated_method_matches, Some(true));
+    let s = search_claims(
+        &csv,
+        &metafor_claims(case, false, "[method]\nmeasure = \"PLO\"\nmethod = \"ML\"\n"),
+    );
+    assert_eq!(s.stated_method_matches, Some(false));
 }
 
 #[test]
 fn recomputed_numbers_get_rounding_aware_verdicts() {
+    // metafor's defaults (PLO, REML, z) printed at one decimal: every number matches.
+    let fx = fixture("hasselblad1998");
+    let csv = fixture_csv(&fx);
+    let case = metafor_case(&fx, Measure::PLO, Method::REML, Test::Z);
+    let text = metafor_claims(case, false, "");
     let dir = tempfile::tempdir().unwrap();
-    let truth = Setting::from_spec(&claims::MethodSpec::default()).unwrap();
-    let text = claims_from(&truth, dir.path(), "");
-    let c = write_case(dir.path(), &text);
+    let c = write_case(dir.path(), &csv, &text);
     let r = verify(&c, &VerifyOptions::default()).unwrap();
+    assert_eq!(r.claims.len(), 5);
     assert!(
         r.claims.iter().all(|c| c.verdict == "match"),
         "{:?}",
@@ -165,13 +220,14 @@ fn recomputed_numbers_get_rounding_aware_verdicts() {
     );
     // Shift one printed estimate by 0.3 points: off by 3 units of the last digit.
     let overall = &r.claims[0].numbers[0];
+    assert_eq!(overall.printed, pct1(&case["overall"]["proportion"]["estimate"]));
     let shifted: f64 = overall.printed.parse::<f64>().unwrap() + 0.3;
     let text2 = text.replacen(
         &format!("printed = \"{}%", overall.printed),
         &format!("printed = \"{shifted:.1}%"),
         1,
     );
-    let c2 = write_case(dir.path(), &text2);
+    let c2 = write_case(dir.path(), &csv, &text2);
     let r2 = verify(&c2, &VerifyOptions::default()).unwrap();
     assert_eq!(r2.claims[0].numbers[0].verdict, "off by -3");
     assert_eq!(r2.claims[0].verdict, "near miss");

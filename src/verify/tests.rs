@@ -39,7 +39,7 @@ fn fixture_csv(fx: &Value) -> String {
 
 /// metafor's fit of the fixture with (measure, method, test) and `escalc`'s default correction
 /// (add = 0.5, to = "only0").
-fn metafor_case<'a>(fx: &'a Value, measure: Measure, method: Method, test: Test) -> &'a Value {
+fn metafor_case(fx: &Value, measure: Measure, method: Method, test: Test) -> &Value {
     fx["cases"]
         .as_array()
         .unwrap()

@@ -315,7 +315,13 @@ fn fit_rows_report(
                         format!("{}%", fmt_num(r.i2, 1)),
                         f3(r.q),
                         f3(r.q_p),
-                        r.error.clone().unwrap_or_default(),
+                        r.error.clone().unwrap_or_else(|| {
+                            if r.converged {
+                                String::new()
+                            } else {
+                                "not converged".into()
+                            }
+                        }),
                     ]
                 })
                 .collect();

@@ -250,7 +250,7 @@ pub fn fit_subset(
             i2: c.i2,
             h2: c.h2,
             tau2: c.tau2,
-            converged: true,
+            converged: c.converged,
         },
         Err(_) => failed,
     }

@@ -63,6 +63,11 @@ pub struct FitRow {
     #[serde(rename = "H2")]
     pub h2: f64,
     pub proportion: ProportionCi,
+    /// Whether the refit's τ² estimator met its convergence criterion (false for a failed
+    /// refit); a refit that stopped early keeps its numbers and says why in `convergence_note`.
+    pub converged: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub convergence_note: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -90,6 +95,8 @@ impl FitRow {
                 ci_lb: lb,
                 ci_ub: ub,
             },
+            converged: fit.converged,
+            convergence_note: fit.convergence_note.clone(),
             error: None,
         }
     }
@@ -115,6 +122,8 @@ impl FitRow {
                 ci_lb: nan,
                 ci_ub: nan,
             },
+            converged: false,
+            convergence_note: None,
             error: Some(e.to_string()),
         }
     }

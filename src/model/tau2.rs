@@ -426,4 +426,22 @@ mod tests {
             "{e}"
         );
     }
+
+    /// Leave-one-out refits carry the flag too (JSON `converged`, "not converged" in the table).
+    #[test]
+    fn leave_one_out_rows_carry_the_convergence_flag() {
+        let es = crate::effect::escalc(
+            crate::effect::Measure::PLO,
+            &[4.0, 10.0, 7.0, 30.0, 2.0, 12.0],
+            &[20.0, 31.0, 15.0, 60.0, 25.0, 18.0],
+            Default::default(),
+        );
+        let ok = crate::diagnostics::leave1out::leave1out(&es, &PoolOptions::default()).unwrap();
+        assert!(ok.iter().all(|r| r.converged && r.convergence_note.is_none()));
+        let mut o = PoolOptions::default();
+        o.control.threshold = -1.0;
+        let rows = crate::diagnostics::leave1out::leave1out(&es, &o).unwrap();
+        assert_eq!(rows.len(), 6);
+        assert!(rows.iter().all(|r| !r.converged && r.convergence_note.is_some() && r.error.is_none()));
+    }
 }

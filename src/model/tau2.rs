@@ -442,6 +442,8 @@ mod tests {
         o.control.threshold = -1.0;
         let rows = crate::diagnostics::leave1out::leave1out(&es, &o).unwrap();
         assert_eq!(rows.len(), 6);
-        assert!(rows.iter().all(|r| !r.converged && r.convergence_note.is_some() && r.error.is_none()));
+        assert!(rows
+            .iter()
+            .all(|r| !r.converged && r.convergence_note.is_some() && r.error.is_none()));
     }
 }

@@ -177,6 +177,12 @@ pub enum NaAction {
 }
 
 impl DataArgs {
+    /// The study table of `file`, read with `load` (from [`Self::load_options`]) as the input
+    /// kind of `measure` needs, estimate-with-CI rows at the `--ci-level`.
+    pub fn load_studies(&self, load: &LoadOptions, measure: Measure) -> Result<crate::data::Studies> {
+        crate::data::load_for(&self.file, load, measure.input_kind(), self.columns.ci_level()?)
+    }
+
     pub fn load_options(&self) -> Result<LoadOptions> {
         let labels = crate::data::parse_labels(&self.labels)?;
         if !labels.is_empty() && self.by.is_none() {

@@ -177,12 +177,7 @@ fn parse_xlim(s: &str) -> Result<(f64, f64)> {
 fn pooled(data_args: &DataArgs, model_args: &ModelArgs) -> Result<(data::Studies, PoolResult)> {
     let load = data_args.load_options()?;
     let options = model_args.pool_options()?;
-    let studies = data::load_for(
-        &data_args.file,
-        &load,
-        options.measure.input_kind(),
-        data_args.columns.ci_level()?,
-    )?;
+    let studies = data_args.load_studies(&load, options.measure)?;
     let mut res = model::pool(&studies, &options)?;
     super::note_unused_labels(&data_args.file, &res.set_labels(&load.labels));
     Ok((studies, res))

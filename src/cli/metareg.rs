@@ -7,7 +7,6 @@ use clap::Args;
 
 use super::args::{DataArgs, ModelArgs};
 use super::pool::{write_stdout, Format, EXIT_CODES};
-use crate::data;
 use crate::error::{Error, Result};
 use crate::model::metareg::{metareg, MetaregResult};
 use crate::plot::bubble::{self, BubbleOptions};
@@ -68,12 +67,7 @@ pub fn run(cmd: &MetaregCmd) -> Result<i32> {
     if let Some(p) = &cmd.plot {
         crate::plot::Format::from_path(p)?;
     }
-    let studies = data::load_for(
-        &cmd.data.file,
-        &load,
-        options.measure.input_kind(),
-        cmd.data.columns.ci_level()?,
-    )?;
+    let studies = cmd.data.load_studies(&load, options.measure)?;
     let res = metareg(&studies, &cmd.mods, &options)?;
     let text = match cmd.format {
         Format::Table => render_table(&res),

@@ -58,12 +58,7 @@ pub fn run(cmd: &PoolCmd) -> Result<i32> {
             )));
         }
     }
-    let studies = data::load_for(
-        &cmd.data.file,
-        &load,
-        options.measure.input_kind(),
-        cmd.data.columns.ci_level()?,
-    )?;
+    let studies = cmd.data.load_studies(&load, options.measure)?;
     let mut res = model::pool(&studies, &options)?;
     super::note_unused_labels(&cmd.data.file, &res.set_labels(&load.labels));
     let mut text = match cmd.format {

@@ -11,7 +11,7 @@ use serde_json::json;
 use super::args::{DataArgs, ModelArgs};
 use super::pool::write_stdout;
 use crate::batch::TableWriter;
-use crate::data::{self, Studies};
+use crate::data::Studies;
 use crate::diagnostics::{self, FitRow, GoshOptions, GoshRow};
 use crate::effect::EffectSizes;
 use crate::error::{Error, Result};
@@ -154,12 +154,7 @@ fn prepare(c: &Common) -> Result<Prepared> {
         ));
     }
     let options = c.model.pool_options()?;
-    let studies = data::load_for(
-        &c.data.file,
-        &c.data.load_options()?,
-        options.measure.input_kind(),
-        c.data.columns.ci_level()?,
-    )?;
+    let studies = c.data.load_studies(&c.data.load_options()?, options.measure)?;
     let es = crate::model::subgroup::checked_effect_sizes(&studies, &options)?;
     Ok(Prepared { studies, es, options })
 }

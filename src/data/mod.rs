@@ -30,10 +30,13 @@ use std::path::{Path, PathBuf};
 use polars_core::prelude::*;
 
 pub mod arms;
+pub mod delimited;
 pub mod parquet_check;
 pub mod parquet_read;
 
 pub use arms::{load_inputs, select_inputs, Columns, InputKind, StudyInput};
+
+pub use delimited::{parse_delimited, Record};
 
 use crate::error::{delimiter_hint, guard_panics, Error, Result};
 
@@ -472,142 +475,6 @@ fn count_lines(b: &[u8]) -> usize {
         }
     }
     n
-}
-
-/// One record of a delimited text file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Record {
-    /// File line the record starts on (1-based).
-    pub line: usize,
-    pub fields: Vec<String>,
-}
-
-/// Split delimited text into records (RFC 4180 quoting; LF, CRLF or CR line endings).
-///
-/// A quote opens a quoted field only at the start of a field (after optional spaces); elsewhere
-/// it is an ordinary character. After a closing quote only spaces may come before the delimiter
-/// or the end of the line.
-pub fn parse_delimited(path: &Path, text: &str, sep: u8) -> Result<Vec<Record>> {
-    let sep = char::from(sep);
-    let input = |message: String| Error::Input {
-        file: path.to_path_buf(),
-        message,
-    };
-    let mut records = Vec::new();
-    let mut fields: Vec<String> = Vec::new();
-    let mut field = String::new();
-    let mut line = 1usize;
-    let mut record_line = 1usize;
-    let mut chars = text.chars().peekable();
-    // Whether the current record has any content (so that a trailing newline ends nothing).
-    let mut started = false;
-    while let Some(c) = chars.next() {
-        if c == '"' && field.chars().all(|f| f == ' ') {
-            // Quoted field.
-            let open_line = line;
-            field.clear();
-            started = true;
-            let mut closed = false;
-            while let Some(q) = chars.next() {
-                match q {
-                    '"' => {
-                        if chars.peek() == Some(&'"') {
-                            chars.next();
-                            field.push('"');
-                        } else {
-                            closed = true;
-                            break;
-                        }
-                    }
-                    '\r' => {
-                        if chars.peek() == Some(&'\n') {
-                            chars.next();
-                        }
-                        line += 1;
-                        field.push('\n');
-                    }
-                    '\n' => {
-                        line += 1;
-                        field.push('\n');
-                    }
-                    q => field.push(q),
-                }
-            }
-            if !closed {
-                return Err(input(format!(
-                    "line {open_line}: the quote opening field {} is never closed (unterminated quote)",
-                    fields.len() + 1
-                )));
-            }
-            // After the closing quote: spaces, then a delimiter or the end of the line.
-            while chars.peek() == Some(&' ') && sep != ' ' {
-                chars.next();
-            }
-            match chars.peek() {
-                None | Some('\n') | Some('\r') => {}
-                Some(&n) if n == sep => {}
-                Some(&n) => {
-                    let hint = match n {
-                        ';' | '\t' | '|' => format!(
-                            "; is the file {}-separated? pass --delimiter {}",
-                            match n {
-                                ';' => "semicolon",
-                                '\t' => "tab",
-                                _ => "pipe",
-                            },
-                            if n == '\t' {
-                                "'\\t'".to_string()
-                            } else {
-                                format!("'{n}'")
-                            }
-                        ),
-                        _ => " (a quote inside a quoted field must be doubled: \"\")".to_string(),
-                    };
-                    return Err(input(format!(
-                        "line {line}: unexpected '{}' after the closing quote of field {}{hint}",
-                        n.escape_default(),
-                        fields.len() + 1
-                    )));
-                }
-            }
-            continue;
-        }
-        if c == sep {
-            fields.push(std::mem::take(&mut field));
-            started = true;
-        } else if c == '\n' || c == '\r' {
-            if c == '\r' && chars.peek() == Some(&'\n') {
-                chars.next();
-            }
-            if started || !field.is_empty() {
-                fields.push(std::mem::take(&mut field));
-                records.push(Record {
-                    line: record_line,
-                    fields: std::mem::take(&mut fields),
-                });
-            } else {
-                // An empty line.
-                records.push(Record {
-                    line: record_line,
-                    fields: vec![String::new()],
-                });
-            }
-            started = false;
-            line += 1;
-            record_line = line;
-        } else {
-            field.push(c);
-            started = true;
-        }
-    }
-    if started || !field.is_empty() {
-        fields.push(field);
-        records.push(Record {
-            line: record_line,
-            fields,
-        });
-    }
-    Ok(records)
 }
 
 fn is_blank(r: &Record) -> bool {
@@ -1230,18 +1097,5 @@ mod tests {
         assert!(count("1.000", true).unwrap_err().contains("ambiguous"));
         assert!(count("-3", false).unwrap_err().contains("negative"));
         assert!(count("1.2E+05", false).unwrap_err().contains("scientific"));
-    }
-
-    #[test]
-    fn records() {
-        let p = Path::new("x.csv");
-        let r = parse_delimited(p, "a,b\r\n\"x, \"\"y\"\"\",2\r\n", b',').unwrap();
-        assert_eq!(r.len(), 2);
-        assert_eq!(r[1].fields, vec!["x, \"y\"".to_string(), "2".to_string()]);
-        let r = parse_delimited(p, "a,b\n\"multi\nline\",2\n3,4", b',').unwrap();
-        assert_eq!(r[2].line, 4);
-        assert!(parse_delimited(p, "a,b\n\"open,2\n", b',').is_err());
-        let r = parse_delimited(p, "a;b\r1;2\r", b';').unwrap();
-        assert_eq!(r[1].fields, vec!["1".to_string(), "2".to_string()]);
     }
 }

@@ -1155,33 +1155,7 @@ fn markdown_comparative(ds: &DatasetAnalyses, a: &Analysis, studies: &Studies, r
         "| study | row | group 1 | group 2 | {m} [{lv} CI] | weight % |\n|---|--:|--:|--:|--:|--:|"
     );
     for s in &res.studies {
-        let (g1, g2) = match s.input {
-            Some(crate::data::StudyInput::Table2x2 { ai, bi, ci, di }) => (
-                format!("{}/{}", fmt_num(ai, 0), fmt_num(ai + bi, 0)),
-                format!("{}/{}", fmt_num(ci, 0), fmt_num(ci + di, 0)),
-            ),
-            Some(crate::data::StudyInput::Means {
-                m1i,
-                sd1i,
-                n1i,
-                m2i,
-                sd2i,
-                n2i,
-            }) => (
-                format!("{} ({}), n = {}", fmt_num(m1i, 2), fmt_num(sd1i, 2), fmt_num(n1i, 0)),
-                format!("{} ({}), n = {}", fmt_num(m2i, 2), fmt_num(sd2i, 2), fmt_num(n2i, 0)),
-            ),
-            Some(crate::data::StudyInput::EstimateCi { est, ci_lb, ci_ub, .. }) => (
-                format!(
-                    "printed: {} [{}; {}]",
-                    fmt_num(est, 2),
-                    fmt_num(ci_lb, 2),
-                    fmt_num(ci_ub, 2)
-                ),
-                String::new(),
-            ),
-            _ => (String::new(), String::new()),
-        };
+        let (g1, g2) = crate::report::arm_text(s.input.as_ref());
         let eff = if s.dropped {
             "not estimable".to_string()
         } else {

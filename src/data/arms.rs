@@ -63,6 +63,27 @@ impl StudyInput {
         }
     }
 
+    /// The arm columns of the row, as a forest plot or a study table shows them: events, total,
+    /// events, total (2×2 tables); mean, SD, n of each group; events, person-time of each group;
+    /// n (correlations); yi, SE (generic); none for single-arm rows and printed estimates.
+    pub fn arm_values(&self) -> Vec<f64> {
+        match *self {
+            StudyInput::Table2x2 { ai, bi, ci, di } => vec![ai, ai + bi, ci, ci + di],
+            StudyInput::Means {
+                m1i,
+                sd1i,
+                n1i,
+                m2i,
+                sd2i,
+                n2i,
+            } => vec![m1i, sd1i, n1i, m2i, sd2i, n2i],
+            StudyInput::Rates { x1i, t1i, x2i, t2i } => vec![x1i, t1i, x2i, t2i],
+            StudyInput::Correlation { ni, .. } => vec![ni],
+            StudyInput::Generic { yi, vi } => vec![yi, vi.sqrt()],
+            StudyInput::Proportion { .. } | StudyInput::EstimateCi { .. } => vec![],
+        }
+    }
+
     /// Events and totals of the two arms, where the row has them (2×2 tables).
     pub fn arms(&self) -> Option<(f64, f64, f64, f64)> {
         match *self {

@@ -70,18 +70,25 @@ enum Arms {
 }
 
 impl Arms {
-    fn of(res: &PoolResult) -> Arms {
-        for s in &res.studies {
-            match s.input {
-                Some(StudyInput::Table2x2 { .. }) => return Arms::Counts,
-                Some(StudyInput::Means { .. }) => return Arms::Means,
-                Some(StudyInput::Rates { .. }) => return Arms::Rates,
-                Some(StudyInput::Correlation { .. }) => return Arms::Size,
-                Some(StudyInput::Generic { .. }) => return Arms::Generic,
-                _ => {}
-            }
+    /// The arm columns of one study row.
+    fn of(input: &StudyInput) -> Arms {
+        match input {
+            StudyInput::Table2x2 { .. } => Arms::Counts,
+            StudyInput::Means { .. } => Arms::Means,
+            StudyInput::Rates { .. } => Arms::Rates,
+            StudyInput::Correlation { .. } => Arms::Size,
+            StudyInput::Generic { .. } => Arms::Generic,
+            StudyInput::Proportion { .. } | StudyInput::EstimateCi { .. } => Arms::None,
         }
-        Arms::None
+    }
+
+    /// The arm columns of a plot: those of its first study with arm data.
+    fn of_result(res: &PoolResult) -> Arms {
+        res.studies
+            .iter()
+            .filter_map(|s| s.input.as_ref().map(Arms::of))
+            .find(|a| *a != Arms::None)
+            .unwrap_or(Arms::None)
     }
 
     /// Column headers of one arm (of the single set for `Size` and `Generic`).
@@ -152,22 +159,8 @@ fn arm_decimals(arms: Arms, res: &PoolResult) -> Vec<usize> {
 /// The arm cells of one study (blank where the row has no data of the plot's kind), with the
 /// columns' decimals `dec`.
 fn arm_cells(arms: Arms, input: Option<&StudyInput>, dec: &[usize]) -> Vec<String> {
-    let values: Vec<f64> = match (arms, input) {
-        (Arms::Counts, Some(&StudyInput::Table2x2 { ai, bi, ci, di })) => vec![ai, ai + bi, ci, ci + di],
-        (
-            Arms::Means,
-            Some(&StudyInput::Means {
-                m1i,
-                sd1i,
-                n1i,
-                m2i,
-                sd2i,
-                n2i,
-            }),
-        ) => vec![m1i, sd1i, n1i, m2i, sd2i, n2i],
-        (Arms::Rates, Some(&StudyInput::Rates { x1i, t1i, x2i, t2i })) => vec![x1i, t1i, x2i, t2i],
-        (Arms::Size, Some(&StudyInput::Correlation { ni, .. })) => vec![ni],
-        (Arms::Generic, Some(&StudyInput::Generic { yi, vi })) => vec![yi, vi.sqrt()],
+    let values: Vec<f64> = match input {
+        Some(i) if Arms::of(i) == arms => i.arm_values(),
         _ => vec![],
     };
     if values.len() == dec.len() {
@@ -180,57 +173,30 @@ fn arm_cells(arms: Arms, input: Option<&StudyInput>, dec: &[usize]) -> Vec<Strin
 /// The arm cells of a pooled row: the sums of the arms' events, totals (and person-time) of the
 /// studies `idx`.
 fn arm_totals(arms: Arms, res: &PoolResult, idx: &[usize], dec: &[usize]) -> Vec<String> {
-    let n = dec.len();
-    let mut sums = [0.0f64; 6];
+    // The columns that add up: counts, group sizes and person-time (not means, SDs or yi).
+    let summed: &[usize] = match arms {
+        Arms::Counts | Arms::Rates => &[0, 1, 2, 3],
+        Arms::Means => &[2, 5],
+        Arms::Size => &[0],
+        Arms::Generic | Arms::None => &[],
+    };
+    let mut sums = vec![0.0f64; dec.len()];
     let mut any = false;
-    for &i in idx {
-        match res.studies[i].input {
-            Some(StudyInput::Table2x2 { ai, bi, ci, di }) if arms == Arms::Counts => {
-                for (s, v) in sums.iter_mut().zip([ai, ai + bi, ci, ci + di]) {
-                    *s += v;
-                }
-                any = true;
-            }
-            Some(StudyInput::Means { n1i, n2i, .. }) if arms == Arms::Means => {
-                sums[2] += n1i;
-                sums[5] += n2i;
-                any = true;
-            }
-            Some(StudyInput::Rates { x1i, t1i, x2i, t2i }) if arms == Arms::Rates => {
-                for (s, v) in sums.iter_mut().zip([x1i, t1i, x2i, t2i]) {
-                    *s += v;
-                }
-                any = true;
-            }
-            Some(StudyInput::Correlation { ni, .. }) if arms == Arms::Size => {
-                sums[0] += ni;
-                any = true;
-            }
-            _ => {}
+    for s in idx.iter().filter_map(|&i| res.studies[i].input.as_ref()) {
+        if Arms::of(s) != arms {
+            continue;
         }
+        let values = s.arm_values();
+        for &j in summed {
+            sums[j] += values[j];
+        }
+        any = true;
     }
-    let mut cells = vec![String::new(); n];
-    if !any {
-        return cells;
-    }
-    match arms {
-        Arms::Counts => {
-            for (c, v) in cells.iter_mut().zip(sums) {
-                *c = fmt_num(v, 0);
-            }
+    let mut cells = vec![String::new(); dec.len()];
+    if any {
+        for &j in summed {
+            cells[j] = fmt_num(sums[j], dec[j]);
         }
-        Arms::Means => {
-            cells[2] = fmt_num(sums[2], 0);
-            cells[5] = fmt_num(sums[5], 0);
-        }
-        Arms::Rates => {
-            cells[0] = fmt_num(sums[0], 0);
-            cells[1] = fmt_num(sums[1], dec[1]);
-            cells[2] = fmt_num(sums[2], 0);
-            cells[3] = fmt_num(sums[3], dec[3]);
-        }
-        Arms::Size => cells[0] = fmt_num(sums[0], 0),
-        Arms::Generic | Arms::None => {}
     }
     cells
 }
@@ -468,7 +434,7 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
     let d = &opts.digits;
     let random = !res.method.is_common();
     let order = study_order(res, opts)?;
-    let arms = Arms::of(res);
+    let arms = Arms::of_result(res);
     let n_arm = arms.width(res);
     let arm_dec = arm_decimals(arms, res);
     let weight = |s: &StudyRow| match opts.weights {

@@ -31,6 +31,40 @@ pub fn fmt_num(x: f64, decimals: usize) -> String {
     }
 }
 
+/// The two arm cells of a study row in a text table or a report: `4/20` (2×2 tables),
+/// `12.30 (4.10), n = 25` (means), `3/120.5` (events/person-time), `r = 0.450` and `n = 50`
+/// (correlations), `yi = 0.1234, SE = 0.0456` (generic), `printed: 0.61 [0.41; 0.91]` (a
+/// published estimate with its CI); blank for single-arm rows.
+pub fn arm_text(input: Option<&crate::data::StudyInput>) -> (String, String) {
+    use crate::data::StudyInput;
+    let Some(input) = input else {
+        return (String::new(), String::new());
+    };
+    let v = input.arm_values();
+    let f = fmt_num;
+    match *input {
+        StudyInput::Table2x2 { .. } => (
+            format!("{}/{}", f(v[0], 0), f(v[1], 0)),
+            format!("{}/{}", f(v[2], 0), f(v[3], 0)),
+        ),
+        StudyInput::Means { .. } => (
+            format!("{} ({}), n = {}", f(v[0], 2), f(v[1], 2), f(v[2], 0)),
+            format!("{} ({}), n = {}", f(v[3], 2), f(v[4], 2), f(v[5], 0)),
+        ),
+        StudyInput::Rates { .. } => (
+            format!("{}/{}", f(v[0], 0), f(v[1], 1)),
+            format!("{}/{}", f(v[2], 0), f(v[3], 1)),
+        ),
+        StudyInput::Correlation { ri, .. } => (format!("r = {}", f(ri, 3)), format!("n = {}", f(v[0], 0))),
+        StudyInput::Generic { .. } => (format!("yi = {}, SE = {}", f(v[0], 4), f(v[1], 4)), String::new()),
+        StudyInput::EstimateCi { est, ci_lb, ci_ub, .. } => (
+            format!("printed: {} [{}; {}]", f(est, 2), f(ci_lb, 2), f(ci_ub, 2)),
+            String::new(),
+        ),
+        StudyInput::Proportion { .. } => (String::new(), String::new()),
+    }
+}
+
 /// A proportion as percent (`scale_percent`) or as a proportion, with `decimals` decimals.
 pub fn fmt_prop(p: f64, decimals: usize, percent: bool) -> String {
     if percent {

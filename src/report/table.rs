@@ -257,7 +257,6 @@ fn nat(x: f64) -> String {
 /// The readable report of a two-group (or other non-proportion) pool: the arms, the measure and
 /// the pooling in words, as meta's print does, then the study table and both models.
 fn render_comparative(res: &PoolResult) -> String {
-    use crate::data::StudyInput;
     let mut o = String::new();
     let lv = fmt_num(
         100.0 * res.level,
@@ -283,38 +282,7 @@ fn render_comparative(res: &PoolResult) -> String {
         .max()
         .unwrap_or(5)
         .max(5);
-    let arms = |s: &crate::model::StudyRow| -> (String, String) {
-        match s.input {
-            Some(StudyInput::Table2x2 { ai, bi, ci, di }) => (
-                format!("{}/{}", fmt_num(ai, 0), fmt_num(ai + bi, 0)),
-                format!("{}/{}", fmt_num(ci, 0), fmt_num(ci + di, 0)),
-            ),
-            Some(StudyInput::Means {
-                m1i,
-                sd1i,
-                n1i,
-                m2i,
-                sd2i,
-                n2i,
-            }) => (
-                format!("{} ({}) n={}", fmt_num(m1i, 2), fmt_num(sd1i, 2), fmt_num(n1i, 0)),
-                format!("{} ({}) n={}", fmt_num(m2i, 2), fmt_num(sd2i, 2), fmt_num(n2i, 0)),
-            ),
-            Some(StudyInput::Rates { x1i, t1i, x2i, t2i }) => (
-                format!("{}/{}", fmt_num(x1i, 0), fmt_num(t1i, 1)),
-                format!("{}/{}", fmt_num(x2i, 0), fmt_num(t2i, 1)),
-            ),
-            Some(StudyInput::Correlation { ri, ni }) => {
-                (format!("r={}", fmt_num(ri, 3)), format!("n={}", fmt_num(ni, 0)))
-            }
-            Some(StudyInput::EstimateCi { est, ci_lb, ci_ub, .. }) => (
-                format!("printed {}", fmt_num(est, 2)),
-                format!("[{}; {}]", fmt_num(ci_lb, 2), fmt_num(ci_ub, 2)),
-            ),
-            _ => (String::new(), String::new()),
-        }
-    };
-    let cols: Vec<(String, String)> = res.studies.iter().map(arms).collect();
+    let cols: Vec<(String, String)> = res.studies.iter().map(|s| super::arm_text(s.input.as_ref())).collect();
     let w1 = cols.iter().map(|c| c.0.chars().count()).max().unwrap_or(0).max(7);
     let w2 = cols.iter().map(|c| c.1.chars().count()).max().unwrap_or(0).max(7);
     let _ = writeln!(

@@ -6,6 +6,7 @@
 #
 #   notebooks/run.sh                      # both notebooks
 #   notebooks/run.sh notebooks/01_*.ipynb # some of them
+#   notebooks/run.sh --setup              # only create the environment (CI does it while it builds)
 #
 # Environment: METAREPRO_BIN (the binary; default target/release/metarepro, else
 # target/debug/metarepro, else built with `cargo build`), PYTHON (default python3).
@@ -25,6 +26,10 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
   echo "== installing notebooks/requirements.txt into $VENV"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r notebooks/requirements.txt
   echo "$WANT" >"$STAMP"
+fi
+if [ "${1:-}" = "--setup" ]; then
+  echo "== $VENV is ready"
+  exit 0
 fi
 
 if [ -z "${METAREPRO_BIN:-}" ]; then

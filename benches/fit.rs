@@ -34,7 +34,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| rma(black_box(&y), black_box(&v), &o).map(|f| f.tau2))
         });
         g.bench_with_input(BenchmarkId::new("rma_int", k), &k, |b, _| {
-            b.iter(|| rma_int(black_box(&y), black_box(&v), &o).map(|f| f.tau2))
+            b.iter(|| rma_int(black_box(&y), black_box(&v), &o).map(|f| f.core.tau2))
         });
     }
     g.finish();
@@ -46,7 +46,7 @@ fn bench(c: &mut Criterion) {
             ..RmaOptions::default()
         };
         g.bench_function(BenchmarkId::new("rma_int", m.as_str()), |b| {
-            b.iter(|| rma_int(black_box(&y), black_box(&v), &o).map(|f| f.tau2))
+            b.iter(|| rma_int(black_box(&y), black_box(&v), &o).map(|f| f.core.tau2))
         });
     }
     g.finish();

@@ -283,42 +283,65 @@ fn parse_counts(a: &Analysis, o: &BatchOptions) -> std::result::Result<(Vec<f64>
 
 /// A row from a fit of a proportion measure, with the proportion back-transformed.
 fn fitted_row(id: &str, subgroup: Option<String>, back: &BackTransform, f: &IntFit) -> BatchRow {
-    let mut row = BatchRow::failed(id, subgroup, f.k, String::new());
-    row.set_fit([f.estimate, f.se, f.ci_lb, f.ci_ub, f.pval], [f.tau2, f.i2, f.q, f.q_p]);
-    let (a, b) = (back.apply(f.ci_lb), back.apply(f.ci_ub));
-    row.proportion = back.apply(f.estimate);
+    let c = &f.core;
+    proportion_row(
+        id,
+        subgroup,
+        c.k,
+        [c.estimate, f.se, f.ci_lb, f.ci_ub, f.pval],
+        [c.tau2, c.i2, c.q, f.q_p],
+        (c.converged, c.iterations),
+        back,
+    )
+}
+
+/// A row of a proportion measure (`est`, `het`, `convergence` as in [`BatchRow::set_fit`]),
+/// with the proportion back-transformed.
+fn proportion_row(
+    id: &str,
+    subgroup: Option<String>,
+    k: usize,
+    est: [f64; 5],
+    het: [f64; 4],
+    convergence: (bool, usize),
+    back: &BackTransform,
+) -> BatchRow {
+    let mut row = BatchRow::failed(id, subgroup, k, String::new());
+    row.set_fit(est, het, convergence);
+    let [estimate, _, ci_lb, ci_ub, _] = est;
+    let (a, b) = (back.apply(ci_lb), back.apply(ci_ub));
+    row.proportion = back.apply(estimate);
     row.proportion_ci_lb = a.min(b);
     row.proportion_ci_ub = a.max(b);
-    if !f.converged {
-        // The numbers are reported, flagged: the estimator stopped before its criterion held.
-        row.converged = false;
-        row.message = Some(format!(
-            "not converged: the iterative estimator stopped after {} iterations before its threshold held",
-            f.iterations
-        ));
-    }
     row
 }
 
 impl BatchRow {
     /// The numbers of a fit on the measure's scale: `est` = estimate, se, ci_lb, ci_ub, pval;
-    /// `het` = tau2, I2, Q, Q_p. The row is then a converged one.
-    fn set_fit(&mut self, est: [f64; 5], het: [f64; 4]) {
+    /// `het` = tau2, I2, Q, Q_p; `convergence` = whether the τ² estimator (or the GLMM) met its
+    /// criterion, and its iterations. A fit that stopped early keeps its numbers, flagged.
+    fn set_fit(&mut self, est: [f64; 5], het: [f64; 4], convergence: (bool, usize)) {
         [self.estimate, self.se, self.ci_lb, self.ci_ub, self.pval] = est;
         [self.tau2, self.i2, self.q, self.q_p] = het;
-        self.converged = true;
-        self.message = None;
+        let (converged, iterations) = convergence;
+        self.converged = converged;
+        self.message = (!converged).then(|| {
+            format!(
+                "not converged: the iterative estimator stopped after {iterations} iterations before its threshold held"
+            )
+        });
     }
 
-    /// A row of a measure that is not a proportion (`est`, `het` as in [`Self::set_fit`]), with
-    /// the effect and its CI on the natural scale. A fit without a finite estimate and SE (e.g.
-    /// M-H sums over a table with no patients) fails.
+    /// A row of a measure that is not a proportion (`est`, `het`, `convergence` as in
+    /// [`Self::set_fit`]), with the effect and its CI on the natural scale. A fit without a
+    /// finite estimate and SE (e.g. M-H sums over a table with no patients) fails.
     fn effect_row(
         id: &str,
         subgroup: Option<String>,
         k: usize,
         est: [f64; 5],
         het: [f64; 4],
+        convergence: (bool, usize),
         back: &BackTransform,
     ) -> BatchRow {
         let [estimate, se, ci_lb, ci_ub, _] = est;
@@ -331,7 +354,7 @@ impl BatchRow {
             );
         }
         let mut row = BatchRow::failed(id, subgroup, k, String::new());
-        row.set_fit(est, het);
+        row.set_fit(est, het, convergence);
         let (a, b) = (back.apply(ci_lb), back.apply(ci_ub));
         row.effect = back.apply(estimate);
         row.effect_ci_lb = a.min(b);
@@ -346,35 +369,16 @@ fn fit_glmm_row(id: &str, subgroup: Option<String>, events: &[f64], total: &[f64
     let k = events.len();
     match crate::model::glmm::glmm_int(events, total, &crate::model::glmm::options_from_pool(o)) {
         Ok(f) => {
+            // Q: the Wald test.
             let c = &f.coefficients[0];
-            // The GLMM's numbers in the shape of the inverse-variance fit (Q: the Wald test).
-            let fit = IntFit {
-                k,
-                test: f.test,
-                estimate: c.estimate,
-                se: c.se,
-                zval: c.zval,
-                pval: c.pval,
-                ci_lb: c.ci_lb,
-                ci_ub: c.ci_ub,
-                tau2: f.tau2,
-                iterations: f.iterations,
-                converged: f.converged,
-                q: f.qe_wald,
-                q_p: f.qe_wald_p,
-                i2: f.i2,
-                h2: f.h2,
-                vt: f.vt,
-                s2w: 1.0,
-                crit: f.crit,
-                // No inverse-variance weights in a GLMM.
-                sum_w: f64::NAN,
-            };
-            fitted_row(
+            proportion_row(
                 id,
                 subgroup,
+                k,
+                [c.estimate, c.se, c.ci_lb, c.ci_ub, c.pval],
+                [f.tau2, f.i2, f.qe_wald, f.qe_wald_p],
+                (f.converged, f.iterations),
                 &BackTransform::with_mean(o.measure, total, o.pft_mean),
-                &fit,
             )
         }
         Err(e) => BatchRow::failed(id, subgroup, k, e.to_string()),
@@ -519,9 +523,10 @@ fn fit_tables_row(
         Ok(f) => BatchRow::effect_row(
             id,
             subgroup,
-            f.k,
-            [f.estimate, f.se, f.ci_lb, f.ci_ub, f.pval],
-            [f.tau2, f.i2, f.q, f.q_p],
+            f.core.k,
+            [f.core.estimate, f.se, f.ci_lb, f.ci_ub, f.pval],
+            [f.core.tau2, f.core.i2, f.core.q, f.q_p],
+            (f.core.converged, f.core.iterations),
             &back,
         ),
         Err(e) => BatchRow::failed(id, subgroup, yi.len(), e.to_string()),
@@ -537,6 +542,7 @@ fn rma_fit_row(id: &str, subgroup: Option<String>, f: &RmaFit, back: &BackTransf
         f.k,
         [c.estimate, c.se, c.ci_lb, c.ci_ub, c.pval],
         [f.tau2, f.i2, f.q, f.q_p],
+        (f.converged, f.iterations),
         back,
     )
 }
@@ -1408,4 +1414,76 @@ pub fn synthetic_two_group_table(analyses: usize, k: usize, seed: u64) -> String
         }
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Control;
+
+    fn record(line: usize, counts: Counts) -> Record {
+        Record {
+            line,
+            group: None,
+            counts,
+        }
+    }
+
+    /// A row whose τ² estimator stopped before its criterion held keeps its numbers and says so,
+    /// for proportions and for 2×2 tables alike; with the default control it converges.
+    #[test]
+    fn rows_of_a_fit_that_stopped_early_are_flagged_for_every_measure() {
+        let events = [4.0, 10.0, 7.0, 15.0, 2.0, 9.0];
+        let total = [20.0, 31.0, 15.0, 40.0, 25.0, 18.0];
+        let proportions = Analysis {
+            id: "p".into(),
+            records: (0..6)
+                .map(|i| {
+                    record(
+                        i + 2,
+                        Counts::Proportion {
+                            events: Ok(events[i]),
+                            total: Ok(total[i]),
+                        },
+                    )
+                })
+                .collect(),
+        };
+        let tables = Analysis {
+            id: "t".into(),
+            records: (0..3)
+                .map(|i| {
+                    let (a, b) = (2 * i, 2 * i + 1);
+                    record(i + 2, Counts::Sizes([events[a], total[a], events[b], total[b]].map(Ok)))
+                })
+                .collect(),
+        };
+        for (analysis, measure) in [(&proportions, Measure::PLO), (&tables, Measure::OR)] {
+            let mut o = BatchOptions::default();
+            o.pool.measure = measure;
+            let rows = pool_analysis(analysis, &o);
+            assert!(
+                rows[0].converged && rows[0].message.is_none(),
+                "{measure}: {:?}",
+                rows[0]
+            );
+            // A threshold no step can meet: Fisher scoring stalls and stops early.
+            o.pool.control = Control {
+                threshold: -1.0,
+                ..Control::default()
+            };
+            let stopped = pool_analysis(analysis, &o);
+            let row = &stopped[0];
+            assert!(!row.converged, "{measure}: {row:?}");
+            assert!(
+                row.message.as_deref().is_some_and(|m| m.contains("not converged")),
+                "{row:?}"
+            );
+            assert!(
+                (row.tau2 - rows[0].tau2).abs() <= 1e-10 * (1.0 + rows[0].tau2),
+                "{measure}"
+            );
+            assert!(row.estimate.is_finite() && row.ci_lb < row.ci_ub, "{measure}");
+        }
+    }
 }

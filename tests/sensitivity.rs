@@ -301,16 +301,16 @@ fn fast_fit_equals_rma_on_every_pool_fixture_case() {
                 (a, b) => panic!("{}: rma {:?} vs rma_int {:?}", path.display(), a.is_ok(), b.is_ok()),
             };
             let pairs = [
-                (a.estimate(), b.estimate),
+                (a.estimate(), b.core.estimate),
                 (a.se(), b.se),
                 (a.coefficients[0].ci_lb, b.ci_lb),
                 (a.coefficients[0].ci_ub, b.ci_ub),
                 (a.coefficients[0].pval, b.pval),
-                (a.tau2, b.tau2),
-                (a.q, b.q),
+                (a.tau2, b.core.tau2),
+                (a.q, b.core.q),
                 (a.q_p, b.q_p),
-                (a.i2, b.i2),
-                (a.h2, b.h2),
+                (a.i2, b.core.i2),
+                (a.h2, b.core.h2),
             ];
             for (x, y) in pairs {
                 n += 1;

@@ -96,7 +96,7 @@ pub fn bootstrap_tau2(es: &EffectSizes, rma_options: &RmaOptions, options: &Boot
         )));
     }
     let fit = rma_int(&es.yi, &es.vi, rma_options)?;
-    let (mu, tau2) = (fit.estimate, fit.tau2);
+    let (mu, tau2) = (fit.core.estimate, fit.core.tau2);
     let sd: Vec<f64> = es.vi.iter().map(|v| (v + tau2).sqrt()).collect();
     let vi = &es.vi;
     let seed = options.seed;

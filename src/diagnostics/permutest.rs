@@ -137,7 +137,7 @@ pub fn permutest(es: &EffectSizes, rma_options: &RmaOptions, options: &PermTestO
         exact,
         iter: n,
         seed: if exact { None } else { Some(seed) },
-        estimate: obs.estimate,
+        estimate: obs.core.estimate,
         zval: z_obs,
         pval: (ge_z as f64 / count as f64).min(1.0),
         qm: qm_obs,

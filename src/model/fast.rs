@@ -19,35 +19,26 @@ use super::{Control, Method, RmaOptions, Test};
 use crate::dist;
 use crate::error::{Error, Result};
 
-/// The numbers of an intercept-only fit (everything `rma` reports for it, without the vectors).
+/// The numbers of an intercept-only fit (everything `rma` reports for it, without the vectors):
+/// the heterogeneity part ([`IntCore`]) and the test of the estimate.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct IntFit {
-    pub k: usize,
+    /// k, the estimate, τ², Q, I², H², ṽ and the convergence of the τ² estimator.
+    pub core: IntCore,
     /// The test used (`z` when k = 1, as metafor).
     pub test: Test,
-    pub estimate: f64,
     /// Standard error (Knapp–Hartung-scaled under `knha`).
     pub se: f64,
     pub zval: f64,
     pub pval: f64,
     pub ci_lb: f64,
     pub ci_ub: f64,
-    pub tau2: f64,
-    pub iterations: usize,
-    /// False when Fisher scoring stalled before its threshold.
-    pub converged: bool,
-    /// Q with common-effect weights, its p-value, I² (%), H², and the typical variance ṽ.
-    pub q: f64,
+    /// The p-value of Q (df k − 1).
     pub q_p: f64,
-    pub i2: f64,
-    pub h2: f64,
-    pub vt: f64,
     /// Knapp–Hartung factor (1 for z and t).
     pub s2w: f64,
     /// Critical value of the CI.
     pub crit: f64,
-    /// Σ 1/(vᵢ + τ²).
-    pub sum_w: f64,
 }
 
 /// What the estimators need of a fit at one τ², from one pass over the studies.
@@ -401,25 +392,16 @@ pub fn rma_int_with(
         1.0
     };
     Ok(IntFit {
-        k,
+        core,
         test,
-        estimate: b,
         se,
         zval,
         pval,
         ci_lb: b - crit * se,
         ci_ub: b + crit * se,
-        tau2: core.tau2,
-        iterations: core.iterations,
-        converged: core.converged,
-        q: core.q,
         q_p,
-        i2: core.i2,
-        h2: core.h2,
-        vt: core.vt,
         s2w,
         crit,
-        sum_w: core.sum_w,
     })
 }
 
@@ -459,15 +441,15 @@ mod tests {
                     let a = rma(y, v, &o).unwrap();
                     let b = rma_int(y, v, &o).unwrap();
                     let w = format!("{method} {test} k={}", y.len());
-                    close(a.estimate(), b.estimate, &format!("{w} estimate"));
+                    close(a.estimate(), b.core.estimate, &format!("{w} estimate"));
                     close(a.se(), b.se, &format!("{w} se"));
                     close(a.coefficients[0].pval, b.pval, &format!("{w} pval"));
                     close(a.coefficients[0].ci_lb, b.ci_lb, &format!("{w} ci_lb"));
-                    close(a.tau2, b.tau2, &format!("{w} tau2"));
-                    close(a.q, b.q, &format!("{w} q"));
+                    close(a.tau2, b.core.tau2, &format!("{w} tau2"));
+                    close(a.q, b.core.q, &format!("{w} q"));
                     close(a.q_p, b.q_p, &format!("{w} q_p"));
-                    close(a.i2, b.i2, &format!("{w} i2"));
-                    close(a.h2, b.h2, &format!("{w} h2"));
+                    close(a.i2, b.core.i2, &format!("{w} i2"));
+                    close(a.h2, b.core.h2, &format!("{w} h2"));
                     assert_eq!(a.test, b.test);
                 }
             }

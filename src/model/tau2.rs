@@ -358,8 +358,11 @@ mod tests {
                 "{note}"
             );
             let fast = crate::model::fast::rma_int(&YI, &VI, &o).unwrap();
-            assert!(!fast.converged && fast.iterations < 1000, "{method}");
-            assert!((fast.tau2 - good.tau2).abs() <= 1e-10 * (1.0 + good.tau2), "{method}");
+            assert!(!fast.core.converged && fast.core.iterations < 1000, "{method}");
+            assert!(
+                (fast.core.tau2 - good.tau2).abs() <= 1e-10 * (1.0 + good.tau2),
+                "{method}"
+            );
         }
     }
 

@@ -368,18 +368,10 @@ pub struct Values {
     pub q: f64,
 }
 
-struct FitOut {
-    estimate: f64,
-    se: f64,
-    ci_lb: f64,
-    ci_ub: f64,
-    tau2: f64,
-    i2: f64,
-    q: f64,
-    k: usize,
-    n: f64,
-    ni: Vec<f64>,
+/// One claim's fit and the totals of its studies (for the PFT back-transformation and `n`).
+struct Fitted {
     fit: crate::model::RmaFit,
+    ni: Vec<f64>,
 }
 
 /// Keep the studies a correction choice keeps.
@@ -399,7 +391,7 @@ fn fit_all(
     method: Method,
     test: Test,
     tau2_common: bool,
-) -> Vec<Option<FitOut>> {
+) -> Vec<Option<Fitted>> {
     let control = Control::default();
     if method == Method::GLMM {
         return fit_all_glmm(p, measure, cc, test, tau2_common, control);
@@ -455,19 +447,7 @@ fn fit_all(
             let mut o = base;
             o.tau2_fixed = common[t.set];
             let fit = rma(&es.yi, &es.vi, &o).ok()?;
-            Some(FitOut {
-                estimate: fit.estimate(),
-                se: fit.se(),
-                ci_lb: fit.coefficients[0].ci_lb,
-                ci_ub: fit.coefficients[0].ci_ub,
-                tau2: fit.tau2,
-                i2: fit.i2,
-                q: fit.q,
-                k: keep.len(),
-                n: tot.iter().sum(),
-                ni: tot,
-                fit,
-            })
+            Some(Fitted { fit, ni: tot })
         })
         .collect()
 }
@@ -480,7 +460,7 @@ fn fit_all_glmm(
     test: Test,
     tau2_common: bool,
     control: Control,
-) -> Vec<Option<FitOut>> {
+) -> Vec<Option<Fitted>> {
     let ok = measure == Measure::PLO && !tau2_common && test != Test::Knha;
     let opts = GlmmOptions {
         n_agq: control.n_agq,
@@ -503,40 +483,32 @@ fn fit_all_glmm(
             let ev: Vec<f64> = keep.iter().map(|&i| s.events[i]).collect();
             let tot: Vec<f64> = keep.iter().map(|&i| s.total[i]).collect();
             let g = glmm_int(&ev, &tot, &opts).ok()?;
-            Some(FitOut {
-                estimate: g.estimate(),
-                se: g.se(),
-                ci_lb: g.coefficients[0].ci_lb,
-                ci_ub: g.coefficients[0].ci_ub,
-                tau2: g.tau2,
-                i2: g.i2,
-                q: g.qe_wald,
-                k: keep.len(),
-                n: tot.iter().sum(),
-                ni: tot,
+            Some(Fitted {
                 fit: g.to_rma_fit(control),
+                ni: tot,
             })
         })
         .collect()
 }
 
-fn values(f: &FitOut, measure: Measure, pi: PiType, pft_mean: PftMean) -> Values {
-    let pred = f.fit.predict(pi);
+fn values(f: &Fitted, measure: Measure, pi: PiType, pft_mean: PftMean) -> Values {
+    let fit = &f.fit;
+    let pred = fit.predict(pi);
     let back = BackTransform::with_mean(measure, &f.ni, pft_mean);
-    let (a, b) = (back.apply(f.ci_lb), back.apply(f.ci_ub));
-    let (c, d) = (back.apply(pred.pi_lb), back.apply(pred.pi_ub));
-    let _ = f.se;
+    let c = &fit.coefficients[0];
+    let (a, b) = (back.apply(c.ci_lb), back.apply(c.ci_ub));
+    let (lo, hi) = (back.apply(pred.pi_lb), back.apply(pred.pi_ub));
     Values {
-        estimate: back.apply(f.estimate),
+        estimate: back.apply(c.estimate),
         ci_lb: a.min(b),
         ci_ub: a.max(b),
-        pi_lb: c.min(d),
-        pi_ub: c.max(d),
-        k: f.k,
-        n: f.n,
-        tau2: f.tau2,
-        i2: f.i2,
-        q: f.q,
+        pi_lb: lo.min(hi),
+        pi_ub: lo.max(hi),
+        k: fit.k,
+        n: f.ni.iter().sum(),
+        tau2: fit.tau2,
+        i2: fit.i2,
+        q: fit.q,
     }
 }
 

@@ -1,6 +1,23 @@
 //! The random-intercept logistic model for proportions (a GLMM), fitted by maximum likelihood with
 //! adaptive Gauss–Hermite quadrature: what metafor's `rma.glmm(measure = "PLO")` fits with
-//! `lme4::glmer(cbind(x, n - x) ~ X - 1 + (1 | study), family = binomial, nAGQ = 7)`.
+//! `lme4::glmer(cbind(x, n - x) ~ X - 1 + (1 | study), family = binomial, nAGQ = 7)`; and, on the
+//! same machinery, the model for 2×2 tables with the odds ratio, metafor's
+//! `rma.glmm(measure = "OR", model = "UM.FS")` ([`glmm_or`]).
+//!
+//! # The odds-ratio model (UM.FS)
+//!
+//! Study i contributes two binomial observations, aᵢ of n₁ᵢ (group 1) and cᵢ of n₂ᵢ (group 2),
+//! logit p₁ᵢ = αᵢ + xᵢ'β + ½θuᵢ and logit p₂ᵢ = αᵢ − ½θuᵢ, uᵢ ~ N(0, 1): fixed study intercepts
+//! αᵢ, the log odds ratio xᵢ'β, and a random treatment effect θuᵢ with τ² = θ² (metafor's
+//! `glmer(cbind(x, n - x) ~ -1 + X.fit + study + (group12 - 1 | study))`, `X.fit` = group1 · X,
+//! `group12` = ±½). Each study's integral is still one-dimensional: the mode, the scale
+//! s = (θ² Σⱼ zⱼ² nⱼμ̂ⱼ(1 − μ̂ⱼ) + 1)^(−1/2) (zⱼ = ±½) and the rule are those below with the
+//! sums over the study's observations; the optimiser and the SEs run over (β, α, θ), and the
+//! SE of β is from the inverse Hessian over all k + p + 1 parameters, as lme4's. Tables with no
+//! events or only events in both groups are left out (metafor's `drop00 = TRUE`). The Wald and
+//! LR tests are against the saturated model (one log odds ratio per study, `study:group1`),
+//! df = k − p; I² and H² from the escalc log odds ratios (`add = 1/2, to = "only0"`,
+//! `drop00 = TRUE`).
 //!
 //! # Model and likelihood
 //!

@@ -272,8 +272,9 @@ pub struct ModelArgs {
     #[arg(long = "cc-variance-only")]
     pub cc_variance_only: bool,
     /// tau^2 estimator: EE/FE (common-effect), DL, HE, HS, HSk, SJ, ML, REML, EB, PM; or GLMM
-    /// (random-intercept logistic model fitted to the counts by maximum likelihood, metafor
-    /// rma.glmm; --measure PLO, --test z or t).
+    /// (logistic model fitted to the counts by maximum likelihood, metafor rma.glmm; --test z or
+    /// t): --measure PLO for events/total (random intercept), --measure OR for 2x2 tables (fixed
+    /// study effects and a random treatment effect, model UM.FS).
     #[arg(long, default_value = "REML")]
     pub method: String,
     /// Test and CI for the pooled estimate: z, t, knha (Hartung-Knapp).

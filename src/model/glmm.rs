@@ -1,6 +1,23 @@
 //! The random-intercept logistic model for proportions (a GLMM), fitted by maximum likelihood with
 //! adaptive Gauss–Hermite quadrature: what metafor's `rma.glmm(measure = "PLO")` fits with
-//! `lme4::glmer(cbind(x, n - x) ~ X - 1 + (1 | study), family = binomial, nAGQ = 7)`.
+//! `lme4::glmer(cbind(x, n - x) ~ X - 1 + (1 | study), family = binomial, nAGQ = 7)`; and, on the
+//! same machinery, the model for 2×2 tables with the odds ratio, metafor's
+//! `rma.glmm(measure = "OR", model = "UM.FS")` ([`glmm_or`]).
+//!
+//! # The odds-ratio model (UM.FS)
+//!
+//! Study i contributes two binomial observations, aᵢ of n₁ᵢ (group 1) and cᵢ of n₂ᵢ (group 2),
+//! logit p₁ᵢ = αᵢ + xᵢ'β + ½θuᵢ and logit p₂ᵢ = αᵢ − ½θuᵢ, uᵢ ~ N(0, 1): fixed study intercepts
+//! αᵢ, the log odds ratio xᵢ'β, and a random treatment effect θuᵢ with τ² = θ² (metafor's
+//! `glmer(cbind(x, n - x) ~ -1 + X.fit + study + (group12 - 1 | study))`, `X.fit` = group1 · X,
+//! `group12` = ±½). Each study's integral is still one-dimensional: the mode, the scale
+//! s = (θ² Σⱼ zⱼ² nⱼμ̂ⱼ(1 − μ̂ⱼ) + 1)^(−1/2) (zⱼ = ±½) and the rule are those below with the
+//! sums over the study's observations; the optimiser and the SEs run over (β, α, θ), and the
+//! SE of β is from the inverse Hessian over all k + p + 1 parameters, as lme4's. Tables with no
+//! events or only events in both groups are left out (metafor's `drop00 = TRUE`). The Wald and
+//! LR tests are against the saturated model (one log odds ratio per study, `study:group1`),
+//! df = k − p; I² and H² from the escalc log odds ratios (`add = 1/2, to = "only0"`,
+//! `drop00 = TRUE`).
 //!
 //! # Model and likelihood
 //!
@@ -42,11 +59,12 @@
 use ndarray::Array2;
 
 use super::linalg::{invert_spd, wls};
-use super::subgroup::{levels, q_between, study_rows, summarize, PoolOptions, PoolResult, Pooled};
+use super::subgroup::{levels, q_between, study_rows, summarize, PoolOptions, PoolResult, Pooled, StudyRow};
 use super::{tau2, Coefficient, Omnibus, RmaFit, RmaOptions, Test};
-use crate::data::Studies;
+use crate::data::{Studies, StudyInput};
 use crate::dist;
-use crate::effect::{escalc, Correction, EffectSizes, Measure};
+use crate::effect::comparative::{escalc_inputs, EscalcOptions};
+use crate::effect::{escalc, AddTo, Correction, EffectSizes, Measure};
 use crate::error::{Error, Result};
 
 /// metafor's and lme4's default number of quadrature points (`rma.glmm(nAGQ = 7)`).
@@ -77,10 +95,21 @@ impl Default for GlmmOptions {
     }
 }
 
+/// Which GLMM was fitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GlmmModel {
+    /// Random-intercept logistic model for single proportions (`rma.glmm(measure = "PLO")`).
+    Proportion,
+    /// Logistic model with fixed study effects and a random treatment effect for 2×2 tables
+    /// (`rma.glmm(measure = "OR", model = "UM.FS")`).
+    OddsRatio,
+}
+
 /// A fitted GLMM (metafor's `rma.glmm` object, the parts it reports).
 #[derive(Debug, Clone)]
 pub struct GlmmFit {
     pub options: GlmmOptions,
+    pub model: GlmmModel,
     pub k: usize,
     pub p: usize,
     pub coefficients: Vec<Coefficient>,
@@ -123,7 +152,11 @@ pub struct GlmmFit {
     /// escalc logits and their variances (with the correction; used for I²).
     pub yi: Vec<f64>,
     pub vi: Vec<f64>,
+    /// The design of the fitted studies (k × p).
     pub x: Array2<f64>,
+    /// OR: positions (in the input) of the tables left out of the fit because they have no
+    /// events or only events in both groups (metafor's `drop00 = TRUE`); empty for PLO.
+    pub dropped: Vec<usize>,
 }
 
 /// The n-point Gauss–Hermite rule for the standard normal density (lme4's `GHrule(n)`): nodes
@@ -273,23 +306,42 @@ impl Rule {
     }
 }
 
-/// The conditional mode û of study `c` at linear predictor `e` (without the random effect) and
-/// θ: the root of θ(x − nμ(e + θu)) − u, by Newton safeguarded with bisection.
-fn mode(c: &Counts, e: f64, theta: f64) -> f64 {
+/// The conditional mode û of one study at linear predictors `e` (one per observation, without
+/// the random effect) and θ, the random effect entering observation j as θ zⱼ u: the root of
+/// F(u) = θ Σⱼ zⱼ(xⱼ − nⱼμⱼ(eⱼ + θzⱼu)) − u (F is strictly decreasing), by Newton safeguarded
+/// with bisection.
+fn mode(obs: &[Counts], z: &[f64], e: &[f64], theta: f64) -> f64 {
     if theta == 0.0 {
         return 0.0;
     }
-    let (a, b) = (theta * c.x, theta * (c.x - c.n));
+    // Each zⱼ(xⱼ − nⱼμⱼ) lies between zⱼxⱼ and zⱼ(xⱼ − nⱼ).
+    let (mut slo, mut shi) = (0.0, 0.0);
+    for (c, &zj) in obs.iter().zip(z) {
+        let (a, b) = (zj * c.x, zj * (c.x - c.n));
+        slo += a.min(b);
+        shi += a.max(b);
+    }
+    let (a, b) = (theta * slo, theta * shi);
     let (mut lo, mut hi) = (a.min(b), a.max(b));
-    // Start from the normal approximation: u ≈ θ(x − nμ₀)/(θ² nμ₀(1 − μ₀) + 1).
-    let (m0, q0) = mu_pair(e);
-    let mut u = theta * (c.x - c.n * m0) / (theta * theta * c.n * m0 * q0 + 1.0);
+    // score S(u) = Σ zⱼ(xⱼ − nⱼμⱼ) and W(u) = Σ zⱼ² nⱼμⱼ(1 − μⱼ)
+    let sw = |u: f64| {
+        let (mut s, mut w) = (0.0, 0.0);
+        for ((c, &zj), &ej) in obs.iter().zip(z).zip(e) {
+            let (mu, q) = mu_pair(ej + theta * zj * u);
+            s += zj * (c.x - c.n * mu);
+            w += zj * zj * c.n * mu * q;
+        }
+        (s, w)
+    };
+    // Start from the normal approximation: u ≈ θS(0)/(θ²W(0) + 1).
+    let (s0, w0) = sw(0.0);
+    let mut u = theta * s0 / (theta * theta * w0 + 1.0);
     if !(u > lo && u < hi) {
         u = 0.5 * (lo + hi);
     }
     for _ in 0..200 {
-        let (mu, q) = mu_pair(e + theta * u);
-        let gu = theta * (c.x - c.n * mu) - u;
+        let (s, w) = sw(u);
+        let gu = theta * s - u;
         if gu == 0.0 {
             return u;
         }
@@ -298,7 +350,7 @@ fn mode(c: &Counts, e: f64, theta: f64) -> f64 {
         } else {
             hi = hi.min(u);
         }
-        let d = theta * theta * c.n * mu * q + 1.0;
+        let d = theta * theta * w + 1.0;
         let mut next = u + gu / d;
         if !(next > lo && next < hi) {
             next = 0.5 * (lo + hi);
@@ -313,29 +365,44 @@ fn mode(c: &Counts, e: f64, theta: f64) -> f64 {
 }
 
 /// One study's AGQ deviance contribution and its derivatives with respect to the linear
-/// predictor e = x'β and θ.
+/// predictors eⱼ of its observations and θ.
 struct StudyTerm {
     dev: f64,
-    d_e: f64,
+    d_e: Vec<f64>,
     d_theta: f64,
 }
 
-fn study_term(c: &Counts, e: f64, theta: f64, rule: &Rule, grad: bool) -> StudyTerm {
-    let u0 = mode(c, e, theta);
-    let eta0 = e + theta * u0;
-    let (m0, q0) = mu_pair(eta0);
-    let w0 = c.n * m0 * q0;
-    let s2 = 1.0 / (theta * theta * w0 + 1.0);
+/// The AGQ deviance of one study: observations `obs` with linear predictors `e` and
+/// random-effect coefficients `z` (1 for a proportion; +½, −½ for the two arms of a 2×2 table),
+/// one random effect u ~ N(0, 1) entering observation j as θzⱼu. The scale of the rule is
+/// s = (θ² Σⱼ zⱼ² nⱼμ̂ⱼ(1 − μ̂ⱼ) + 1)^(−1/2) at the mode (lme4's diagonal Cholesky factor).
+fn study_term(obs: &[Counts], z: &[f64], e: &[f64], theta: f64, rule: &Rule, grad: bool) -> StudyTerm {
+    let m = obs.len();
+    let u0 = mode(obs, z, e, theta);
+    let mut w0 = vec![0.0; m];
+    let mut w0p = vec![0.0; m];
+    let mut s0 = 0.0;
+    let mut wsum = 0.0;
+    for j in 0..m {
+        let (mu, q) = mu_pair(e[j] + theta * z[j] * u0);
+        w0[j] = obs[j].n * mu * q;
+        w0p[j] = w0[j] * (q - mu); // d(nμ(1−μ))/dη
+        s0 += z[j] * (obs[j].x - obs[j].n * mu);
+        wsum += z[j] * z[j] * w0[j];
+    }
+    let s2 = 1.0 / (theta * theta * wsum + 1.0);
     let sd = s2.sqrt();
     let nz = rule.z.len();
     let mut lo = vec![0.0; nz];
     let mut a = vec![0.0; nz];
-    let mut eta = vec![0.0; nz];
-    for j in 0..nz {
-        a[j] = u0 + sd * rule.z[j];
-        eta[j] = e + theta * a[j];
-        let h = -0.5 * (c.dev_resid(eta[j]) + a[j] * a[j]);
-        lo[j] = rule.lw[j] + sd.ln() + h;
+    for k in 0..nz {
+        a[k] = u0 + sd * rule.z[k];
+        let mut dsum = 0.0;
+        for j in 0..m {
+            dsum += obs[j].dev_resid(e[j] + theta * z[j] * a[k]);
+        }
+        let h = -0.5 * (dsum + a[k] * a[k]);
+        lo[k] = rule.lw[k] + sd.ln() + h;
     }
     let mx = lo.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let sum: f64 = lo.iter().map(|l| (l - mx).exp()).sum();
@@ -343,72 +410,122 @@ fn study_term(c: &Counts, e: f64, theta: f64, rule: &Rule, grad: bool) -> StudyT
     if !grad {
         return StudyTerm {
             dev,
-            d_e: 0.0,
+            d_e: Vec::new(),
             d_theta: 0.0,
         };
     }
-    // Derivatives of the mode and scale (implicit function theorem on F(u) = θ(x − nμ) − u).
-    let s0 = c.x - c.n * m0;
-    let w0p = w0 * (q0 - m0); // d(nμ(1−μ))/dη
-    let df_de = -theta * w0;
-    let df_dt = s0 - theta * w0 * u0;
-    let du_de = s2 * df_de;
-    let du_dt = s2 * df_dt;
-    let deta0_de = 1.0 + theta * du_de;
-    let deta0_dt = u0 + theta * du_dt;
-    let dq_de = theta * theta * w0p * deta0_de;
-    let dq_dt = 2.0 * theta * w0 + theta * theta * w0p * deta0_dt;
-    let dlsd_de = -0.5 * s2 * dq_de;
+    // Derivatives of the mode and scale (implicit function theorem on F(u) = 0).
+    let z3w: f64 = (0..m).map(|j| z[j] * z[j] * z[j] * w0p[j]).sum();
+    let du_de: Vec<f64> = (0..m).map(|j| s2 * (-theta * z[j] * w0[j])).collect();
+    let du_dt = s2 * (s0 - theta * wsum * u0);
+    let t2 = theta * theta;
+    let dq_de: Vec<f64> = (0..m)
+        .map(|l| t2 * (z[l] * z[l] * w0p[l] + theta * du_de[l] * z3w))
+        .collect();
+    let dq_dt = 2.0 * theta * wsum + t2 * (u0 + theta * du_dt) * z3w;
+    let dlsd_de: Vec<f64> = dq_de.iter().map(|d| -0.5 * s2 * d).collect();
     let dlsd_dt = -0.5 * s2 * dq_dt;
-    let dsd_de = sd * dlsd_de;
-    let dsd_dt = sd * dlsd_dt;
-    let mut g_e = 0.0;
+    let mut g_e = vec![0.0; m];
     let mut g_t = 0.0;
-    for j in 0..nz {
-        let pj = (lo[j] - mx).exp() / sum;
-        let (mu, _) = mu_pair(eta[j]);
-        let sj = c.x - c.n * mu;
-        let da_de = du_de + rule.z[j] * dsd_de;
-        let da_dt = du_dt + rule.z[j] * dsd_dt;
-        let deta_de = 1.0 + theta * da_de;
-        let deta_dt = a[j] + theta * da_dt;
-        let dh_de = sj * deta_de - a[j] * da_de;
-        let dh_dt = sj * deta_dt - a[j] * da_dt;
-        g_e += pj * (dlsd_de + dh_de);
-        g_t += pj * (dlsd_dt + dh_dt);
+    let mut sjk = vec![0.0; m];
+    for k in 0..nz {
+        let pk = (lo[k] - mx).exp() / sum;
+        let mut szk = 0.0;
+        for j in 0..m {
+            let (mu, _) = mu_pair(e[j] + theta * z[j] * a[k]);
+            sjk[j] = obs[j].x - obs[j].n * mu;
+            szk += z[j] * sjk[j];
+        }
+        for l in 0..m {
+            let da = du_de[l] + rule.z[k] * sd * dlsd_de[l];
+            let dh = sjk[l] + da * (theta * szk - a[k]);
+            g_e[l] += pk * (dlsd_de[l] + dh);
+        }
+        let da_dt = du_dt + rule.z[k] * sd * dlsd_dt;
+        let dh_dt = (a[k] + theta * da_dt) * szk - a[k] * da_dt;
+        g_t += pk * (dlsd_dt + dh_dt);
     }
     StudyTerm {
         dev,
-        d_e: -2.0 * g_e,
+        d_e: g_e.iter().map(|g| -2.0 * g).collect(),
         d_theta: -2.0 * g_t,
     }
 }
 
-/// The data and rule of one fit; evaluates D, its gradient and Hessian in (β, θ).
+/// The data and rule of one fit; evaluates D, its gradient and Hessian in (β, θ). Observations
+/// (binomial counts) are grouped by study (`studies`: contiguous ranges), each study sharing one
+/// random effect; `x` has one row per observation.
 struct Problem<'a> {
-    counts: Vec<Counts>,
+    obs: Vec<Counts>,
+    /// Coefficient of the study's random effect in each observation's linear predictor.
+    zr: Vec<f64>,
     x: &'a Array2<f64>,
+    /// The non-zero entries of each row of `x`: (column, value).
+    nz: Vec<Vec<(usize, f64)>>,
+    studies: Vec<std::ops::Range<usize>>,
     rule: Rule,
 }
 
-impl Problem<'_> {
+impl<'a> Problem<'a> {
+    fn new(
+        obs: Vec<Counts>,
+        zr: Vec<f64>,
+        x: &'a Array2<f64>,
+        studies: Vec<std::ops::Range<usize>>,
+        n_agq: usize,
+    ) -> Problem<'a> {
+        let nz = (0..x.nrows())
+            .map(|i| {
+                (0..x.ncols())
+                    .filter(|&j| x[[i, j]] != 0.0)
+                    .map(|j| (j, x[[i, j]]))
+                    .collect()
+            })
+            .collect();
+        Problem {
+            obs,
+            zr,
+            x,
+            nz,
+            studies,
+            rule: Rule::new(n_agq),
+        }
+    }
+
+    /// One observation per study with random-effect coefficient 1 (the model for proportions).
+    fn single(counts: Vec<Counts>, x: &'a Array2<f64>, n_agq: usize) -> Problem<'a> {
+        let k = counts.len();
+        Problem::new(counts, vec![1.0; k], x, (0..k).map(|i| i..i + 1).collect(), n_agq)
+    }
+
     fn p(&self) -> usize {
         self.x.ncols()
     }
 
     fn lin(&self, beta: &[f64]) -> Vec<f64> {
-        (0..self.counts.len())
-            .map(|i| (0..beta.len()).map(|j| self.x[[i, j]] * beta[j]).sum())
+        self.nz
+            .iter()
+            .map(|row| row.iter().map(|&(j, v)| v * beta[j]).sum())
             .collect()
+    }
+
+    fn term(&self, s: usize, e: &[f64], theta: f64, grad: bool) -> StudyTerm {
+        let r = self.studies[s].clone();
+        study_term(
+            &self.obs[r.clone()],
+            &self.zr[r.clone()],
+            &e[r],
+            theta,
+            &self.rule,
+            grad,
+        )
     }
 
     /// D at (β, θ).
     fn dev(&self, beta: &[f64], theta: f64) -> f64 {
         let e = self.lin(beta);
-        self.counts
-            .iter()
-            .zip(&e)
-            .map(|(c, &ei)| study_term(c, ei, theta, &self.rule, false).dev)
+        (0..self.studies.len())
+            .map(|s| self.term(s, &e, theta, false).dev)
             .sum()
     }
 
@@ -418,11 +535,13 @@ impl Problem<'_> {
         let e = self.lin(beta);
         let mut g = vec![0.0; p + 1];
         let mut d = 0.0;
-        for (i, c) in self.counts.iter().enumerate() {
-            let t = study_term(c, e[i], theta, &self.rule, true);
+        for s in 0..self.studies.len() {
+            let t = self.term(s, &e, theta, true);
             d += t.dev;
-            for j in 0..p {
-                g[j] += t.d_e * self.x[[i, j]];
+            for (l, i) in self.studies[s].clone().enumerate() {
+                for &(j, v) in &self.nz[i] {
+                    g[j] += t.d_e[l] * v;
+                }
             }
             g[p] += t.d_theta;
         }
@@ -433,31 +552,49 @@ impl Problem<'_> {
     /// (e, θ), assembled through the design matrix.
     fn hessian(&self, beta: &[f64], theta: f64, with_theta: bool) -> Vec<Vec<f64>> {
         let p = self.p();
-        let e = self.lin(beta);
+        let mut e = self.lin(beta);
         let dim = p + 1;
         let mut h = vec![vec![0.0; dim]; dim];
         let ht = 1e-4 * (1.0 + theta.abs());
-        for (i, c) in self.counts.iter().enumerate() {
-            let he = 1e-4 * (1.0 + e[i].abs());
-            let tp = study_term(c, e[i] + he, theta, &self.rule, true);
-            let tm = study_term(c, e[i] - he, theta, &self.rule, true);
-            let dee = (tp.d_e - tm.d_e) / (2.0 * he);
-            let dte_a = (tp.d_theta - tm.d_theta) / (2.0 * he);
-            let (dtt, det_b) = if with_theta {
-                let sp = study_term(c, e[i], theta + ht, &self.rule, true);
-                let sm = study_term(c, e[i], theta - ht, &self.rule, true);
-                ((sp.d_theta - sm.d_theta) / (2.0 * ht), (sp.d_e - sm.d_e) / (2.0 * ht))
-            } else {
-                (0.0, dte_a)
-            };
-            let det = 0.5 * (dte_a + det_b);
-            for a in 0..p {
-                let xa = self.x[[i, a]];
-                for b in 0..p {
-                    h[a][b] += dee * xa * self.x[[i, b]];
+        for s in 0..self.studies.len() {
+            let r = self.studies[s].clone();
+            let m = r.len();
+            // dee[l][j] = ∂²D/∂e_l∂e_j, dte[l] = ∂²D/∂e_l∂θ (two estimates averaged).
+            let mut dee = vec![vec![0.0; m]; m];
+            let mut dte_a = vec![0.0; m];
+            for (j, i) in r.clone().enumerate() {
+                let e0 = e[i];
+                let he = 1e-4 * (1.0 + e0.abs());
+                e[i] = e0 + he;
+                let tp = self.term(s, &e, theta, true);
+                e[i] = e0 - he;
+                let tm = self.term(s, &e, theta, true);
+                e[i] = e0;
+                for l in 0..m {
+                    dee[l][j] = (tp.d_e[l] - tm.d_e[l]) / (2.0 * he);
                 }
-                h[a][p] += det * xa;
-                h[p][a] += det * xa;
+                dte_a[j] = (tp.d_theta - tm.d_theta) / (2.0 * he);
+            }
+            let (dtt, det_b) = if with_theta {
+                let sp = self.term(s, &e, theta + ht, true);
+                let sm = self.term(s, &e, theta - ht, true);
+                let b: Vec<f64> = (0..m).map(|l| (sp.d_e[l] - sm.d_e[l]) / (2.0 * ht)).collect();
+                ((sp.d_theta - sm.d_theta) / (2.0 * ht), b)
+            } else {
+                (0.0, dte_a.clone())
+            };
+            for (l, il) in r.clone().enumerate() {
+                let det = 0.5 * (dte_a[l] + det_b[l]);
+                for &(a, xa) in &self.nz[il] {
+                    for (j, ij) in r.clone().enumerate() {
+                        let hlj = 0.5 * (dee[l][j] + dee[j][l]);
+                        for &(b, xb) in &self.nz[ij] {
+                            h[a][b] += hlj * xa * xb;
+                        }
+                    }
+                    h[a][p] += det * xa;
+                    h[p][a] += det * xa;
+                }
             }
             h[p][p] += dtt;
         }
@@ -607,76 +744,39 @@ fn saturated_glm(counts: &[Counts]) -> (Vec<f64>, Vec<f64>, f64) {
     (eta, w, ll)
 }
 
-/// Fit the GLMM to `events` of `total` with design matrix `x` (first column the intercept)
-/// and coefficient names `names`.
-pub fn glmm(
-    events: &[f64],
-    total: &[f64],
-    x: Array2<f64>,
-    names: Vec<String>,
-    options: &GlmmOptions,
-) -> Result<GlmmFit> {
-    let k = events.len();
-    let p = x.ncols();
-    if total.len() != k || x.nrows() != k || names.len() != p {
-        return Err(Error::Computation(
-            "events, totals and the model matrix have different lengths".into(),
-        ));
-    }
-    if k == 0 {
-        return Err(Error::Computation("no studies to pool".into()));
-    }
-    if p + 1 > k {
-        return Err(Error::Computation(format!(
-            "the GLMM has {} parameters (tau and {p} coefficient{}) and cannot be fitted to {k} stud{} (metafor: \"Number of parameters to be estimated is larger than the number of observations\")",
-            p + 1,
-            if p == 1 { "" } else { "s" },
-            if k == 1 { "y" } else { "ies" }
-        )));
-    }
-    if !(1..=MAX_NAGQ).contains(&options.n_agq) {
-        return Err(Error::Usage(format!(
-            "the number of quadrature points must be between 1 and {MAX_NAGQ} (lme4), got {}",
-            options.n_agq
-        )));
-    }
-    if options.test == Test::Knha {
-        return Err(Error::Usage(
-            "the GLMM supports the z and t tests (metafor rma.glmm has no Knapp-Hartung adjustment)".into(),
-        ));
-    }
-    for i in 0..k {
-        let (e, n) = (events[i], total[i]);
-        if !(n > 0.0) || !(e >= 0.0) || e > n || !e.is_finite() || !n.is_finite() {
-            return Err(Error::Computation(format!(
-                "study {}: {e} events of {n} cannot enter the GLMM",
-                i + 1
-            )));
-        }
-    }
-    let sum_x: f64 = events.iter().sum();
-    let sum_n: f64 = total.iter().sum();
-    if sum_x == 0.0 || sum_x == sum_n {
-        return Err(Error::Computation(format!(
-            "the GLMM cannot be fitted: {} studies have {} (the pooled logit is {}infinite)",
-            if k == 1 { "the" } else { "all" },
-            if sum_x == 0.0 { "0 events" } else { "only events" },
-            if sum_x == 0.0 { "minus " } else { "" }
-        )));
-    }
-    let counts: Vec<Counts> = events.iter().zip(total).map(|(&e, &n)| Counts::new(e, n)).collect();
-    let prob = Problem {
-        counts,
-        x: &x,
-        rule: Rule::new(options.n_agq),
-    };
+/// What the optimiser of [`Problem`] finds, with the parts of the heterogeneity tests and the
+/// log-likelihoods that come from the counts.
+struct Core {
+    /// All fixed effects (the reported ones first).
+    beta: Vec<f64>,
+    theta: f64,
+    /// The AGQ deviance relative to the saturated model at the optimum.
+    d: f64,
+    iterations: usize,
+    converged: bool,
+    /// Covariance of the first `p_report` fixed effects.
+    vb: Vec<Vec<f64>>,
+    /// Log-likelihood of the model without random effects (θ = 0).
+    ll_fe: f64,
+    /// The saturated model as `glm` fits it: logits, IRLS weights, log-likelihood.
+    eta_sat: Vec<f64>,
+    w_sat: Vec<f64>,
+    ll_sat: f64,
+    /// Conditional deviance at the conditional modes, and the modes (one per study).
+    cond_dev: f64,
+    modes: Vec<f64>,
+    /// −2 Σ (log C(n, x) + saturated log-likelihood): lme4's constant of the Laplace deviance.
+    sat_const: f64,
+}
 
+/// Minimise the deviance of `prob` from the fixed effects `start` (see the module
+/// documentation), and evaluate what the fit reports.
+fn optimise(prob: &Problem, start: Vec<f64>, p_report: usize) -> Result<Core> {
+    let p = prob.p();
     // Common-effect logistic regression (θ = 0): the start, and the log-likelihood of the LRT.
-    let mut beta0 = vec![0.0; p];
-    beta0[0] = (sum_x / (sum_n - sum_x)).ln();
-    let (beta_fe, _) = prob.fit_beta(&beta0, 0.0)?;
+    let (beta_fe, _) = prob.fit_beta(&start, 0.0)?;
     let e_fe = prob.lin(&beta_fe);
-    let ll_fe: f64 = prob.counts.iter().zip(&e_fe).map(|(c, &e)| c.loglik(e)).sum();
+    let ll_fe: f64 = prob.obs.iter().zip(&e_fe).map(|(c, &e)| c.loglik(e)).sum();
 
     // Profile scan over θ for the start. θ = 0 is left out: the deviance is even in θ, so its
     // θ-gradient is exactly 0 there and Newton could not leave it, returning τ² = 0 where the
@@ -743,15 +843,87 @@ pub fn glmm(
     let h = prob.hessian(&beta, theta, true);
     let half: Vec<Vec<f64>> = h.iter().map(|r| r.iter().map(|v| 0.5 * v).collect()).collect();
     let vb: Vec<Vec<f64>> = match invert_spd(&half) {
-        Ok(inv) => (0..p).map(|a| inv[a][..p].to_vec()).collect(),
+        Ok(inv) => (0..p_report).map(|a| inv[a][..p_report].to_vec()).collect(),
         Err(_) => {
             let hb: Vec<Vec<f64>> = (0..p).map(|a| half[a][..p].to_vec()).collect();
-            invert_spd(&hb).map_err(|_| {
+            let inv = invert_spd(&hb).map_err(|_| {
                 Error::Computation("GLMM: the Hessian of the likelihood is not positive definite".into())
-            })?
+            })?;
+            (0..p_report).map(|a| inv[a][..p_report].to_vec()).collect()
         }
     };
 
+    let (eta_sat, w_sat, ll_sat) = saturated_glm(&prob.obs);
+    let e_hat = prob.lin(&beta);
+    let mut cond_dev = 0.0;
+    let mut modes = Vec::with_capacity(prob.studies.len());
+    for r in &prob.studies {
+        let u = mode(&prob.obs[r.clone()], &prob.zr[r.clone()], &e_hat[r.clone()], theta);
+        for i in r.clone() {
+            cond_dev += prob.obs[i].dev_resid(e_hat[i] + theta * prob.zr[i] * u);
+        }
+        modes.push(u);
+    }
+    let sat_const: f64 = prob.obs.iter().map(|c| -2.0 * (c.log_choose() + c.sat)).sum();
+    Ok(Core {
+        beta,
+        theta,
+        d,
+        iterations,
+        converged,
+        vb,
+        ll_fe,
+        eta_sat,
+        w_sat,
+        ll_sat,
+        cond_dev,
+        modes,
+        sat_const,
+    })
+}
+
+/// Checks shared by both models: the size of the model, nAGQ and the test.
+fn check_fit_args(k: usize, p: usize, options: &GlmmOptions) -> Result<()> {
+    if k == 0 {
+        return Err(Error::Computation("no studies to pool".into()));
+    }
+    if p + 1 > k {
+        return Err(Error::Computation(format!(
+            "the GLMM has {} parameters (tau and {p} coefficient{}) and cannot be fitted to {k} stud{} (metafor: \"Number of parameters to be estimated is larger than the number of observations\")",
+            p + 1,
+            if p == 1 { "" } else { "s" },
+            if k == 1 { "y" } else { "ies" }
+        )));
+    }
+    if !(1..=MAX_NAGQ).contains(&options.n_agq) {
+        return Err(Error::Usage(format!(
+            "the number of quadrature points must be between 1 and {MAX_NAGQ} (lme4), got {}",
+            options.n_agq
+        )));
+    }
+    if options.test == Test::Knha {
+        return Err(Error::Usage(
+            "the GLMM supports the z and t tests (metafor rma.glmm has no Knapp-Hartung adjustment)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The reported fit from the optimum: coefficients, tests, I² (from the escalc effect sizes `es`
+/// of the k fitted studies and their design `x`, k × p), the Wald heterogeneity statistic `qe_wald`.
+#[allow(clippy::too_many_arguments)]
+fn assemble(
+    core: Core,
+    model: GlmmModel,
+    x: Array2<f64>,
+    names: Vec<String>,
+    qe_wald: f64,
+    es: EffectSizes,
+    dropped: Vec<usize>,
+    options: &GlmmOptions,
+) -> Result<GlmmFit> {
+    let k = x.nrows();
+    let p = x.ncols();
     let ddf = match options.test {
         Test::Z | Test::Knha => None,
         Test::T => Some((k - p) as f64),
@@ -759,8 +931,8 @@ pub fn glmm(
     let crit = dist::critical(options.level, ddf);
     let coefficients: Vec<Coefficient> = (0..p)
         .map(|j| {
-            let se = vb[j][j].sqrt();
-            let b = beta[j];
+            let se = core.vb[j][j].sqrt();
+            let b = core.beta[j];
             let zval = b / se;
             Coefficient {
                 name: names[j].clone(),
@@ -773,17 +945,14 @@ pub fn glmm(
             }
         })
         .collect();
+    let beta_rep = core.beta[..p].to_vec();
     let qm = if p > 1 {
-        Some(super::omnibus(&beta, &vb, ddf, k, p)?)
+        Some(super::omnibus(&beta_rep, &core.vb, ddf, k, p)?)
     } else {
         None
     };
-
-    // Heterogeneity tests against the saturated model.
-    let (eta_sat, w_sat, ll_sat) = saturated_glm(&prob.counts);
     let qe_df = k - p;
-    let qe_wald = wls(&x, &eta_sat, &w_sat).map(|f| f.rss.max(0.0)).unwrap_or(f64::NAN);
-    let qe_lrt = (-2.0 * (ll_fe - ll_sat)).max(0.0);
+    let qe_lrt = (-2.0 * (core.ll_fe - core.ll_sat)).max(0.0);
     let chi_p = |q: f64| {
         if qe_df > 0 {
             dist::pchisq_upper(q, qe_df as f64)
@@ -791,22 +960,13 @@ pub fn glmm(
             1.0
         }
     };
-
-    // metafor's log-likelihood and lme4's deviance.
-    let e_hat = prob.lin(&beta);
-    let mut cond_dev = 0.0;
-    let mut modes = Vec::with_capacity(k);
-    for (c, &e) in prob.counts.iter().zip(&e_hat) {
-        let u = mode(c, e, theta);
-        cond_dev += c.dev_resid(e + theta * u);
-        modes.push(u);
-    }
-    let loglik_metafor = ll_sat - 0.5 * cond_dev;
-    let sat_const: f64 = prob.counts.iter().map(|c| -2.0 * (c.log_choose() + c.sat)).sum();
-    let deviance = if options.n_agq == 1 { d + sat_const } else { d };
-
-    // I² and H² from the escalc logits.
-    let es = escalc(Measure::PLO, events, total, options.correction);
+    let loglik_metafor = core.ll_sat - 0.5 * core.cond_dev;
+    let deviance = if options.n_agq == 1 {
+        core.d + core.sat_const
+    } else {
+        core.d
+    };
+    // I² and H² from the escalc effect sizes.
     let keep: Vec<usize> = (0..k)
         .filter(|&i| es.yi[i].is_finite() && es.vi[i].is_finite() && es.vi[i] > 0.0)
         .collect();
@@ -821,17 +981,18 @@ pub fn glmm(
     } else {
         f64::NAN
     };
-    let tau2 = theta * theta;
+    let tau2 = core.theta * core.theta;
     Ok(GlmmFit {
         options: *options,
+        model,
         k,
         p,
         coefficients,
-        vb,
+        vb: core.vb,
         tau2,
-        theta,
+        theta: core.theta,
         deviance,
-        deviance_rel: d,
+        deviance_rel: core.d,
         loglik_metafor,
         qe_wald,
         qe_wald_p: chi_p(qe_wald),
@@ -845,13 +1006,179 @@ pub fn glmm(
         test: options.test,
         ddf,
         crit,
-        iterations,
-        converged,
-        modes,
+        iterations: core.iterations,
+        converged: core.converged,
+        modes: core.modes,
         yi: es.yi,
         vi: es.vi,
         x,
+        dropped,
     })
+}
+
+/// Fit the GLMM to `events` of `total` with design matrix `x` (first column the intercept)
+/// and coefficient names `names`.
+pub fn glmm(
+    events: &[f64],
+    total: &[f64],
+    x: Array2<f64>,
+    names: Vec<String>,
+    options: &GlmmOptions,
+) -> Result<GlmmFit> {
+    let k = events.len();
+    let p = x.ncols();
+    if total.len() != k || x.nrows() != k || names.len() != p {
+        return Err(Error::Computation(
+            "events, totals and the model matrix have different lengths".into(),
+        ));
+    }
+    check_fit_args(k, p, options)?;
+    for i in 0..k {
+        let (e, n) = (events[i], total[i]);
+        if !(n > 0.0) || !(e >= 0.0) || e > n || !e.is_finite() || !n.is_finite() {
+            return Err(Error::Computation(format!(
+                "study {}: {e} events of {n} cannot enter the GLMM",
+                i + 1
+            )));
+        }
+    }
+    let sum_x: f64 = events.iter().sum();
+    let sum_n: f64 = total.iter().sum();
+    if sum_x == 0.0 || sum_x == sum_n {
+        return Err(Error::Computation(format!(
+            "the GLMM cannot be fitted: {} studies have {} (the pooled logit is {}infinite)",
+            if k == 1 { "the" } else { "all" },
+            if sum_x == 0.0 { "0 events" } else { "only events" },
+            if sum_x == 0.0 { "minus " } else { "" }
+        )));
+    }
+    let counts: Vec<Counts> = events.iter().zip(total).map(|(&e, &n)| Counts::new(e, n)).collect();
+    let prob = Problem::single(counts, &x, options.n_agq);
+    let mut beta0 = vec![0.0; p];
+    beta0[0] = (sum_x / (sum_n - sum_x)).ln();
+    let core = optimise(&prob, beta0, p)?;
+    // Wald test of the saturated model (one logit per study).
+    let qe_wald = wls(&x, &core.eta_sat, &core.w_sat)
+        .map(|f| f.rss.max(0.0))
+        .unwrap_or(f64::NAN);
+    let es = escalc(Measure::PLO, events, total, options.correction);
+    assemble(core, GlmmModel::Proportion, x, names, qe_wald, es, Vec::new(), options)
+}
+
+/// Whether a 2×2 table has no events or only events in both groups (metafor's `drop00`).
+pub fn is_double_zero(t: &[f64; 4]) -> bool {
+    let [ai, bi, ci, di] = *t;
+    (ai == 0.0 && ci == 0.0) || (bi == 0.0 && di == 0.0)
+}
+
+/// Fit the GLMM for 2×2 tables with the odds ratio (metafor `rma.glmm(measure = "OR",
+/// model = "UM.FS")`): `tables` are (ai, bi, ci, di), events and non-events in group 1 then
+/// group 2; `x` (one row per table, first column the intercept) models the log odds ratio.
+/// Tables with no events or only events in both groups are left out of the fit, as metafor does
+/// (`drop00 = TRUE`); their positions are in [`GlmmFit::dropped`].
+pub fn glmm_or(tables: &[[f64; 4]], x: Array2<f64>, names: Vec<String>, options: &GlmmOptions) -> Result<GlmmFit> {
+    let k_all = tables.len();
+    let p = x.ncols();
+    if x.nrows() != k_all || names.len() != p {
+        return Err(Error::Computation(
+            "tables and the model matrix have different lengths".into(),
+        ));
+    }
+    for (i, t) in tables.iter().enumerate() {
+        if t.iter().any(|v| !(v.is_finite() && *v >= 0.0)) || !(t[0] + t[1] > 0.0) || !(t[2] + t[3] > 0.0) {
+            return Err(Error::Computation(format!(
+                "study {}: the table ({}, {}, {}, {}) cannot enter the GLMM (counts must be non-negative, each group non-empty)",
+                i + 1,
+                t[0],
+                t[1],
+                t[2],
+                t[3]
+            )));
+        }
+    }
+    let dropped: Vec<usize> = (0..k_all).filter(|&i| is_double_zero(&tables[i])).collect();
+    let kept: Vec<usize> = (0..k_all).filter(|&i| !is_double_zero(&tables[i])).collect();
+    let k = kept.len();
+    if k == 0 {
+        return Err(Error::Computation(
+            "the GLMM cannot be fitted: every table has no events or only events in both groups (drop00)".into(),
+        ));
+    }
+    check_fit_args(k, p, options)?;
+    let xk = Array2::from_shape_fn((k, p), |(r, c)| x[[kept[r], c]]);
+    let tk: Vec<[f64; 4]> = kept.iter().map(|&i| tables[i]).collect();
+    let sum = |j: usize| tk.iter().map(|t| t[j]).sum::<f64>();
+    if sum(0) == 0.0 || sum(1) == 0.0 || sum(2) == 0.0 || sum(3) == 0.0 {
+        return Err(Error::Computation(
+            "the GLMM cannot be fitted: one cell is 0 in every table (the pooled log odds ratio is infinite)".into(),
+        ));
+    }
+    // Observations: arm 1 (ai of n1i) then arm 2 (ci of n2i) of each table; fixed effects: the
+    // p coefficients of the log odds ratio (group1 · x), then one intercept per study; the random
+    // effect enters arm 1 with +½ and arm 2 with −½ (metafor's coding = 1/2).
+    let dim = p + k;
+    let mut xo = Array2::<f64>::zeros((2 * k, dim));
+    let mut obs = Vec::with_capacity(2 * k);
+    let mut zr = Vec::with_capacity(2 * k);
+    for (i, t) in tk.iter().enumerate() {
+        for c in 0..p {
+            xo[[2 * i, c]] = xk[[i, c]];
+        }
+        xo[[2 * i, p + i]] = 1.0;
+        xo[[2 * i + 1, p + i]] = 1.0;
+        obs.push(Counts::new(t[0], t[0] + t[1]));
+        obs.push(Counts::new(t[2], t[2] + t[3]));
+        zr.push(0.5);
+        zr.push(-0.5);
+    }
+    let studies: Vec<std::ops::Range<usize>> = (0..k).map(|i| 2 * i..2 * i + 2).collect();
+    let prob = Problem::new(obs, zr, &xo, studies, options.n_agq);
+    // Start: log OR 0, the study intercepts the (corrected) logits of group 2.
+    let mut start = vec![0.0; dim];
+    for (i, t) in tk.iter().enumerate() {
+        start[p + i] = ((t[2] + 0.5) / (t[3] + 0.5)).ln();
+    }
+    let core = optimise(&prob, start, p)?;
+    // Wald test of the saturated model (study × group): the saturated log odds ratios
+    // dᵢ = η̂ᵢ₁ − η̂ᵢ₂ with variances 1/wᵢ₁ + 1/wᵢ₂ against the model dᵢ = xᵢ'β.
+    let d_sat: Vec<f64> = (0..k).map(|i| core.eta_sat[2 * i] - core.eta_sat[2 * i + 1]).collect();
+    let w_d: Vec<f64> = (0..k)
+        .map(|i| 1.0 / (1.0 / core.w_sat[2 * i] + 1.0 / core.w_sat[2 * i + 1]))
+        .collect();
+    let qe_wald = wls(&xk, &d_sat, &w_d).map(|f| f.rss.max(0.0)).unwrap_or(f64::NAN);
+    // The escalc log odds ratios of the fitted tables (for I²).
+    let inputs: Vec<StudyInput> = tk
+        .iter()
+        .map(|t| StudyInput::Table2x2 {
+            ai: t[0],
+            bi: t[1],
+            ci: t[2],
+            di: t[3],
+        })
+        .collect();
+    let es = escalc_inputs(Measure::OR, &inputs, &or_escalc_options(options.correction))
+        .map_err(|(i, m)| Error::Computation(format!("study {}: {m}", kept[i] + 1)))?
+        .es;
+    assemble(core, GlmmModel::OddsRatio, xk, names, qe_wald, es, dropped, options)
+}
+
+/// The escalc options of rma.glmm(measure = "OR"): the given correction, double zeros dropped.
+pub fn or_escalc_options(correction: Correction) -> EscalcOptions {
+    EscalcOptions {
+        correction,
+        drop00: true,
+        ..EscalcOptions::default_for(Measure::OR)
+    }
+}
+
+/// Fit the intercept-only GLMM for odds ratios (metafor `rma.glmm(measure = "OR", ai, bi, ci, di)`).
+pub fn glmm_or_int(tables: &[[f64; 4]], options: &GlmmOptions) -> Result<GlmmFit> {
+    glmm_or(
+        tables,
+        super::linalg::intercept(tables.len()),
+        vec!["intrcpt".to_string()],
+        options,
+    )
 }
 
 /// Fit the intercept-only GLMM (metafor `rma.glmm(measure = "PLO", xi, ni)`).
@@ -931,12 +1258,21 @@ pub fn options_from_pool(options: &PoolOptions) -> GlmmOptions {
     }
 }
 
-/// Check that a pooled analysis can use the GLMM: measure PLO, test z or t, separate τ².
+/// Check that a pooled analysis can use the GLMM: measure PLO or OR, inverse-variance pooling
+/// (no M-H or Peto), test z or t, separate τ².
 pub fn check_pool_options(options: &PoolOptions) -> Result<()> {
-    if options.measure != Measure::PLO {
+    if options.measure != Measure::PLO && options.measure != Measure::OR {
         return Err(Error::Usage(format!(
-            "the GLMM models the logit of the proportion: use --measure PLO with --method GLMM (got {})",
+            "--method GLMM fits the logit of a proportion (--measure PLO, events/total data) or the log odds ratio of \
+             2x2 tables (--measure OR, metafor model UM.FS); it does not support --measure {}",
             options.measure
+        )));
+    }
+    if options.pooling != super::Pooling::IV {
+        return Err(Error::Usage(format!(
+            "--method GLMM fits the model to the counts by maximum likelihood: it cannot be combined with --pooling {} \
+             (leave --pooling at IV)",
+            options.pooling.as_str()
         )));
     }
     if options.test == Test::Knha {
@@ -975,7 +1311,7 @@ pub fn summarize_glmm(
 }
 
 /// `pool` with `method = GLMM`: the GLMM overall and per subgroup (separate τ² per subgroup), the
-/// Q test between subgroups, and the study rows (escalc logits for display; no weights).
+/// Q test between subgroups, and the study rows (escalc effect sizes for display; no weights).
 pub fn pool_glmm(studies: &Studies, options: &PoolOptions) -> Result<PoolResult> {
     check_pool_options(options)?;
     if studies.events.is_empty() {
@@ -984,11 +1320,10 @@ pub fn pool_glmm(studies: &Studies, options: &PoolOptions) -> Result<PoolResult>
             studies.source.display()
         )));
     }
+    if options.measure == Measure::OR {
+        return pool_glmm_or(studies, options);
+    }
     let gopts = options_from_pool(options);
-    let context = |what: &str, e: Error| match e {
-        Error::Computation(m) => Error::Computation(format!("{what}: {m}")),
-        other => other,
-    };
     let es = escalc(Measure::PLO, &studies.events, &studies.total, options.correction);
     let fit = glmm_int(&studies.events, &studies.total, &gopts).map_err(|e| context("overall", e))?;
     let events_all: f64 = studies.events.iter().sum();
@@ -1043,6 +1378,142 @@ pub fn pool_glmm(studies: &Studies, options: &PoolOptions) -> Result<PoolResult>
     })
 }
 
+/// Prefix a computation error with where it happened (overall, a subgroup).
+fn context(what: &str, e: Error) -> Error {
+    match e {
+        Error::Computation(m) => Error::Computation(format!("{what}: {m}")),
+        other => other,
+    }
+}
+
+/// The 2×2 tables of the studies, (ai, bi, ci, di); an error naming the study for other inputs.
+fn tables_of(studies: &Studies) -> Result<Vec<[f64; 4]>> {
+    studies
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| match *input {
+            StudyInput::Table2x2 { ai, bi, ci, di } => Ok([ai, bi, ci, di]),
+            ref other => Err(Error::Usage(format!(
+                "--method GLMM with --measure OR needs 2x2 tables (ai, bi, ci, di or ai, n1i, ci, n2i); study \"{}\" is given as {}",
+                studies.study.get(i).cloned().unwrap_or_default(),
+                other.kind()
+            ))),
+        })
+        .collect()
+}
+
+/// `pool --measure OR --method GLMM` (metafor `rma.glmm(measure = "OR", model = "UM.FS")`).
+fn pool_glmm_or(studies: &Studies, options: &PoolOptions) -> Result<PoolResult> {
+    let tables = tables_of(studies)?;
+    let gopts = options_from_pool(options);
+    let comp = escalc_inputs(Measure::OR, &studies.inputs, &or_escalc_options(options.correction))
+        .map_err(|(i, m)| Error::Computation(format!("study \"{}\": {m}", studies.study[i])))?;
+    let es = &comp.es;
+    let k_all = tables.len();
+    // The fitted studies of a set (double zeros left out) and their total events.
+    let fitted = |idx: &[usize]| -> Vec<usize> { idx.iter().copied().filter(|&i| !comp.dropped[i]).collect() };
+    let events = |idx: &[usize]| idx.iter().map(|&i| tables[i][0] + tables[i][2]).sum::<f64>();
+    let fit_set = |idx: &[usize], what: &str, name: Option<String>| -> Result<Pooled> {
+        let t: Vec<[f64; 4]> = idx.iter().map(|&i| tables[i]).collect();
+        let fit = glmm_or_int(&t, &gopts).map_err(|e| context(what, e))?;
+        let f = fitted(idx);
+        Ok(summarize_glmm(name, &fit, &es.subset(&f), events(&f), options))
+    };
+    let all: Vec<usize> = (0..k_all).collect();
+    let overall = fit_set(&all, "overall", None)?;
+    let mut subgroups = Vec::new();
+    if let Some(groups) = &studies.group {
+        for (name, idx) in levels(groups) {
+            subgroups.push(fit_set(&idx, &format!("subgroup \"{name}\""), Some(name.clone()))?);
+        }
+    }
+    let subgroup_test = if subgroups.len() > 1 {
+        Some(q_between(&subgroups))
+    } else {
+        None
+    };
+    // Study rows: the escalc log odds ratios with their Wald CIs (exp scale); no weights.
+    let z = dist::critical(options.level, None);
+    let rows = (0..k_all)
+        .map(|i| {
+            let (y, v) = (es.yi[i], es.vi[i]);
+            let (lb, ub) = ((y - z * v.sqrt()).exp(), (y + z * v.sqrt()).exp());
+            StudyRow {
+                study: studies.study[i].clone(),
+                row: studies.rows[i],
+                group: studies.group.as_ref().map(|g| g[i].clone()),
+                events: studies.events[i],
+                total: studies.total[i],
+                yi: y,
+                vi: v,
+                proportion: y.exp(),
+                ci_lb: lb.min(ub),
+                ci_ub: ub.max(lb),
+                weight: f64::NAN,
+                weight_overall: f64::NAN,
+                corrected: es.corrected[i],
+                input: Some(studies.inputs[i]),
+                midpoint_flag: false,
+                dropped: comp.dropped[i],
+            }
+        })
+        .collect();
+    let mut conventions = vec![
+        format!("OR ({})", Measure::OR.describe()),
+        format!(
+            "GLMM: logistic regression with fixed study effects and a random treatment effect (metafor rma.glmm, model UM.FS), \
+             fitted to the 2x2 counts by maximum likelihood, nAGQ = {} adaptive Gauss-Hermite points; no continuity correction \
+             in the likelihood",
+            options.control.n_agq
+        ),
+    ];
+    let n_corr = es.corrected.iter().filter(|&&c| c).count();
+    if n_corr > 0 {
+        conventions.push(format!(
+            "study log odds ratios (shown, and used for I^2 and H^2 only): {} added to all cells of {n_corr} of {} tables{}",
+            options.correction.add,
+            k_all,
+            match options.correction.to {
+                AddTo::Only0 => " with a zero cell",
+                _ => "",
+            }
+        ));
+    }
+    let dropped: Vec<String> = (0..k_all)
+        .filter(|&i| comp.dropped[i])
+        .map(|i| format!("\"{}\" (row {})", studies.study[i], studies.rows[i]))
+        .collect();
+    if !dropped.is_empty() {
+        conventions.push(format!(
+            "{} double-zero stud{} (no events or only events in both groups) left out of the GLMM, as metafor's drop00 = TRUE: {}",
+            dropped.len(),
+            if dropped.len() == 1 { "y" } else { "ies" },
+            dropped.join(", ")
+        ));
+    }
+    conventions.push(format!("test: {}", options.test));
+    Ok(PoolResult {
+        measure: Measure::OR,
+        pooling: super::Pooling::IV,
+        method: super::Method::GLMM,
+        test: options.test,
+        level: options.level,
+        correction: options.correction,
+        pi_type: options.pi_type,
+        study_ci: options.study_ci,
+        tau2_common: false,
+        tau2_common_value: None,
+        overall,
+        common: None,
+        subgroups,
+        subgroup_test,
+        studies: rows,
+        n_agq: Some(options.control.n_agq),
+        conventions,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1074,37 +1545,65 @@ mod tests {
         }
     }
 
+    /// One-observation study term (the model for proportions).
+    fn term1(c: &Counts, e: f64, t: f64, rule: &Rule, grad: bool) -> (f64, f64, f64) {
+        let st = study_term(std::slice::from_ref(c), &[1.0], &[e], t, rule, grad);
+        (st.dev, st.d_e.first().copied().unwrap_or(0.0), st.d_theta)
+    }
+
     #[test]
     fn analytic_gradient_matches_finite_differences() {
         let c = Counts::new(7.0, 40.0);
         let rule = Rule::new(7);
         for &(e, t) in &[(-1.0, 0.8), (0.3, 1.7), (-2.5, 0.05), (1.0, -0.6)] {
-            let g = study_term(&c, e, t, &rule, true);
+            let g = term1(&c, e, t, &rule, true);
             let h = 1e-6;
-            let de =
-                (study_term(&c, e + h, t, &rule, false).dev - study_term(&c, e - h, t, &rule, false).dev) / (2.0 * h);
-            let dt =
-                (study_term(&c, e, t + h, &rule, false).dev - study_term(&c, e, t - h, &rule, false).dev) / (2.0 * h);
-            assert!((g.d_e - de).abs() < 1e-7, "{} {}", g.d_e, de);
-            assert!((g.d_theta - dt).abs() < 1e-7, "{} {}", g.d_theta, dt);
+            let de = (term1(&c, e + h, t, &rule, false).0 - term1(&c, e - h, t, &rule, false).0) / (2.0 * h);
+            let dt = (term1(&c, e, t + h, &rule, false).0 - term1(&c, e, t - h, &rule, false).0) / (2.0 * h);
+            assert!((g.1 - de).abs() < 1e-7, "{} {}", g.1, de);
+            assert!((g.2 - dt).abs() < 1e-7, "{} {}", g.2, dt);
         }
         // Zero events.
         let c = Counts::new(0.0, 33.0);
-        let g = study_term(&c, -3.0, 1.2, &rule, true);
+        let g = term1(&c, -3.0, 1.2, &rule, true);
         let h = 1e-6;
-        let dt = (study_term(&c, -3.0, 1.2 + h, &rule, false).dev - study_term(&c, -3.0, 1.2 - h, &rule, false).dev)
-            / (2.0 * h);
-        assert!((g.d_theta - dt).abs() < 1e-7);
+        let dt = (term1(&c, -3.0, 1.2 + h, &rule, false).0 - term1(&c, -3.0, 1.2 - h, &rule, false).0) / (2.0 * h);
+        assert!((g.2 - dt).abs() < 1e-7);
+    }
+
+    /// The two-arm study term (random effect +½, −½) against finite differences, also with a
+    /// zero arm.
+    #[test]
+    fn two_arm_gradient_matches_finite_differences() {
+        let rule = Rule::new(7);
+        let z = [0.5, -0.5];
+        for obs in [
+            [Counts::new(7.0, 40.0), Counts::new(15.0, 42.0)],
+            [Counts::new(0.0, 66.0), Counts::new(7.0, 64.0)],
+        ] {
+            for &(e1, e2, t) in &[
+                (-1.0, -0.5, 0.8),
+                (-2.5, -2.0, 1.9),
+                (-3.0, -2.2, 0.05),
+                (0.4, -0.3, -0.7),
+            ] {
+                let f = |a: f64, b: f64, t: f64| study_term(&obs, &z, &[a, b], t, &rule, false).dev;
+                let g = study_term(&obs, &z, &[e1, e2], t, &rule, true);
+                let h = 1e-6;
+                let d1 = (f(e1 + h, e2, t) - f(e1 - h, e2, t)) / (2.0 * h);
+                let d2 = (f(e1, e2 + h, t) - f(e1, e2 - h, t)) / (2.0 * h);
+                let dt = (f(e1, e2, t + h) - f(e1, e2, t - h)) / (2.0 * h);
+                assert!((g.d_e[0] - d1).abs() < 1e-6, "{} {}", g.d_e[0], d1);
+                assert!((g.d_e[1] - d2).abs() < 1e-6, "{} {}", g.d_e[1], d2);
+                assert!((g.d_theta - dt).abs() < 1e-6, "{} {}", g.d_theta, dt);
+            }
+        }
     }
 
     /// The profile deviance at θ (β re-fitted), intercept-only, nAGQ = 7.
     fn profile_deviance(x: &[f64], n: &[f64], theta: f64) -> f64 {
         let xm = super::super::linalg::intercept(x.len());
-        let prob = Problem {
-            counts: x.iter().zip(n).map(|(&a, &b)| Counts::new(a, b)).collect(),
-            x: &xm,
-            rule: Rule::new(7),
-        };
+        let prob = Problem::single(x.iter().zip(n).map(|(&a, &b)| Counts::new(a, b)).collect(), &xm, 7);
         let (sx, sn): (f64, f64) = (x.iter().sum(), n.iter().sum());
         prob.fit_beta(&[(sx / (sn - sx)).ln()], theta).unwrap().1
     }
@@ -1145,7 +1644,7 @@ mod tests {
         let c: Vec<Counts> = x.iter().zip(&n).map(|(&a, &b)| Counts::new(a, b)).collect();
         let rule = Rule::new(7);
         let e = (21.0f64 / 45.0).ln();
-        let d0: f64 = c.iter().map(|c| study_term(c, e, 0.0, &rule, false).dev).sum();
+        let d0: f64 = c.iter().map(|c| term1(c, e, 0.0, &rule, false).0).sum();
         let dr: f64 = c.iter().map(|c| c.dev_resid(e)).sum();
         assert!((d0 - dr).abs() < 1e-12);
     }

@@ -4,8 +4,8 @@
 //! A model is fitted once ([`rma`]) into an [`RmaFit`]; questions are then asked of the fit
 //! ([`RmaFit::confint`], [`RmaFit::predict`]).
 //!
-//! Besides `rma.uni`: the random-intercept logistic model fitted to the counts ([`glmm`], metafor
-//! `rma.glmm`) and meta-regression on the columns of a study table ([`metareg`]).
+//! Besides `rma.uni`: the logistic models with a random study effect fitted to the counts
+//! ([`glmm`], metafor `rma.glmm`, measures PLO and OR) and meta-regression on the columns of a study table ([`metareg`]).
 
 pub mod comparative;
 pub mod confint;
@@ -45,9 +45,11 @@ pub enum Method {
     REML,
     EB,
     PM,
-    /// Random-intercept logistic regression on the counts (metafor `rma.glmm(measure = "PLO")`,
-    /// ML by adaptive Gauss–Hermite quadrature): fitted by [`glmm`] through [`pool`], not by
-    /// [`rma`]. Not in [`Method::ALL`].
+    /// Logistic regression on the counts with a random study effect, ML by adaptive
+    /// Gauss–Hermite quadrature (metafor `rma.glmm`): the random-intercept model for proportions
+    /// (`measure = "PLO"`) or, for 2×2 tables, fixed study effects and a random treatment effect
+    /// (`measure = "OR"`, model UM.FS). Fitted by [`glmm`] through [`pool`], not by [`rma`]. Not
+    /// in [`Method::ALL`].
     GLMM,
 }
 

@@ -13,10 +13,10 @@
 //!
 //! [`RmaFit`]: super::RmaFit
 
-use super::roots::brent;
 use super::tau2::{Scoring, Tau2Estimate};
 use super::{Control, Method, RmaOptions, Test};
 use crate::dist;
+use crate::dist::roots::brent;
 use crate::error::{Error, Result};
 
 /// The numbers of an intercept-only fit (everything `rma` reports for it, without the vectors).

@@ -155,7 +155,7 @@ pub fn gauss_hermite(n: usize) -> (Vec<f64>, Vec<f64>) {
             let f = |x: f64| he(m, x).0;
             // Interlacing brackets every root; a failed solve gives NaN nodes, and so a likelihood
             // that cannot be evaluated (an error), never a node at a guessed place.
-            let r = super::roots::brent(f, w[0], w[1], 500).unwrap_or(f64::NAN);
+            let r = crate::dist::roots::brent(f, w[0], w[1], 500).unwrap_or(f64::NAN);
             next.push(r);
         }
         roots = next;

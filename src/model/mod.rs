@@ -14,7 +14,6 @@ pub mod glmm;
 pub mod linalg;
 pub mod metareg;
 pub mod mh;
-pub mod roots;
 pub mod subgroup;
 pub mod tau2;
 

@@ -9,8 +9,8 @@
 use ndarray::Array2;
 
 use super::linalg::{mat_mul, tr_prod, wls, xtdx};
-use super::roots::brent;
 use super::{Control, Method};
+use crate::dist::roots::brent;
 use crate::error::{Error, Result};
 
 /// What an estimator returns: τ² and the number of iterations it took (0 if closed form).

@@ -573,7 +573,7 @@ pub fn run_verification(dataset: &str, file: &Path, out: &Path) -> Result<Verifi
         dpi: 150.0,
         ..Default::default()
     };
-    let figure = match crate::plot::published::figure(&report, &opts) {
+    let figure = match crate::verify::figure::figure(&report, &opts) {
         Ok(fig) => {
             for ext in ["svg", "png"] {
                 let path = fig_dir.join(format!("{fig_name}.{ext}"));

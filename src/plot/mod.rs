@@ -35,7 +35,6 @@ pub mod forest;
 pub mod funnel;
 pub mod gosh;
 pub mod leave1out;
-pub mod published;
 pub mod summary;
 pub mod table;
 pub(crate) mod xy;

@@ -64,7 +64,7 @@ impl std::str::FromStr for Pooling {
             "MH" | "MANTELHAENSZEL" => Ok(Pooling::MH),
             "PETO" => Ok(Pooling::PETO),
             _ => Err(Error::Usage(format!(
-                "unknown --pooling \"{s}\"; expected IV, MH or PETO"
+                "unknown pooling \"{s}\"; expected IV, MH or PETO"
             ))),
         }
     }
@@ -86,7 +86,7 @@ impl std::str::FromStr for RdVariance {
             "SGR" => Ok(RdVariance::SGR),
             "GR" => Ok(RdVariance::GR),
             _ => Err(Error::Usage(format!(
-                "unknown --rd-variance \"{s}\"; expected SGR or GR"
+                "unknown risk-difference variance \"{s}\"; expected SGR or GR"
             ))),
         }
     }

@@ -416,11 +416,11 @@ fn wrong_delimiter_gets_a_hint() {
 fn usage_errors_exit_2() {
     let f = format!("{GOOD}/crlf.csv");
     for (args, expected) in [
-        (vec!["--delimiter", "ab"], "--delimiter"),
-        (vec!["--delimiter", "\""], "--delimiter"),
+        (vec!["--delimiter", "ab"], "the delimiter must be one ASCII character"),
+        (vec!["--delimiter", "\""], "the delimiter cannot be a quote"),
         (vec!["--where", "outcome"], "COL=VALUE"),
         (vec!["--method", "XYZ"], "unknown method"),
-        (vec!["--level", "150"], "--level"),
+        (vec!["--level", "150"], "the confidence level must be between 0 and 100 (percent), got 150"),
         (vec!["--na", "maybe"], "--na"),
         (vec!["--no-such-option"], "--no-such-option"),
         (vec!["--events", "total"], "both name the column \"total\""),

@@ -32,8 +32,10 @@ use polars_core::prelude::*;
 pub mod arms;
 pub mod parquet_check;
 pub mod parquet_read;
+pub mod spec;
 
 pub use arms::{load_inputs, select_inputs, Columns, InputKind, StudyInput};
+pub use spec::{parse_delimiter, published_ci_level, LoadSpec};
 
 use crate::error::{delimiter_hint, guard_panics, Error, Result};
 

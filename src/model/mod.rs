@@ -14,6 +14,7 @@ pub mod glmm;
 pub mod linalg;
 pub mod metareg;
 pub mod mh;
+pub mod spec;
 pub mod subgroup;
 pub mod tau2;
 
@@ -28,6 +29,7 @@ use linalg::{intercept, wls};
 
 pub use confint::Tau2Ci;
 pub use mh::{rma_mh, rma_peto, MhOptions, MhTests, Pooling, RdVariance};
+pub use spec::ModelSpec;
 pub use subgroup::{EffectSummary, PoolOptions, PoolResult, Pooled, ProportionSummary, StudyRow, SubgroupTest};
 
 /// Estimator of τ² (metafor's `method`); `EE`/`FE` fit the common-effect model.

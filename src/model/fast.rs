@@ -236,7 +236,7 @@ fn fisher_scoring(method: Method, y: &[f64], v: &[f64], control: &Control) -> Re
         if iterations >= control.maxiter {
             return Err(Error::Computation(format!(
                 "{} estimator: Fisher scoring did not converge after {iterations} iterations (tau^2 = {tau2:.6e}); \
-                 try --method DL or --method PM",
+                 try the DL or PM estimator",
                 method.as_str()
             )));
         }

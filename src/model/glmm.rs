@@ -935,23 +935,23 @@ pub fn options_from_pool(options: &PoolOptions) -> GlmmOptions {
 pub fn check_pool_options(options: &PoolOptions) -> Result<()> {
     if options.measure != Measure::PLO {
         return Err(Error::Usage(format!(
-            "the GLMM models the logit of the proportion: use --measure PLO with --method GLMM (got {})",
+            "the GLMM models the logit of the proportion: measure PLO is needed for the GLMM (got {})",
             options.measure
         )));
     }
     if options.test == Test::Knha {
         return Err(Error::Usage(
-            "--method GLMM supports --test z and t (metafor rma.glmm has no Knapp-Hartung adjustment)".into(),
+            "the GLMM supports the z and t tests (metafor rma.glmm has no Knapp-Hartung adjustment)".into(),
         ));
     }
     if options.tau2_common {
         return Err(Error::Usage(
-            "--tau2-common is not available with --method GLMM (each subgroup gets its own GLMM)".into(),
+            "a tau^2 common to the subgroups is not available with the GLMM (each subgroup gets its own GLMM)".into(),
         ));
     }
     if !(1..=MAX_NAGQ).contains(&options.control.n_agq) {
         return Err(Error::Usage(format!(
-            "--nagq must be between 1 and {MAX_NAGQ} (lme4), got {}",
+            "the number of GLMM quadrature points must be between 1 and {MAX_NAGQ} (lme4), got {}",
             options.control.n_agq
         )));
     }

@@ -357,14 +357,14 @@ pub(crate) fn check_studies(yi: &[f64], vi: &[f64]) -> Result<()> {
     for i in 0..yi.len() {
         if !yi[i].is_finite() {
             return Err(Error::Computation(format!(
-                "study {} has a non-finite effect size ({}); with 0 or all events use a continuity correction (--add/--to) or another measure",
+                "study {} has a non-finite effect size ({}); with 0 or all events use a continuity correction or another measure",
                 i + 1,
                 yi[i]
             )));
         }
         if !(vi[i] > 0.0) || !vi[i].is_finite() {
             return Err(Error::Computation(format!(
-                "study {} has a non-positive or non-finite sampling variance ({}); with 0 or all events use a continuity correction (--add/--to) or another measure",
+                "study {} has a non-positive or non-finite sampling variance ({}); with 0 or all events use a continuity correction or another measure",
                 i + 1,
                 vi[i]
             )));

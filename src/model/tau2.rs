@@ -290,7 +290,7 @@ fn fisher_scoring(method: Method, x: &Array2<f64>, y: &[f64], v: &[f64], control
         if iterations >= control.maxiter {
             return Err(Error::Computation(format!(
                 "{} estimator: Fisher scoring did not converge after {iterations} iterations (tau^2 = {tau2:.6e}); \
-                 try --method DL or --method PM",
+                 try the DL or PM estimator",
                 method.as_str()
             )));
         }

@@ -1283,6 +1283,12 @@ pub fn check_options(o: &PoolOptions) -> Result<()> {
     }
     if o.method == crate::model::Method::GLMM {
         crate::model::glmm::check_pool_options(o)?;
+        if m != Measure::PLO {
+            return Err(Error::Usage(format!(
+                "batch fits the GLMM to single proportions (measure PLO) only, not to {m}: pool 2x2 tables with the \
+                 GLMM one analysis at a time (`metarepro pool`)"
+            )));
+        }
     }
     Ok(())
 }

@@ -116,7 +116,7 @@ pub fn delimiter_hint(names: &[String]) -> String {
         ('|', "pipe", "'|'"),
     ] {
         if n.contains(c) {
-            return format!("; the header looks {what}-separated: pass --delimiter {opt}");
+            return format!("; the header looks {what}-separated: set the delimiter to {opt}");
         }
     }
     String::new()

@@ -2,8 +2,10 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 //! metarepro: reproduce and verify meta-analyses.
 //!
-//! The pipeline, one module per step:
+//! The pipeline, one module per step; a module uses only those listed before it:
 //!
+//! - [`error`] and [`dist`]: the error type and exit codes; distribution functions as R computes
+//!   them and the root finder ([`dist::roots`]);
 //! - [`data`]: load study-level data (CSV, TSV, Parquet, or a polars `DataFrame`) and validate
 //!   it: single-arm events/totals, 2×2 tables, means/SDs, rates, correlations, effect sizes with
 //!   variances, published estimates with CIs ([`data::StudyInput`], one per study row);
@@ -16,8 +18,11 @@
 //! - [`diagnostics`]: leave-one-out, cumulative, influence, GOSH, permutation tests, bootstrap;
 //! - [`report`] and [`plot`]: the table, JSON and CSV renderings of a result, with one rounding
 //!   function, and the figures;
-//! - [`verify`]: printed numbers checked against recomputations; [`reproduce`] runs the shipped
-//!   analyses; [`cli`] is the command line on top.
+//! - [`verify`]: printed numbers checked against recomputations, and their figure;
+//! - [`batch`] (many analyses from one long table, streamed) and [`reproduce`] (the shipped
+//!   `datasets/*/analysis.toml` analyses, whose options resolve through [`data::LoadSpec`] and
+//!   [`model::ModelSpec`] as the command line's do);
+//! - [`cli`]: the command line on top.
 //!
 //! ```
 //! use metarepro::data::Studies;

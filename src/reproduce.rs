@@ -52,21 +52,21 @@
 //!                                 # cc_variance_only: as the flags
 //! ```
 //!
-//! Unknown keys are errors (a misspelt key must not silently fall back to a default). Every
-//! analysis is turned into the argument list of `metarepro pool` ([`Analysis::pool_args`]) and
-//! parsed by the same command-line definitions, so an analysis means exactly what that command
-//! line means; the Markdown report prints the command.
+//! Unknown keys are errors (a misspelt key must not silently fall back to a default). An
+//! analysis's keys become the same choices as the `pool` flags of the same names
+//! ([`Analysis::load_spec`], [`Analysis::model_spec`]), checked and given their defaults by the
+//! same library code ([`data::LoadSpec::resolve`], [`model::ModelSpec::resolve`]), so an analysis
+//! means exactly what its `metarepro pool` command line ([`Analysis::pool_args`], printed in the
+//! Markdown report) means; `tests/reproduce.rs` checks that for every shipped analysis.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use clap::Parser;
 use serde::Deserialize;
 
-use crate::cli::args::{DataArgs, ModelArgs};
-use crate::data::{self, LoadOptions, Studies};
+use crate::data::{self, LoadOptions, LoadSpec, Studies};
 use crate::error::{Error, Result};
-use crate::model::{self, PoolOptions, PoolResult, Pooled};
+use crate::model::{self, ModelSpec, PoolOptions, PoolResult, Pooled};
 use crate::report::{self, fmt_num, fmt_p, json};
 
 /// File name of an analysis description inside a dataset folder.
@@ -228,17 +228,6 @@ pub struct Analysis {
     pub labels: data::Labels,
 }
 
-/// The data and model options of `metarepro pool`, parsed from an argument list exactly as the
-/// command line is.
-#[derive(Debug, Parser)]
-#[command(name = "pool", no_binary_name = true, disable_help_flag = true)]
-struct PoolLine {
-    #[command(flatten)]
-    data: DataArgs,
-    #[command(flatten)]
-    model: ModelArgs,
-}
-
 impl Analysis {
     /// The arguments of `metarepro pool` (after the subcommand name, without `--format`) that
     /// run this analysis on `data`.
@@ -346,26 +335,88 @@ impl Analysis {
         a
     }
 
-    /// Load and model options, as `metarepro pool` would derive them from [`Self::pool_args`].
-    pub fn options(&self, data: &Path) -> Result<(LoadOptions, PoolOptions)> {
-        let line = PoolLine::try_parse_from(self.pool_args(data)).map_err(|e| {
-            let text = e.to_string();
-            let first = text
-                .lines()
-                .next()
-                .unwrap_or("")
-                .trim_start_matches("error: ")
-                .to_string();
-            Error::Usage(first)
-        })?;
-        Ok((line.data.load_options()?, line.model.pool_options()?))
+    /// The data choices of this analysis. Labels apply only with a subgroup column (the
+    /// `[labels]` of the file are merged into every analysis, with or without `by`).
+    pub fn load_spec(&self) -> LoadSpec {
+        let d = data::Columns::default();
+        let col = |v: &Option<String>, default: String| v.clone().unwrap_or(default);
+        LoadSpec {
+            events: self.events.clone(),
+            total: self.total.clone(),
+            study: self.study.clone(),
+            by: self.by.clone(),
+            filters: self.filters.clone(),
+            delimiter: self.delimiter.clone(),
+            na_drop: self.na == Na::Drop,
+            columns: data::Columns {
+                ai: col(&self.ai, d.ai),
+                bi: col(&self.bi, d.bi),
+                ci: col(&self.ci, d.ci),
+                di: col(&self.di, d.di),
+                n1i: col(&self.n1i, d.n1i),
+                n2i: col(&self.n2i, d.n2i),
+                m1i: col(&self.m1i, d.m1i),
+                sd1i: col(&self.sd1i, d.sd1i),
+                m2i: col(&self.m2i, d.m2i),
+                sd2i: col(&self.sd2i, d.sd2i),
+                x1i: col(&self.x1i, d.x1i),
+                t1i: col(&self.t1i, d.t1i),
+                x2i: col(&self.x2i, d.x2i),
+                t2i: col(&self.t2i, d.t2i),
+                ri: col(&self.ri, d.ri),
+                ni: col(&self.ni, d.ni),
+                yi: col(&self.yi, d.yi),
+                vi: col(&self.vi, d.vi),
+                sei: col(&self.sei, d.sei),
+                est: col(&self.est, d.est),
+                ci_lb: col(&self.ci_lb, d.ci_lb),
+                ci_ub: col(&self.ci_ub, d.ci_ub),
+                level: col(&self.level_column, d.level),
+            },
+            labels: if self.by.is_some() {
+                self.labels.clone()
+            } else {
+                data::Labels::new()
+            },
+        }
     }
 
-    /// The level of published CIs of estimate rows (a fraction).
-    pub fn ci_level(&self) -> f64 {
-        self.ci_level
-            .map(|l| if l > 1.0 { l / 100.0 } else { l })
-            .unwrap_or(0.95)
+    /// The model choices of this analysis.
+    pub fn model_spec(&self) -> ModelSpec {
+        let d = ModelSpec::default();
+        ModelSpec {
+            measure: self.measure.clone(),
+            pooling: self.pooling.clone().unwrap_or(d.pooling),
+            drop00: self.drop00,
+            vtype: self.vtype.clone().unwrap_or(d.vtype),
+            mh_add: self.mh_add.unwrap_or(d.mh_add),
+            rd_variance: self.rd_variance.clone().unwrap_or(d.rd_variance),
+            rd_raw_estimate: self.rd_raw_estimate,
+            cmh_correction: d.cmh_correction,
+            cc_target: self.cc_target.clone().unwrap_or(d.cc_target),
+            cc_variance_only: self.cc_variance_only,
+            method: self.method.clone(),
+            test: self.test.clone(),
+            level: self.level,
+            add: self.add,
+            to: self.to.clone(),
+            study_ci: self.study_ci.clone(),
+            pi: self.pi.clone(),
+            pft_mean: self.pft_mean.clone(),
+            tau2_common: self.tau2_common,
+            nagq: d.nagq,
+        }
+    }
+
+    /// Load and model options: [`Self::load_spec`] and [`Self::model_spec`], checked (what
+    /// `metarepro pool` with [`Self::pool_args`] uses).
+    pub fn options(&self) -> Result<(LoadOptions, PoolOptions)> {
+        Ok((self.load_spec().resolve()?, self.model_spec().resolve()?))
+    }
+
+    /// The level of published CIs of estimate rows (a fraction; 95% without `ci_level`).
+    pub fn ci_level(&self) -> Result<f64> {
+        data::published_ci_level(self.ci_level.unwrap_or(95.0))
     }
 }
 
@@ -451,7 +502,8 @@ pub fn read_analysis_file(file: &Path, dataset: &str) -> Result<DatasetAnalyses>
         if !seen.insert(a.name.clone()) {
             return Err(input(format!("analysis name \"{}\" is used twice", a.name)));
         }
-        a.options(&out.data_path(a))
+        a.options()
+            .and_then(|_| a.ci_level())
             .map_err(|e| input(format!("analysis \"{}\": {e}", a.name)))?;
     }
     Ok(out)
@@ -573,7 +625,7 @@ pub fn run_verification(dataset: &str, file: &Path, out: &Path) -> Result<Verifi
         dpi: 150.0,
         ..Default::default()
     };
-    let figure = match crate::plot::published::figure(&report, &opts) {
+    let figure = match crate::verify::figure::figure(&report, &opts) {
         Ok(fig) => {
             for ext in ["svg", "png"] {
                 let path = fig_dir.join(format!("{fig_name}.{ext}"));
@@ -654,8 +706,8 @@ pub struct Outcome {
 /// Run one analysis of a dataset and write its outputs under `out`.
 pub fn run_analysis(ds: &DatasetAnalyses, a: &Analysis, out: &Path, opts: &RunOptions) -> Result<Done> {
     let data = ds.data_path(a);
-    let (load, options) = a.options(&data)?;
-    let studies = data::load_for(&data, &load, options.measure.input_kind(), a.ci_level())?;
+    let (load, options) = a.options()?;
+    let studies = data::load_for(&data, &load, options.measure.input_kind(), a.ci_level()?)?;
     let mut res = model::pool(&studies, &options).map_err(|e| match e {
         Error::Computation(m) => Error::Computation(format!("{}: {m}", data.display())),
         other => other,
@@ -1411,7 +1463,7 @@ mod tests {
     fn defaults_are_pools() {
         let f = parse("[[analysis]]\nname = \"a\"\n").unwrap();
         let a = &f.analyses[0];
-        let (load, opts) = a.options(Path::new("x.csv")).unwrap();
+        let (load, opts) = a.options().unwrap();
         assert_eq!(load, LoadOptions::default());
         assert_eq!(opts, PoolOptions::default());
     }
@@ -1423,7 +1475,7 @@ mod tests {
              measure = \"PFT\"\nmethod = \"DL\"\ntest = \"knha\"\nlevel = 90\n",
         )
         .unwrap();
-        let (load, opts) = f.analyses[0].options(Path::new("x.csv")).unwrap();
+        let (load, opts) = f.analyses[0].options().unwrap();
         assert_eq!(load.filters, vec![("outcome".to_string(), "remission".to_string())]);
         assert_eq!(load.by.as_deref(), Some("g"));
         assert!(load.na_drop);
@@ -1440,7 +1492,7 @@ mod tests {
         assert!(parse("[[analysis]]\nname = \"a\"\nmesure = \"PLO\"\n").is_err());
         assert!(parse("[[analysis]]\nname = \"a\"\nna = \"skip\"\n").is_err());
         let f = parse("[[analysis]]\nname = \"a\"\nmethod = \"XX\"\n").unwrap();
-        let e = f.analyses[0].options(Path::new("x.csv")).unwrap_err();
+        let e = f.analyses[0].options().unwrap_err();
         assert!(e.to_string().contains("unknown method"), "{e}");
     }
 

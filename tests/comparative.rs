@@ -688,7 +688,7 @@ fn bad_two_group_input_is_refused_with_file_row_and_column() {
         ("bad_negative_se.csv", "GEN", vec!["row 2", "\"sei\"", "negative"]),
         ("bad_reversed_ci.csv", "OR", vec!["row 1", "reversed"]),
         // A measure that does not fit the columns given.
-        ("bcg.csv", "MD", vec!["no column \"m1i\"", "map other names"]),
+        ("bcg.csv", "MD", vec!["no column \"m1i\"", "can be mapped to these"]),
     ] {
         let (code, _, err) = run(&[
             "pool",

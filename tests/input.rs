@@ -399,7 +399,7 @@ fn wrong_delimiter_gets_a_hint() {
     input_error(
         "wrong_delimiter.csv",
         &[],
-        &["no column \"study\"", "semicolon-separated", "--delimiter ';'"],
+        &["no column \"study\"", "semicolon-separated", "set the delimiter to ';'"],
     );
     // A decimal comma in a semicolon file read as comma-separated: a ragged row, with the hint.
     input_error(
@@ -407,7 +407,7 @@ fn wrong_delimiter_gets_a_hint() {
         &[],
         &[
             "line 3 (row 2): 2 fields, but the header has 1 column",
-            "--delimiter ';'",
+            "set the delimiter to ';'",
         ],
     );
 }
@@ -416,11 +416,14 @@ fn wrong_delimiter_gets_a_hint() {
 fn usage_errors_exit_2() {
     let f = format!("{GOOD}/crlf.csv");
     for (args, expected) in [
-        (vec!["--delimiter", "ab"], "--delimiter"),
-        (vec!["--delimiter", "\""], "--delimiter"),
+        (vec!["--delimiter", "ab"], "the delimiter must be one ASCII character"),
+        (vec!["--delimiter", "\""], "the delimiter cannot be a quote"),
         (vec!["--where", "outcome"], "COL=VALUE"),
         (vec!["--method", "XYZ"], "unknown method"),
-        (vec!["--level", "150"], "--level"),
+        (
+            vec!["--level", "150"],
+            "the confidence level must be between 0 and 100 (percent), got 150",
+        ),
         (vec!["--na", "maybe"], "--na"),
         (vec!["--no-such-option"], "--no-such-option"),
         (vec!["--events", "total"], "both name the column \"total\""),

@@ -7,8 +7,12 @@
 //! - back-transformations are monotone;
 //! - for any row the validator accepts (ordinary, tiny, huge, extreme): no panic, and every fit
 //!   that succeeds has finite results inside their bounds ([`check_result`]).
+//!
+//! And, with fixed data: a fit that did not converge is flagged in every output (the JSON, the
+//! table, the forest plot, the leave-one-out rows).
 
 use metarepro::data::{parse_count_text, Studies};
+use metarepro::diagnostics::leave1out;
 use metarepro::effect::{back_transform, escalc, BackTransform, Measure, PftMean};
 use metarepro::model::{pool, Method, PoolOptions, PoolResult, Pooled, Test};
 use proptest::prelude::*;
@@ -496,4 +500,49 @@ fn extreme_rows_pool_and_pass_the_checks() {
         }
         assert!(ok > 0, "{measure:?}: no fit succeeded");
     }
+}
+
+/// The flag reaches every output of `pool`: the JSON, the table and the forest plot.
+#[test]
+fn not_converged_is_shown_in_json_table_and_figure() {
+    let studies = Studies::from_counts(
+        (1..=6).map(|i| format!("S{i}")).collect(),
+        vec![4.0, 10.0, 7.0, 30.0, 2.0, 12.0],
+        vec![20.0, 31.0, 15.0, 60.0, 25.0, 18.0],
+        None,
+    )
+    .unwrap();
+    let ok = pool(&studies, &PoolOptions::default()).unwrap();
+    assert!(ok.overall.converged && ok.convergence_warnings().is_empty());
+    assert!(metarepro::report::json::to_json(&ok).contains("\"converged\": true"));
+    let mut o = PoolOptions::default();
+    o.control.threshold = -1.0;
+    let res = pool(&studies, &o).unwrap();
+    assert!(!res.overall.converged);
+    let json = metarepro::report::json::to_json(&res);
+    assert!(json.contains("\"converged\": false") && json.contains("\"convergence_note\""));
+    let table = metarepro::report::table::render(&res);
+    assert!(table.starts_with("Warning: Not converged (all studies)"), "{table}");
+    let svg = metarepro::plot::forest::render_svg(&res, &Default::default()).unwrap();
+    assert!(svg.contains("Not converged (all studies)"));
+}
+
+/// Leave-one-out refits carry the flag too (JSON `converged`, "not converged" in the table).
+#[test]
+fn leave_one_out_rows_carry_the_convergence_flag() {
+    let es = escalc(
+        Measure::PLO,
+        &[4.0, 10.0, 7.0, 30.0, 2.0, 12.0],
+        &[20.0, 31.0, 15.0, 60.0, 25.0, 18.0],
+        Default::default(),
+    );
+    let ok = leave1out(&es, &PoolOptions::default()).unwrap();
+    assert!(ok.iter().all(|r| r.converged && r.convergence_note.is_none()));
+    let mut o = PoolOptions::default();
+    o.control.threshold = -1.0;
+    let rows = leave1out(&es, &o).unwrap();
+    assert_eq!(rows.len(), 6);
+    assert!(rows
+        .iter()
+        .all(|r| !r.converged && r.convergence_note.is_some() && r.error.is_none()));
 }

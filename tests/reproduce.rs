@@ -353,6 +353,126 @@ fn reproduce_reports_match_metafor() {
     assert_eq!(compared, 94);
 }
 
+/// `Analysis::options` (the library's own reading of the keys) and the `metarepro pool` command
+/// line the reports print for the analysis (`Analysis::pool_args`), parsed by the real CLI, give
+/// the same load and model options (and published-CI level).
+fn assert_same_as_pool_command_line(a: &metarepro::reproduce::Analysis, data: &Path, what: &str) -> usize {
+    use clap::Parser;
+    use metarepro::cli::{Cli, Command};
+    let args = ["metarepro".to_string(), "pool".to_string()]
+        .into_iter()
+        .chain(a.pool_args(data));
+    let cli = Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let Command::Pool(cmd) = cli.command else {
+        panic!("{what}: not the pool command")
+    };
+    let load = cmd.data.load_options().unwrap_or_else(|e| panic!("{what}: {e}"));
+    let model = cmd.model.pool_options().unwrap_or_else(|e| panic!("{what}: {e}"));
+    let (lib_load, lib_model) = a.options().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert_eq!(lib_load, load, "{what}: load options");
+    assert_eq!(lib_model, model, "{what}: model options");
+    assert_eq!(
+        a.ci_level().unwrap(),
+        cmd.data.columns.ci_level().unwrap(),
+        "{what}: published-CI level"
+    );
+    1
+}
+
+/// Every shipped analysis, and one that sets every key to something other than its default,
+/// means what its printed `metarepro pool` command line means (a consistency test of two front
+/// ends over one library resolution: `data::LoadSpec` and `model::ModelSpec`).
+#[test]
+fn analyses_resolve_as_their_pool_command_lines() {
+    let found = metarepro::reproduce::discover(Path::new("."), &[]).expect("the datasets folder");
+    let mut checked = 0;
+    for d in found {
+        let ds = d.analyses.unwrap_or_else(|e| panic!("{}: {e}", d.dataset));
+        for a in &ds.spec.analyses {
+            let what = format!("{}/{}", ds.dataset, a.name);
+            checked += assert_same_as_pool_command_line(a, &ds.data_path(a), &what);
+        }
+    }
+    assert!(checked >= 21, "{checked} shipped analyses: some are missing");
+
+    let tmp = tempfile::tempdir().expect("temporary folder");
+    let file = tmp.path().join("analysis.toml");
+    let every_key = r#"
+[labels]
+a = " Alpha "
+[[analysis]]
+name = "every_key"
+where = ["outcome=remission", "arm = x"]
+by = "g"
+events = "e"
+total = "n"
+study = "s"
+na = "drop"
+delimiter = "tab"
+measure = "RD"
+method = "PM"
+test = "knha"
+level = 0.9
+add = 0.25
+to = "all"
+study_ci = "WS"
+pi = "k-2"
+pft_mean = "geometric"
+tau2_common = true
+pooling = "MH"
+ai = "c1"
+bi = "c2"
+ci = "c3"
+di = "c4"
+n1i = "c5"
+n2i = "c6"
+m1i = "c7"
+sd1i = "c8"
+m2i = "c9"
+sd2i = "c10"
+x1i = "c11"
+t1i = "c12"
+x2i = "c13"
+t2i = "c14"
+ri = "c15"
+ni = "c16"
+yi = "c17"
+vi = "c18"
+sei = "c19"
+est = "c20"
+ci_lb = "c21"
+ci_ub = "c22"
+level_column = "c23"
+drop00 = false
+vtype = "UB"
+mh_add = 0.5
+rd_variance = "GR"
+rd_raw_estimate = true
+cc_target = "tacc"
+cc_variance_only = true
+ci_level = 90
+labels = { b = "Beta" }
+
+[[analysis]]
+name = "labels_without_by"
+measure = "PETO"
+pooling = "PETO"
+delimiter = ";"
+"#;
+    std::fs::write(&file, every_key).expect("write analysis.toml");
+    let ds = metarepro::reproduce::read_analysis_file(&file, "every_key").expect("a valid analysis file");
+    for a in &ds.spec.analyses {
+        assert_same_as_pool_command_line(a, &ds.data_path(a), &a.name);
+    }
+    let (load, model) = ds.spec.analyses[0].options().unwrap();
+    assert_eq!(load.labels.get("a").map(String::as_str), Some("Alpha"));
+    assert_eq!(load.delimiter, Some(b'\t'));
+    assert!(model.tau2_common && !model.drop00 && !model.addyi && model.mh.rd_raw_estimate);
+    // The file's labels are not an error for an analysis without subgroups; they are unused.
+    let (load, model) = ds.spec.analyses[1].options().unwrap();
+    assert!(load.labels.is_empty() && model.drop00 && model.correction.add == 0.0);
+}
+
 #[test]
 fn bad_analysis_file_is_named_and_others_still_run() {
     let tmp = tree(&["pritz1997"]);
@@ -437,10 +557,8 @@ fn no_shipped_analysis_pools_one_cohort_twice() {
         let ds = d.analyses.unwrap_or_else(|e| panic!("{}: {e}", d.dataset));
         for a in &ds.spec.analyses {
             let data = ds.data_path(a);
-            let (load, options) = a
-                .options(&data)
-                .unwrap_or_else(|e| panic!("{}/{}: {e}", ds.dataset, a.name));
-            let studies = metarepro::data::load_for(&data, &load, options.measure.input_kind(), a.ci_level())
+            let (load, options) = a.options().unwrap_or_else(|e| panic!("{}/{}: {e}", ds.dataset, a.name));
+            let studies = metarepro::data::load_for(&data, &load, options.measure.input_kind(), a.ci_level().unwrap())
                 .unwrap_or_else(|e| panic!("{}/{}: {e}", ds.dataset, a.name));
             let Ok(cohorts) = metarepro::data::column_text(&studies.frame, &data, "cohort", "test") else {
                 continue; // a dataset without overlapping patient groups

@@ -811,7 +811,7 @@ fn batch_glmm_equals_pool_glmm() {
         ..o
     };
     let e = run_batch(&input, &dir.path().join("x.csv"), &bad, |_, _| {}).unwrap_err();
-    assert!(e.to_string().contains("--measure PLO"), "{e}");
+    assert!(e.to_string().contains("does not support measure PR"), "{e}");
     assert!(!dir.path().join("x.csv").exists());
 }
 

@@ -4,11 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::data::{Columns, LoadOptions};
-use crate::effect::comparative::{CcTarget, Vtype};
-use crate::effect::{AddTo, CiMethod, Correction, Measure, PftMean};
+use crate::data::{Columns, LoadOptions, LoadSpec};
+use crate::effect::Measure;
 use crate::error::{Error, Result};
-use crate::model::{Control, Method, MhOptions, PiType, PoolOptions, Pooling, RdVariance, Test};
+use crate::model::{ModelSpec, PoolOptions};
 
 /// Which rows and columns of the file to use.
 #[derive(Debug, Clone, Args)]
@@ -155,18 +154,7 @@ impl ColumnArgs {
 
     /// The level of published CIs, as a fraction.
     pub fn ci_level(&self) -> Result<f64> {
-        let l = if self.ci_level > 1.0 {
-            self.ci_level / 100.0
-        } else {
-            self.ci_level
-        };
-        if !(0.5..=0.999).contains(&l) {
-            return Err(Error::Usage(format!(
-                "--ci-level must be between 50 and 99.9 (percent), got {}",
-                self.ci_level
-            )));
-        }
-        Ok(l)
+        crate::data::published_ci_level(self.ci_level)
     }
 }
 
@@ -183,46 +171,30 @@ impl DataArgs {
         crate::data::load_for(&self.file, load, measure.input_kind(), self.columns.ci_level()?)
     }
 
-    pub fn load_options(&self) -> Result<LoadOptions> {
-        let labels = crate::data::parse_labels(&self.labels)?;
-        if !labels.is_empty() && self.by.is_none() {
-            return Err(Error::Usage(
-                "--labels names subgroups: give the subgroup column with --by".into(),
-            ));
-        }
-        let filters = self
-            .filters
-            .iter()
-            .map(|f| LoadOptions::parse_filter(f))
-            .collect::<Result<Vec<_>>>()?;
-        let delimiter = match self.delimiter.as_deref() {
-            None => None,
-            Some("\\t") | Some("tab") | Some("\t") => Some(b'\t'),
-            Some(d) => match d.as_bytes() {
-                [b'"' | b'\n' | b'\r'] => {
-                    return Err(Error::Usage(format!(
-                        "--delimiter cannot be a quote or a line break, got {d:?}"
-                    )))
-                }
-                [c] if c.is_ascii() => Some(*c),
-                _ => {
-                    return Err(Error::Usage(format!(
-                        "--delimiter must be one ASCII character (or '\\t' for tab), got \"{d}\""
-                    )))
-                }
-            },
-        };
-        Ok(LoadOptions {
+    /// The data choices of the flags (`--labels` values read).
+    pub fn spec(&self) -> Result<LoadSpec> {
+        Ok(LoadSpec {
             events: self.events.clone(),
             total: self.total.clone(),
             study: self.study.clone(),
             by: self.by.clone(),
-            filters,
-            delimiter,
+            filters: self.filters.clone(),
+            delimiter: self.delimiter.clone(),
             na_drop: self.na == NaAction::Drop,
             columns: self.columns.columns(),
-            labels,
+            labels: crate::data::parse_labels(&self.labels)?,
         })
+    }
+
+    pub fn load_options(&self) -> Result<LoadOptions> {
+        let spec = self.spec()?;
+        if !spec.labels.is_empty() && spec.by.is_none() {
+            // The library says this in words; here the flags can be named.
+            return Err(Error::Usage(
+                "--labels names subgroups: give the subgroup column with --by".into(),
+            ));
+        }
+        spec.resolve()
     }
 }
 
@@ -307,67 +279,66 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
-    pub fn pool_options(&self) -> Result<PoolOptions> {
-        let level = if self.level > 1.0 {
-            self.level / 100.0
-        } else {
-            self.level
-        };
-        if !(level > 0.0 && level < 1.0) {
-            return Err(Error::Usage(format!(
-                "--level must be between 0 and 100 (percent), got {}",
-                self.level
-            )));
-        }
-        let measure = self.measure.parse::<Measure>()?;
-        let pooling = self.pooling.parse::<Pooling>()?;
-        let add = self.add.unwrap_or(match (measure, pooling) {
-            (m, _) if !m.is_proportion() && !m.uses_correction() => 0.0,
-            // Peto pooling: no correction (metafor rma.peto, meta, RevMan).
-            (_, Pooling::PETO) => 0.0,
-            (m, _) => Correction::default_for(m).add,
-        });
-        if !(self.mh_add >= 0.0) || !self.mh_add.is_finite() {
-            return Err(Error::Usage(format!(
-                "--mh-add must be a non-negative number, got {}",
-                self.mh_add
-            )));
-        }
-        if !(add >= 0.0) || !add.is_finite() {
-            return Err(Error::Usage(format!("--add must be a non-negative number, got {add}")));
-        }
-        Ok(PoolOptions {
-            measure,
-            correction: Correction {
-                add,
-                to: self.to.parse::<AddTo>()?,
-            },
-            method: self.method.parse::<Method>()?,
-            test: self.test.parse::<Test>()?,
-            level,
-            pi_type: self.pi_type.parse::<PiType>()?,
-            study_ci: self.study_ci.parse::<CiMethod>()?,
-            pft_mean: self.pft_mean.parse::<PftMean>()?,
+    /// The model choices of the flags.
+    pub fn spec(&self) -> ModelSpec {
+        ModelSpec {
+            measure: self.measure.clone(),
+            pooling: self.pooling.clone(),
+            drop00: self.drop00,
+            vtype: self.vtype.clone(),
+            mh_add: self.mh_add,
+            rd_variance: self.rd_variance.clone(),
+            rd_raw_estimate: self.rd_raw_estimate,
+            cmh_correction: !self.no_cmh_correction,
+            cc_target: self.cc_target.clone(),
+            cc_variance_only: self.cc_variance_only,
+            method: self.method.clone(),
+            test: self.test.clone(),
+            level: self.level,
+            add: self.add,
+            to: self.to.clone(),
+            study_ci: self.study_ci.clone(),
+            pi: self.pi_type.clone(),
+            pft_mean: self.pft_mean.clone(),
             tau2_common: self.tau2_common,
-            control: Control {
-                n_agq: self.nagq,
-                ..Control::default()
-            },
-            drop00: self.drop00.unwrap_or(pooling != Pooling::IV),
-            vtype: self.vtype.parse::<Vtype>()?,
-            cc_target: self.cc_target.parse::<CcTarget>()?,
-            addyi: !self.cc_variance_only,
-            pooling,
-            mh: MhOptions {
-                sums: Correction {
-                    add: self.mh_add,
-                    to: if self.mh_add > 0.0 { AddTo::Only0 } else { AddTo::None },
-                },
-                drop00_sums: false,
-                rd_variance: self.rd_variance.parse::<RdVariance>()?,
-                rd_raw_estimate: self.rd_raw_estimate,
-                correct: !self.no_cmh_correction,
-            },
-        })
+            nagq: self.nagq,
+        }
+    }
+
+    pub fn pool_options(&self) -> Result<PoolOptions> {
+        self.spec().resolve()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    #[command(no_binary_name = true)]
+    struct Line {
+        #[command(flatten)]
+        data: DataArgs,
+        #[command(flatten)]
+        model: ModelArgs,
+    }
+
+    /// The flags' defaults are the library's: no flag means the default choice.
+    #[test]
+    fn flag_defaults_are_the_library_defaults() {
+        let line = Line::try_parse_from(["x.csv"]).unwrap();
+        assert_eq!(line.data.spec().unwrap(), LoadSpec::default());
+        assert_eq!(line.model.spec(), ModelSpec::default());
+        assert_eq!(line.data.columns.ci_level().unwrap(), 0.95);
+    }
+
+    /// The CLI names its flags where the library speaks of the choice.
+    #[test]
+    fn labels_without_by_name_the_flags() {
+        let line = Line::try_parse_from(["x.csv", "--labels", "a=Alpha"]).unwrap();
+        let e = line.data.load_options().unwrap_err().to_string();
+        assert!(e.contains("--labels names subgroups") && e.contains("--by"), "{e}");
     }
 }

@@ -80,16 +80,7 @@ pub struct BatchCmd {
 
 pub fn run(cmd: &BatchCmd) -> Result<i32> {
     let pool = cmd.model.pool_options()?;
-    let delimiter = match cmd.delimiter.as_deref() {
-        None => None,
-        Some("\\t") | Some("tab") | Some("\t") => Some(b'\t'),
-        Some(d) if d.len() == 1 && d.is_ascii() && d != "\"" => Some(d.as_bytes()[0]),
-        Some(d) => {
-            return Err(Error::Usage(format!(
-                "--delimiter must be one ASCII character (or '\\t' for tab), got \"{d}\""
-            )))
-        }
-    };
+    let delimiter = cmd.delimiter.as_deref().map(crate::data::parse_delimiter).transpose()?;
     if let (Ok(a), Ok(b)) = (std::fs::canonicalize(&cmd.output), std::fs::canonicalize(&cmd.file)) {
         if a == b {
             return Err(Error::Usage(format!(

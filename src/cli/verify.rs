@@ -77,7 +77,7 @@ pub fn run(cmd: &VerifyCmd) -> Result<i32> {
     let figure_link = match &cmd.figure {
         Some(path) => {
             let opts = crate::plot::forest::ForestOptions::default();
-            crate::plot::published::write(&r, &opts, path)?;
+            crate::verify::figure::write(&r, &opts, path)?;
             Some(path.display().to_string())
         }
         None => None,

@@ -300,7 +300,7 @@ pub fn parse_real_text(text: &str, decimal_comma: bool) -> std::result::Result<f
         Ok(v) if plain && v.is_finite() => Ok(v),
         _ => {
             let hint = if !decimal_comma && t.contains(',') {
-                " (a decimal comma is accepted only when the delimiter is not a comma, e.g. --delimiter ';')"
+                " (a decimal comma is accepted only when the delimiter is not a comma, e.g. ';')"
             } else {
                 ""
             };
@@ -389,28 +389,31 @@ pub fn select_inputs(
             file: path.to_path_buf(),
             column: missing,
             purpose: format!(
-                "this measure needs the columns {} (map other names with the flags of the same name, e.g. --ai deaths)",
+                "this measure needs the columns {} (columns of other names can be mapped to these)",
                 wanted.join("; or ")
             ),
             available: names.clone(),
         });
     }
     let keep = super::row_filter(&df, path, &options.filters, &names)?;
-    for (flag, c) in [("--study", Some(&options.study)), ("--by", options.by.as_ref())] {
+    for (purpose, c) in [
+        ("study labels", Some(&options.study)),
+        ("subgroups", options.by.as_ref()),
+    ] {
         if let Some(c) = c {
             if !has(c) {
                 return Err(Error::MissingColumn {
                     file: path.to_path_buf(),
                     column: c.clone(),
-                    purpose: flag.to_string(),
+                    purpose: purpose.to_string(),
                     available: names.clone(),
                 });
             }
         }
     }
-    let study = column_text(&df, path, &options.study, "study labels, --study")?;
+    let study = column_text(&df, path, &options.study, "study labels")?;
     let group = match &options.by {
-        Some(b) => Some(column_text(&df, path, b, "subgroups, --by")?),
+        Some(b) => Some(column_text(&df, path, b, "subgroups")?),
         None => None,
     };
     let level_col = if has(&cols.level) {
@@ -476,7 +479,7 @@ pub fn select_inputs(
             return Err(at.err(
                 empty.first().copied().unwrap_or(""),
                 format!(
-                    "empty or missing cells ({}){alternatives}; fill them in, or pass --na drop to leave the row out",
+                    "empty or missing cells ({}){alternatives}; fill them in, or choose to drop rows with missing values",
                     empty.join(", ")
                 ),
             ));
@@ -564,7 +567,7 @@ pub fn select_inputs(
         return Err(Error::Input {
             file: path.to_path_buf(),
             message: format!(
-                "no rows left: all {} selected rows have missing cells (--na drop)",
+                "no rows left: all {} selected rows have missing cells and were dropped",
                 out.excluded.len()
             ),
         });

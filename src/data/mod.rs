@@ -33,8 +33,10 @@ pub mod arms;
 pub mod delimited;
 pub mod parquet_check;
 pub mod parquet_read;
+pub mod spec;
 
 pub use arms::{load_inputs, select_inputs, Columns, InputKind, StudyInput};
+pub use spec::{parse_delimiter, published_ci_level, LoadSpec};
 
 pub use delimited::{parse_delimited, Record};
 

@@ -23,7 +23,6 @@ use crate::effect::EffectSizes;
 use crate::error::{Error, Result};
 use crate::model::fast::rma_int_core;
 use crate::model::{Method, RmaOptions};
-use crate::report::stream::{csv_f64, ColumnData, TableRows};
 
 /// Most studies GOSH handles (subsets are 64-bit masks).
 pub const MAX_K: usize = 64;
@@ -55,7 +54,8 @@ impl Default for GoshOptions {
     }
 }
 
-/// One subset's fit. A failed fit has NaN numbers and `converged = false`.
+/// One subset's fit. A failed fit has NaN numbers and `converged = false`. Its columns as a
+/// streamed table (Parquet or CSV, `report::stream::TableWriter`) are defined in `report`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct GoshRow {
     pub mask: u64,
@@ -69,41 +69,6 @@ pub struct GoshRow {
     pub h2: f64,
     pub tau2: f64,
     pub converged: bool,
-}
-
-impl TableRows for GoshRow {
-    fn columns(rows: &[Self]) -> Vec<(&'static str, ColumnData<'_>)> {
-        let f = |g: fn(&GoshRow) -> f64| ColumnData::F64(rows.iter().map(g).collect());
-        vec![
-            ("mask", ColumnData::U64(rows.iter().map(|r| r.mask).collect())),
-            ("k", ColumnData::U32(rows.iter().map(|r| r.k).collect())),
-            ("estimate", f(|r| r.estimate)),
-            ("QE", f(|r| r.qe)),
-            ("I2", f(|r| r.i2)),
-            ("H2", f(|r| r.h2)),
-            ("tau2", f(|r| r.tau2)),
-            (
-                "converged",
-                ColumnData::Bool(rows.iter().map(|r| r.converged).collect()),
-            ),
-        ]
-    }
-
-    fn csv_header() -> &'static str {
-        "mask,k,estimate,QE,I2,H2,tau2,converged\n"
-    }
-
-    fn write_csv(rows: &[Self], out: &mut Vec<u8>) {
-        use std::io::Write;
-        for r in rows {
-            let _ = write!(out, "{},{}", r.mask, r.k);
-            for x in [r.estimate, r.qe, r.i2, r.h2, r.tau2] {
-                out.push(b',');
-                csv_f64(out, x);
-            }
-            let _ = writeln!(out, ",{}", r.converged);
-        }
-    }
 }
 
 /// Counts of (estimate, I²) on a regular grid: `counts[iy * bins_x + ix]`, x over

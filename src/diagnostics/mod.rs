@@ -159,7 +159,7 @@ pub(crate) fn check_effects(es: &EffectSizes) -> Result<()> {
         if !es.yi[i].is_finite() || !(es.vi[i] > 0.0) || !es.vi[i].is_finite() {
             return Err(Error::Computation(format!(
                 "study {}: the {} effect size is not defined without a continuity correction (yi = {}, vi = {}); \
-                 use --add/--to or another measure",
+                 use a continuity correction or another measure",
                 i + 1,
                 es.measure,
                 es.yi[i],

@@ -77,7 +77,7 @@ pub fn permutest(es: &EffectSizes, rma_options: &RmaOptions, options: &PermTestO
     let exact = options.exact || exact_iter <= options.iter;
     if exact && k > 40 {
         return Err(Error::Usage(format!(
-            "an exact permutation test needs 2^{k} fits; use random permutations (--iter N) instead"
+            "an exact permutation test needs 2^{k} fits; use random permutations instead"
         )));
     }
     let n = if exact { exact_iter } else { options.iter };

@@ -79,7 +79,7 @@ impl std::str::FromStr for Vtype {
             "HO" => Ok(Vtype::HO),
             "REVMAN" | "REVMAN5" => Ok(Vtype::REVMAN),
             _ => Err(crate::Error::Usage(format!(
-                "unknown --vtype \"{s}\"; expected one of LS, UB, LS2, HO, RevMan"
+                "unknown sampling-variance type (metafor vtype) \"{s}\"; expected one of LS, UB, LS2, HO, RevMan"
             ))),
         }
     }
@@ -106,7 +106,7 @@ impl std::str::FromStr for CcTarget {
             "events-and-n" | "meta" => Ok(CcTarget::EventsAndN),
             "tacc" | "treatment-arm" => Ok(CcTarget::TreatmentArm),
             _ => Err(crate::Error::Usage(format!(
-                "unknown --cc-target \"{s}\"; expected all-cells, events-and-n or tacc"
+                "unknown continuity-correction target \"{s}\"; expected all-cells, events-and-n or tacc"
             ))),
         }
     }

@@ -295,7 +295,7 @@ impl FromStr for AddTo {
             "if0all" => Ok(AddTo::If0all),
             "none" => Ok(AddTo::None),
             _ => Err(Error::Usage(format!(
-                "unknown --to \"{s}\"; expected one of only0, all, if0all, none"
+                "unknown rule for which studies get the continuity correction \"{s}\"; expected one of only0, all, if0all, none"
             ))),
         }
     }

@@ -77,7 +77,7 @@ pub fn comparative_effect_sizes(studies: &Studies, options: &PoolOptions) -> Res
                     i,
                     format!(
                         "the {} effect size is not defined (yi = {y}, vi = {v}); with a zero cell use a continuity \
-                         correction (--add/--to), leave double-zero tables out (--drop00), or pool with --pooling MH",
+                         correction, leave double-zero tables out, or use Mantel-Haenszel pooling",
                         options.measure
                     ),
                 ));
@@ -230,7 +230,7 @@ fn summarise(
 pub fn pool_comparative(studies: &Studies, options: &PoolOptions) -> Result<PoolResult> {
     if options.pooling == Pooling::PETO && options.measure != Measure::PETO && options.measure != Measure::OR {
         return Err(Error::Usage(format!(
-            "--pooling PETO pools odds ratios (Peto's one-step OR): use --measure OR or PETO, not {}",
+            "Peto pooling pools odds ratios (Peto's one-step OR): the measure must be OR or PETO, not {}",
             options.measure
         )));
     }

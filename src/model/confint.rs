@@ -8,10 +8,10 @@
 
 use serde::Serialize;
 
-use super::roots::brent;
 use super::tau2::q_gen;
 use super::RmaFit;
 use crate::dist;
+use crate::dist::roots::brent;
 
 /// CI of τ², I² (%) and H² at the fit's level.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

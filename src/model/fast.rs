@@ -13,10 +13,10 @@
 //!
 //! [`RmaFit`]: super::RmaFit
 
-use super::roots::brent;
 use super::tau2::{Scoring, Tau2Estimate};
 use super::{Control, Method, RmaOptions, Test};
 use crate::dist;
+use crate::dist::roots::brent;
 use crate::error::{Error, Result};
 
 /// The numbers of an intercept-only fit (everything `rma` reports for it, without the vectors):
@@ -227,7 +227,7 @@ fn fisher_scoring(method: Method, y: &[f64], v: &[f64], control: &Control) -> Re
         if iterations >= control.maxiter {
             return Err(Error::Computation(format!(
                 "{} estimator: Fisher scoring did not converge after {iterations} iterations (tau^2 = {tau2:.6e}); \
-                 try --method DL or --method PM",
+                 try the DL or PM estimator",
                 method.as_str()
             )));
         }

@@ -188,7 +188,7 @@ pub fn gauss_hermite(n: usize) -> (Vec<f64>, Vec<f64>) {
             let f = |x: f64| he(m, x).0;
             // Interlacing brackets every root; a failed solve gives NaN nodes, and so a likelihood
             // that cannot be evaluated (an error), never a node at a guessed place.
-            let r = super::roots::brent(f, w[0], w[1], 500).unwrap_or(f64::NAN);
+            let r = crate::dist::roots::brent(f, w[0], w[1], 500).unwrap_or(f64::NAN);
             next.push(r);
         }
         roots = next;
@@ -1263,31 +1263,31 @@ pub fn options_from_pool(options: &PoolOptions) -> GlmmOptions {
 pub fn check_pool_options(options: &PoolOptions) -> Result<()> {
     if options.measure != Measure::PLO && options.measure != Measure::OR {
         return Err(Error::Usage(format!(
-            "--method GLMM fits the logit of a proportion (--measure PLO, events/total data) or the log odds ratio of \
-             2x2 tables (--measure OR, metafor model UM.FS); it does not support --measure {}",
+            "the GLMM fits the logit of a proportion (measure PLO, events/total data) or the log odds ratio of \
+             2x2 tables (measure OR, metafor model UM.FS); it does not support measure {}",
             options.measure
         )));
     }
     if options.pooling != super::Pooling::IV {
         return Err(Error::Usage(format!(
-            "--method GLMM fits the model to the counts by maximum likelihood: it cannot be combined with --pooling {} \
-             (leave --pooling at IV)",
+            "the GLMM fits the model to the counts by maximum likelihood: it cannot be combined with {} pooling \
+             (use inverse-variance pooling, IV)",
             options.pooling.as_str()
         )));
     }
     if options.test == Test::Knha {
         return Err(Error::Usage(
-            "--method GLMM supports --test z and t (metafor rma.glmm has no Knapp-Hartung adjustment)".into(),
+            "the GLMM supports the z and t tests (metafor rma.glmm has no Knapp-Hartung adjustment)".into(),
         ));
     }
     if options.tau2_common {
         return Err(Error::Usage(
-            "--tau2-common is not available with --method GLMM (each subgroup gets its own GLMM)".into(),
+            "a tau^2 common to the subgroups is not available with the GLMM (each subgroup gets its own GLMM)".into(),
         ));
     }
     if !(1..=MAX_NAGQ).contains(&options.control.n_agq) {
         return Err(Error::Usage(format!(
-            "--nagq must be between 1 and {MAX_NAGQ} (lme4), got {}",
+            "the number of GLMM quadrature points must be between 1 and {MAX_NAGQ} (lme4), got {}",
             options.control.n_agq
         )));
     }

@@ -169,7 +169,9 @@ pub fn design(
 ) -> Result<(Array2<f64>, Vec<String>, Vec<Moderator>)> {
     let k = frame.height();
     if terms.is_empty() {
-        return Err(Error::Usage("give at least one moderator (--mods COL[,COL...])".into()));
+        return Err(Error::Usage(
+            "give at least one moderator (a column of the study table)".into(),
+        ));
     }
     let mut columns: Vec<Vec<f64>> = Vec::new();
     let mut names = vec!["intrcpt".to_string()];
@@ -180,7 +182,7 @@ pub fn design(
             return Err(Error::Usage(format!("moderator \"{col}\" is given twice")));
         }
         let dtype = frame.column(&col).map(|c| c.dtype().clone()).ok();
-        let cells = column_text(frame, source, &col, "moderator, --mods")?;
+        let cells = column_text(frame, source, &col, "moderator")?;
         let row_of = |i: usize| rows.get(i).copied().unwrap_or(i + 1);
         let mut texts = Vec::with_capacity(k);
         for (i, c) in cells.iter().enumerate() {
@@ -414,7 +416,8 @@ pub fn metareg(studies: &Studies, terms: &[String], options: &PoolOptions) -> Re
     }
     if options.tau2_common {
         return Err(Error::Usage(
-            "--tau2-common does not apply to meta-regression (the moderators are in the model)".into(),
+            "a tau^2 common to the subgroups does not apply to meta-regression (the moderators are in the model)"
+                .into(),
         ));
     }
     let es = super::subgroup::checked_effect_sizes(studies, options)?;

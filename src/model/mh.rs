@@ -64,7 +64,7 @@ impl std::str::FromStr for Pooling {
             "MH" | "MANTELHAENSZEL" => Ok(Pooling::MH),
             "PETO" => Ok(Pooling::PETO),
             _ => Err(Error::Usage(format!(
-                "unknown --pooling \"{s}\"; expected IV, MH or PETO"
+                "unknown pooling \"{s}\"; expected IV, MH or PETO"
             ))),
         }
     }
@@ -86,7 +86,7 @@ impl std::str::FromStr for RdVariance {
             "SGR" => Ok(RdVariance::SGR),
             "GR" => Ok(RdVariance::GR),
             _ => Err(Error::Usage(format!(
-                "unknown --rd-variance \"{s}\"; expected SGR or GR"
+                "unknown risk-difference variance \"{s}\"; expected SGR or GR"
             ))),
         }
     }
@@ -159,7 +159,7 @@ fn sum_cells(inputs: &[StudyInput], measure: Measure) -> Result<Vec<[f64; 4]>> {
             (StudyInput::Rates { x1i, t1i, x2i, t2i }, Measure::IRR | Measure::IRD) => cells.push([x1i, t1i, x2i, t2i]),
             _ => {
                 return Err(Error::Usage(format!(
-                    "{} pooling of {} needs {} for every study (a {} row cannot enter the sums); use --pooling IV",
+                    "{} pooling of {} needs {} for every study (a {} row cannot enter the sums); use inverse-variance pooling",
                     if measure == Measure::PETO {
                         "Peto"
                     } else {
@@ -335,9 +335,9 @@ pub fn rma_mh(
         Measure::OR | Measure::RR | Measure::RD | Measure::IRR | Measure::IRD
     ) {
         return Err(Error::Usage(format!(
-            "Mantel-Haenszel pooling is defined for OR, RR, RD, IRR and IRD, not {measure}; use --pooling IV{}",
+            "Mantel-Haenszel pooling is defined for OR, RR, RD, IRR and IRD, not {measure}; use inverse-variance pooling{}",
             if measure == Measure::PETO {
-                " or --measure OR --pooling PETO"
+                " or Peto pooling of the OR"
             } else {
                 ""
             }

@@ -14,7 +14,7 @@ pub mod glmm;
 pub mod linalg;
 pub mod metareg;
 pub mod mh;
-pub mod roots;
+pub mod spec;
 pub mod subgroup;
 pub mod tau2;
 
@@ -29,6 +29,7 @@ use linalg::{intercept, wls};
 
 pub use confint::Tau2Ci;
 pub use mh::{rma_mh, rma_peto, MhOptions, MhTests, Pooling, RdVariance};
+pub use spec::ModelSpec;
 pub use subgroup::{EffectSummary, PoolOptions, PoolResult, Pooled, ProportionSummary, StudyRow, SubgroupTest};
 
 /// Estimator of τ² (metafor's `method`); `EE`/`FE` fit the common-effect model.
@@ -358,14 +359,14 @@ pub(crate) fn check_studies(yi: &[f64], vi: &[f64]) -> Result<()> {
     for i in 0..yi.len() {
         if !yi[i].is_finite() {
             return Err(Error::Computation(format!(
-                "study {} has a non-finite effect size ({}); with 0 or all events use a continuity correction (--add/--to) or another measure",
+                "study {} has a non-finite effect size ({}); with 0 or all events use a continuity correction or another measure",
                 i + 1,
                 yi[i]
             )));
         }
         if !(vi[i] > 0.0) || !vi[i].is_finite() {
             return Err(Error::Computation(format!(
-                "study {} has a non-positive or non-finite sampling variance ({}); with 0 or all events use a continuity correction (--add/--to) or another measure",
+                "study {} has a non-positive or non-finite sampling variance ({}); with 0 or all events use a continuity correction or another measure",
                 i + 1,
                 vi[i]
             )));

@@ -395,7 +395,7 @@ pub(crate) fn checked_effect_sizes(studies: &Studies, options: &PoolOptions) -> 
         let comp = super::comparative::comparative_effect_sizes(studies, &o)?;
         if let Some(i) = comp.dropped.iter().position(|&d| d) {
             return Err(Error::Computation(format!(
-                "{}: row {}, study \"{}\": a double-zero table has no effect size (--drop00); leave it out with --where or --exclude",
+                "{}: row {}, study \"{}\": a double-zero table has no effect size when double-zero tables are dropped; leave the row out",
                 studies.source.display(),
                 studies.rows[i],
                 studies.study[i]
@@ -408,7 +408,7 @@ pub(crate) fn checked_effect_sizes(studies: &Studies, options: &PoolOptions) -> 
         if !es.yi[i].is_finite() || !(es.vi[i] > 0.0) || !es.vi[i].is_finite() {
             return Err(Error::Computation(format!(
                 "{}: row {}, study \"{}\" ({} of {}): the {} effect size is not defined without a continuity correction \
-                 (yi = {}, vi = {}); use --add/--to (e.g. --to only0) or another measure",
+                 (yi = {}, vi = {}); use a continuity correction (e.g. for studies with 0 or all events) or another measure",
                 studies.source.display(),
                 studies.rows[i],
                 studies.study[i],
@@ -428,7 +428,7 @@ pub(crate) fn checked_effect_sizes(studies: &Studies, options: &PoolOptions) -> 
 pub fn pool_proportions(studies: &Studies, options: &PoolOptions) -> Result<PoolResult> {
     if options.pooling != Pooling::IV {
         return Err(Error::Usage(format!(
-            "--pooling {} is for two-group measures (OR, RR, RD, IRR, IRD; PETO); single proportions are pooled by inverse variance or the GLMM",
+            "{} pooling is for two-group measures (OR, RR, RD, IRR, IRD; PETO); single proportions are pooled by inverse variance or the GLMM",
             options.pooling.as_str()
         )));
     }

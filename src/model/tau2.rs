@@ -9,8 +9,8 @@
 use ndarray::Array2;
 
 use super::linalg::{mat_mul, tr_prod, wls, xtdx};
-use super::roots::brent;
 use super::{Control, Method};
+use crate::dist::roots::brent;
 use crate::error::{Error, Result};
 
 /// What an estimator returns: τ² and the number of iterations it took (0 if closed form).
@@ -290,7 +290,7 @@ fn fisher_scoring(method: Method, x: &Array2<f64>, y: &[f64], v: &[f64], control
         if iterations >= control.maxiter {
             return Err(Error::Computation(format!(
                 "{} estimator: Fisher scoring did not converge after {iterations} iterations (tau^2 = {tau2:.6e}); \
-                 try --method DL or --method PM",
+                 try the DL or PM estimator",
                 method.as_str()
             )));
         }
@@ -366,31 +366,6 @@ mod tests {
         }
     }
 
-    /// The flag reaches every output of `pool`: the JSON, the table and the forest plot.
-    #[test]
-    fn not_converged_is_shown_in_json_table_and_figure() {
-        let studies = Studies::from_counts(
-            (1..=6).map(|i| format!("S{i}")).collect(),
-            vec![4.0, 10.0, 7.0, 30.0, 2.0, 12.0],
-            vec![20.0, 31.0, 15.0, 60.0, 25.0, 18.0],
-            None,
-        )
-        .unwrap();
-        let ok = pool(&studies, &PoolOptions::default()).unwrap();
-        assert!(ok.overall.converged && ok.convergence_warnings().is_empty());
-        assert!(crate::report::json::to_json(&ok).contains("\"converged\": true"));
-        let mut o = PoolOptions::default();
-        o.control.threshold = -1.0;
-        let res = pool(&studies, &o).unwrap();
-        assert!(!res.overall.converged);
-        let json = crate::report::json::to_json(&res);
-        assert!(json.contains("\"converged\": false") && json.contains("\"convergence_note\""));
-        let table = crate::report::table::render(&res);
-        assert!(table.starts_with("Warning: Not converged (all studies)"), "{table}");
-        let svg = crate::plot::forest::render_svg(&res, &Default::default()).unwrap();
-        assert!(svg.contains("Not converged (all studies)"));
-    }
-
     /// Knapp-Hartung with s² = 0 (the studies lie exactly on the regression line) makes the
     /// coefficients' covariance 0: QM is then NA (NaN), as metafor reports it, and the fit stands.
     #[test]
@@ -428,25 +403,5 @@ mod tests {
             e.to_string().contains("DL estimator: tau^2 is not a finite number"),
             "{e}"
         );
-    }
-
-    /// Leave-one-out refits carry the flag too (JSON `converged`, "not converged" in the table).
-    #[test]
-    fn leave_one_out_rows_carry_the_convergence_flag() {
-        let es = crate::effect::escalc(
-            crate::effect::Measure::PLO,
-            &[4.0, 10.0, 7.0, 30.0, 2.0, 12.0],
-            &[20.0, 31.0, 15.0, 60.0, 25.0, 18.0],
-            Default::default(),
-        );
-        let ok = crate::diagnostics::leave1out::leave1out(&es, &PoolOptions::default()).unwrap();
-        assert!(ok.iter().all(|r| r.converged && r.convergence_note.is_none()));
-        let mut o = PoolOptions::default();
-        o.control.threshold = -1.0;
-        let rows = crate::diagnostics::leave1out::leave1out(&es, &o).unwrap();
-        assert_eq!(rows.len(), 6);
-        assert!(rows
-            .iter()
-            .all(|r| !r.converged && r.convergence_note.is_some() && r.error.is_none()));
     }
 }

@@ -390,12 +390,14 @@ impl Figure {
     /// Render as PNG at `dpi` (plotters `BitMapBackend`; the layout scaled by `dpi / 96`).
     pub fn to_png(&self, dpi: f64) -> Result<Vec<u8>> {
         if !(dpi.is_finite() && (10.0..=2400.0).contains(&dpi)) {
-            return Err(Error::Usage(format!("--dpi must be between 10 and 2400, got {dpi}")));
+            return Err(Error::Usage(format!(
+                "the PNG resolution must be between 10 and 2400 dpi, got {dpi}"
+            )));
         }
         let (w, h) = self.png_size(dpi);
         if w as f64 * h as f64 > MAX_PNG_PIXELS {
             return Err(Error::Usage(format!(
-                "a {w} x {h} pixel PNG is too large; use a lower --dpi or SVG"
+                "a {w} x {h} pixel PNG is too large; use a lower resolution or SVG"
             )));
         }
         let s = dpi / 96.0;

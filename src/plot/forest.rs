@@ -321,7 +321,7 @@ pub fn study_order(res: &PoolResult, opts: &ForestOptions) -> Result<Vec<Vec<usi
     }
     if opts.sort == Sort::Year && opts.years.is_none() {
         return Err(Error::Usage(
-            "sorting by year needs a year per study (--year COLUMN)".into(),
+            "sorting by year needs a year per study (a year column)".into(),
         ));
     }
     let blocks: Vec<Vec<usize>> = if res.subgroups.is_empty() {

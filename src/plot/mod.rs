@@ -35,7 +35,6 @@ pub mod forest;
 pub mod funnel;
 pub mod gosh;
 pub mod leave1out;
-pub mod published;
 pub mod summary;
 pub mod table;
 pub(crate) mod xy;
@@ -80,7 +79,7 @@ pub fn write_figure(fig: &Figure, path: &Path, dpi: f64) -> Result<()> {
 /// A year per study from column `column` of the studies' table (for sorting by year): the
 /// leading digits of each cell (`2005a` → 2005); `None` for an empty cell.
 pub fn years_from_frame(studies: &Studies, column: &str) -> Result<Vec<Option<f64>>> {
-    let cells = crate::data::column_text(&studies.frame, &studies.source, column, "years (--year)")?;
+    let cells = crate::data::column_text(&studies.frame, &studies.source, column, "years")?;
     cells
         .iter()
         .enumerate()

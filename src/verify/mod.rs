@@ -7,9 +7,11 @@
 //! - [`claims`]: the claims file (TOML);
 //! - [`search`]: analysis settings, their evaluation, the method search;
 //! - [`published`]: checks of the published numbers alone;
-//! - [`report`]: terminal, Markdown and JSON renderings.
+//! - [`report`]: terminal, Markdown and JSON renderings;
+//! - [`figure`]: the published estimates beside the recomputed ones, as a forest-type figure.
 
 pub mod claims;
+pub mod figure;
 pub mod printed;
 pub mod published;
 pub mod report;

@@ -1,16 +1,16 @@
 //! The published estimates of a claims file, as printed (diamonds), with the recomputed values
 //! beside them (points with their CI) where study data were available: the figure of a
-//! verification report.
+//! verification report, laid out with [`crate::plot::table`] like a forest plot.
 
 use std::path::Path;
 
-use super::figure::{Anchor, Figure};
-use super::forest::{self, ForestOptions};
-use super::table::{self, AxisSpec, Column, Mark, Row, RowKind, Table};
-use super::write_figure;
+use super::printed::Unit;
+use super::{ClaimReport, VerifyReport};
 use crate::error::{Error, Result};
-use crate::verify::printed::Unit;
-use crate::verify::{ClaimReport, VerifyReport};
+use crate::plot::figure::{Anchor, Figure};
+use crate::plot::forest::{self, ForestOptions};
+use crate::plot::table::{self, AxisSpec, Column, Mark, Row, RowKind, Table};
+use crate::plot::write_figure;
 
 fn number(c: &ClaimReport, name: &str) -> (Option<f64>, Option<f64>) {
     let n = c.numbers.iter().find(|n| n.name == name);

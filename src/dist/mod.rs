@@ -2,6 +2,9 @@
 //!
 //! The normal CDF uses `libm::erfc` (statrs' `erf` is only accurate to ~1e-10); quantiles and the
 //! t, chi-squared, F and beta distributions come from statrs, which is accurate to ~1e-14.
+//! [`roots`] is the root finder (Brent's method) used here and by the models.
+
+pub mod roots;
 
 use statrs::distribution::{Beta, ChiSquared, ContinuousCDF, FisherSnedecor, Normal, StudentsT};
 
@@ -137,7 +140,7 @@ pub fn qbeta(p: f64, a: f64, b: f64) -> f64 {
     }
     // f is increasing from f(0) = -p < 0 to f(1) = 1 - p > 0, so the widened bracket holds a
     // root; should the solve still fail, the result is NaN (a missing bound), never the start.
-    crate::model::roots::brent(f, lo, hi, 500).unwrap_or(f64::NAN)
+    roots::brent(f, lo, hi, 500).unwrap_or(f64::NAN)
 }
 
 /// Two-sided p-value and critical value for a Wald-type statistic: normal when `df` is `None`,

@@ -1,5 +1,5 @@
-//! Root finding for monotone functions of τ² (Paule–Mandel, Q-profile CI): Brent's method,
-//! run to machine precision.
+//! Root finding for monotone functions (τ² for Paule–Mandel and the Q-profile CI, the beta
+//! quantile): Brent's method, run to machine precision.
 
 /// Why [`brent`] found no root.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,0 +1,257 @@
+//! The analysis as a user chooses it ([`ModelSpec`]: the model flags of `metarepro pool`, the keys
+//! of an `[[analysis]]` in `analysis.toml`, or a Rust caller's values), checked and turned into
+//! [`PoolOptions`] in one place, with the defaults that depend on other choices (the continuity
+//! correction by measure and pooling, `drop00` by pooling).
+
+use super::{Control, Method, MhOptions, PiType, PoolOptions, Pooling, RdVariance, Test};
+use crate::effect::comparative::{CcTarget, Vtype};
+use crate::effect::{AddTo, CiMethod, Correction, Measure, PftMean};
+use crate::error::{Error, Result};
+
+/// The user's choices of a pooled analysis, as given (names as text, the level in percent or as
+/// a fraction). `Default` is what `pool` uses without flags.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelSpec {
+    /// Effect-size measure (metafor escalc), e.g. `PLO`, `OR`.
+    pub measure: String,
+    /// `IV`, `MH` or `PETO`.
+    pub pooling: String,
+    /// Two-group measures: no effect size for double-zero tables; `None`: on with M-H or Peto
+    /// pooling, off with inverse variance (as metafor).
+    pub drop00: Option<bool>,
+    /// Sampling variances (metafor vtype).
+    pub vtype: String,
+    /// M-H: continuity correction inside the M-H sums for tables with a zero cell (0: none).
+    pub mh_add: f64,
+    /// M-H risk difference variance: `SGR` or `GR`.
+    pub rd_variance: String,
+    /// M-H risk difference: estimate and weights from the raw counts.
+    pub rd_raw_estimate: bool,
+    /// M-H: continuity correction in the CMH test (metafor `correct`).
+    pub cmh_correction: bool,
+    /// 2×2 tables: which cells the continuity correction changes.
+    pub cc_target: String,
+    /// 2×2 tables: yi from the raw counts, only vi from the corrected cells.
+    pub cc_variance_only: bool,
+    /// τ² estimator, or `GLMM`.
+    pub method: String,
+    /// `z`, `t` or `knha`.
+    pub test: String,
+    /// Confidence level, in percent (95) or as a fraction (0.95).
+    pub level: f64,
+    /// Continuity correction; `None`: the measure's default (0 with Peto pooling and for measures
+    /// that take none).
+    pub add: Option<f64>,
+    /// Which studies get the correction.
+    pub to: String,
+    /// Per-study CI on the proportion scale.
+    pub study_ci: String,
+    /// Prediction-interval critical value.
+    pub pi: String,
+    /// n used to back-transform PFT.
+    pub pft_mean: String,
+    /// One τ² common to all subgroups.
+    pub tau2_common: bool,
+    /// GLMM: quadrature points.
+    pub nagq: usize,
+}
+
+impl Default for ModelSpec {
+    fn default() -> Self {
+        let s = |x: &str| x.to_string();
+        ModelSpec {
+            measure: s("PLO"),
+            pooling: s("IV"),
+            drop00: None,
+            vtype: s("LS"),
+            mh_add: 0.0,
+            rd_variance: s("SGR"),
+            rd_raw_estimate: false,
+            cmh_correction: true,
+            cc_target: s("all-cells"),
+            cc_variance_only: false,
+            method: s("REML"),
+            test: s("z"),
+            level: 95.0,
+            add: None,
+            to: s("only0"),
+            study_ci: s("CP"),
+            pi: s("metafor"),
+            pft_mean: s("harmonic"),
+            tau2_common: false,
+            nagq: super::glmm::DEFAULT_NAGQ,
+        }
+    }
+}
+
+impl ModelSpec {
+    /// The checked [`PoolOptions`].
+    pub fn resolve(&self) -> Result<PoolOptions> {
+        let level = if self.level > 1.0 {
+            self.level / 100.0
+        } else {
+            self.level
+        };
+        if !(level > 0.0 && level < 1.0) {
+            return Err(Error::Usage(format!(
+                "the confidence level must be between 0 and 100 (percent), got {}",
+                self.level
+            )));
+        }
+        let measure = self.measure.parse::<Measure>()?;
+        let pooling = self.pooling.parse::<Pooling>()?;
+        let add = self.add.unwrap_or(match (measure, pooling) {
+            (m, _) if !m.is_proportion() && !m.uses_correction() => 0.0,
+            // Peto pooling: no correction (metafor rma.peto, meta, RevMan).
+            (_, Pooling::PETO) => 0.0,
+            (m, _) => Correction::default_for(m).add,
+        });
+        if !(self.mh_add >= 0.0) || !self.mh_add.is_finite() {
+            return Err(Error::Usage(format!(
+                "the continuity correction inside the M-H sums must be a non-negative number, got {}",
+                self.mh_add
+            )));
+        }
+        if !(add >= 0.0) || !add.is_finite() {
+            return Err(Error::Usage(format!(
+                "the continuity correction must be a non-negative number, got {add}"
+            )));
+        }
+        Ok(PoolOptions {
+            measure,
+            correction: Correction {
+                add,
+                to: self.to.parse::<AddTo>()?,
+            },
+            method: self.method.parse::<Method>()?,
+            test: self.test.parse::<Test>()?,
+            level,
+            pi_type: self.pi.parse::<PiType>()?,
+            study_ci: self.study_ci.parse::<CiMethod>()?,
+            pft_mean: self.pft_mean.parse::<PftMean>()?,
+            tau2_common: self.tau2_common,
+            control: Control {
+                n_agq: self.nagq,
+                ..Control::default()
+            },
+            drop00: self.drop00.unwrap_or(pooling != Pooling::IV),
+            vtype: self.vtype.parse::<Vtype>()?,
+            cc_target: self.cc_target.parse::<CcTarget>()?,
+            addyi: !self.cc_variance_only,
+            pooling,
+            mh: MhOptions {
+                sums: Correction {
+                    add: self.mh_add,
+                    to: if self.mh_add > 0.0 { AddTo::Only0 } else { AddTo::None },
+                },
+                drop00_sums: false,
+                rd_variance: self.rd_variance.parse::<RdVariance>()?,
+                rd_raw_estimate: self.rd_raw_estimate,
+                correct: self.cmh_correction,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_resolve_to_the_default_pool_options() {
+        assert_eq!(ModelSpec::default().resolve().unwrap(), PoolOptions::default());
+    }
+
+    #[test]
+    fn defaults_that_depend_on_other_choices() {
+        let spec = |measure: &str, pooling: &str| ModelSpec {
+            measure: measure.into(),
+            pooling: pooling.into(),
+            ..ModelSpec::default()
+        };
+        let o = spec("PFT", "IV").resolve().unwrap();
+        assert_eq!(o.correction.add, 0.0);
+        let o = spec("OR", "IV").resolve().unwrap();
+        assert_eq!((o.correction.add, o.drop00), (0.5, false));
+        let o = spec("OR", "MH").resolve().unwrap();
+        assert!(o.drop00 && o.mh.sums.to == AddTo::None);
+        let o = spec("OR", "PETO").resolve().unwrap();
+        assert_eq!((o.correction.add, o.drop00), (0.0, true));
+        let o = ModelSpec {
+            mh_add: 0.5,
+            ..spec("RR", "MH")
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!((o.mh.sums.add, o.mh.sums.to), (0.5, AddTo::Only0));
+        assert!(
+            (ModelSpec {
+                level: 0.9,
+                ..ModelSpec::default()
+            }
+            .resolve()
+            .unwrap()
+            .level
+                - 0.9)
+                .abs()
+                < 1e-15
+        );
+    }
+
+    /// The messages name the choice in words, not a command-line flag.
+    #[test]
+    fn errors_name_the_choice_not_a_flag() {
+        let e = ModelSpec {
+            level: 150.0,
+            ..ModelSpec::default()
+        }
+        .resolve()
+        .unwrap_err()
+        .to_string();
+        assert_eq!(e, "the confidence level must be between 0 and 100 (percent), got 150");
+        let e = ModelSpec {
+            mh_add: -1.0,
+            ..ModelSpec::default()
+        }
+        .resolve()
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("the continuity correction inside the M-H sums must be"),
+            "{e}"
+        );
+        let e = ModelSpec {
+            add: Some(f64::INFINITY),
+            ..ModelSpec::default()
+        }
+        .resolve()
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("the continuity correction must be"), "{e}");
+        for spec in [
+            ModelSpec {
+                pooling: "XX".into(),
+                ..ModelSpec::default()
+            },
+            ModelSpec {
+                rd_variance: "XX".into(),
+                ..ModelSpec::default()
+            },
+            ModelSpec {
+                vtype: "XX".into(),
+                ..ModelSpec::default()
+            },
+            ModelSpec {
+                cc_target: "XX".into(),
+                ..ModelSpec::default()
+            },
+            ModelSpec {
+                to: "XX".into(),
+                ..ModelSpec::default()
+            },
+        ] {
+            let e = spec.resolve().unwrap_err().to_string();
+            assert!(e.starts_with("unknown ") && !e.contains("--"), "{e}");
+        }
+    }
+}

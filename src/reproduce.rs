@@ -57,7 +57,7 @@
 //! ([`Analysis::load_spec`], [`Analysis::model_spec`]), checked and given their defaults by the
 //! same library code ([`data::LoadSpec::resolve`], [`model::ModelSpec::resolve`]), so an analysis
 //! means exactly what its `metarepro pool` command line ([`Analysis::pool_args`], printed in the
-//! Markdown report) means; `tests/reproduce.rs` checks that for every shipped analysis.
+//! Markdown report) means; `tests/it/reproduce.rs` checks that for every shipped analysis.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

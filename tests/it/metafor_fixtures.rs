@@ -36,7 +36,7 @@ const EXPECTED_NOT_COMPARED: [(&str, usize); 3] = [
 /// them), `{}` standing for it.
 const README_FITS_TOTAL: &str = "estimator × test: {} fits.";
 const README_FITS_COMPARED: &str = "value of {} reference fits";
-const README_VALUES: &str = "`tests/metafor_fixtures.rs` compares {} values";
+const README_VALUES: &str = "`tests/it/metafor_fixtures.rs` compares {} values";
 
 struct Checker {
     failures: Vec<String>,
@@ -418,7 +418,7 @@ fn check_readme_counts(counts: &[(&str, usize)]) -> Vec<String> {
                 wrong.push(format!(
                     "README.md quotes {quoted} where this test counts {actual} ({pattern:?}); if the \
                      change is intended, run METAREPRO_UPDATE_COUNTS=1 cargo test --test \
-                     metafor_fixtures pooled_results_match_metafor"
+                     it metafor_fixtures::pooled_results_match_metafor"
                 ));
             }
         }

@@ -9,7 +9,7 @@
 //! - PNG decodes at the expected size and resolution, text is drawn;
 //! - byte stability (a consistency test), and the committed example figures in
 //!   `figures/examples/` are what the code draws now (regenerate with
-//!   `METAREPRO_UPDATE_FIGURES=1 cargo test --test forest`);
+//!   `METAREPRO_UPDATE_FIGURES=1 cargo test --test it forest::`);
 //! - the `forest`, `summary-plot` and `funnel` commands.
 
 use std::collections::BTreeMap;
@@ -1011,7 +1011,7 @@ fn example_figures_are_what_the_code_draws() {
                 assert!(
                     old == bytes,
                     "{} differs from what the code draws now; if the change is intended, regenerate with \
-                     METAREPRO_UPDATE_FIGURES=1 cargo test --test forest example_figures",
+                     METAREPRO_UPDATE_FIGURES=1 cargo test --test it forest::example_figures",
                     path.display()
                 );
             }

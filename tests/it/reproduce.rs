@@ -70,7 +70,7 @@ fn pool(data: &Path, args: &[&str], format: &str) -> String {
 /// the dataset's labels) through, writes every report and figure, and summarises what ran.
 /// Whether the numbers are right is checked against independent references elsewhere: the reports
 /// of `reproduce` against R metafor in [`reproduce_reports_match_metafor`], `pool --format json`
-/// in `tests/metafor_fixtures.rs` (`pool_cli_json_matches_metafor`), `verify --search` against
+/// in `tests/it/metafor_fixtures.rs` (`pool_cli_json_matches_metafor`), `verify --search` against
 /// metafor's numbers in `src/verify/tests.rs`.
 #[test]
 fn reports_equal_to_pool_consistency() {
@@ -810,7 +810,7 @@ fn readme_commands_run_as_shown() {
             };
             assert!(
                 !normalise(&cmd).starts_with("cargo "),
-                "README line {line}: `{key}` needs a readme-test marker (see tests/reproduce.rs)"
+                "README line {line}: `{key}` needs a readme-test marker (see tests/it/reproduce.rs)"
             );
             let start = std::time::Instant::now();
             let out = std::process::Command::new("sh")

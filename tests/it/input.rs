@@ -594,7 +594,7 @@ fn identical_studies() {
 
 #[test]
 fn knha_identical_studies_at_one_half() {
-    // Found by tests/properties.rs: two studies of 5/10 with --test knha; the CLI turns the
+    // Found by tests/it/properties.rs: two studies of 5/10 with --test knha; the CLI turns the
     // panic into exit code 70 ("internal error").
     let (v, _) = pools(GOOD, "identical_half.csv", &["--test", "knha"]);
     let p = proportion(&v);
@@ -1049,7 +1049,7 @@ fn parquet_column_types() {
 
 // The Parquet files of the corpus. They were written by polars 0.55 (zstd pages, optional
 // columns); this generator now writes the same tables with the `parquet` crate. Run with
-// `cargo test --test input -- --ignored make_parquet_files` to regenerate them (the fuzz-found
+// `cargo test --test it input::make_parquet_files -- --ignored` to regenerate them (the fuzz-found
 // files under tests/data/bad/fuzz/ are not regenerated).
 
 #[test]

@@ -1,0 +1,12 @@
+//! The integration tests, in one test binary (one link of the library and its dependencies
+//! instead of one per file). Run one file's tests with `cargo test --test it <module>::`, e.g.
+//! `cargo test --test it comparative::`.
+
+mod comparative;
+mod forest;
+mod glmm_metareg;
+mod input;
+mod metafor_fixtures;
+mod properties;
+mod reproduce;
+mod sensitivity;

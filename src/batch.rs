@@ -376,7 +376,7 @@ fn fit_glmm_row(id: &str, subgroup: Option<String>, events: &[f64], total: &[f64
                 subgroup,
                 k,
                 [c.estimate, c.se, c.ci_lb, c.ci_ub, c.pval],
-                [f.tau2, f.i2, f.qe_wald, f.qe_wald_p],
+                [f.tau2, f.i2, f.q, f.q_p],
                 (f.converged, f.iterations),
                 &BackTransform::with_mean(o.measure, total, o.pft_mean),
             )

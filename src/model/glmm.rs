@@ -29,7 +29,7 @@
 //! (the log-integrand is strictly concave), its curvature gives the scale
 //! sᵢ = (θ² nᵢ μ̂ᵢ(1 − μ̂ᵢ) + 1)^(−1/2), and the n-point rule for the standard normal is centred at
 //! ûᵢ and scaled by sᵢ — the formula of lme4's `glmerAGQ` (n = 1 is the Laplace approximation).
-//! With nAGQ = 1 lme4 adds the binomial log-likelihood constant; [`GlmmFit::deviance`] does the
+//! With nAGQ = 1 lme4 adds the binomial log-likelihood constant; [`GlmmDetails::deviance`] does the
 //! same, so it equals `-2 * logLik()` of the lme4 fit for every nAGQ.
 //!
 //! # Optimiser
@@ -60,7 +60,7 @@ use ndarray::Array2;
 
 use super::linalg::{invert_spd, wls};
 use super::subgroup::{levels, q_between, study_rows, summarize, PoolOptions, PoolResult, Pooled, StudyRow};
-use super::{tau2, Coefficient, Omnibus, RmaFit, RmaOptions, Test};
+use super::{tau2, Coefficient, RmaFit, RmaOptions, Test};
 use crate::data::{Studies, StudyInput};
 use crate::dist;
 use crate::effect::comparative::{escalc_inputs, EscalcOptions};
@@ -105,18 +105,21 @@ pub enum GlmmModel {
     OddsRatio,
 }
 
-/// A fitted GLMM (metafor's `rma.glmm` object, the parts it reports).
-#[derive(Debug, Clone)]
-pub struct GlmmFit {
-    pub options: GlmmOptions,
+/// What a GLMM fit has beyond the [`RmaFit`] every model returns (its `glmm` field): the
+/// likelihood, the likelihood-ratio test for heterogeneity and the conditional modes. In the
+/// `RmaFit` of a GLMM, `q`/`q_p`/`q_df` are metafor's Wald test QE.Wld (df = k − p), `i2`, `h2`,
+/// `vt` come from the escalc effect sizes (`yi`, `vi`), `vb` is lme4's Hessian-based `vcov`,
+/// `iterations`/`converged` are those of the joint Newton stage (a relative step ≤ 1e-10, or a
+/// Newton decrement below 1e-10 in deviance where the line search can no longer lower it), and
+/// `weights` are NaN (metafor gives none for rma.glmm).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GlmmDetails {
     pub model: GlmmModel,
-    pub k: usize,
-    pub p: usize,
-    pub coefficients: Vec<Coefficient>,
-    /// Variance-covariance matrix of β (lme4's Hessian-based `vcov`).
-    pub vb: Vec<Vec<f64>>,
-    /// τ² = θ², and θ = τ ≥ 0.
-    pub tau2: f64,
+    /// Adaptive Gauss–Hermite points (1: Laplace).
+    pub n_agq: usize,
+    /// The correction of the escalc effect sizes (used for I² and the study rows only).
+    pub correction: Correction,
+    /// θ = τ ≥ 0.
     pub theta: f64,
     /// −2 log-likelihood as lme4's `-2 * logLik()` (relative to the saturated binomial model for
     /// nAGQ > 1, absolute for nAGQ = 1, as lme4).
@@ -126,34 +129,11 @@ pub struct GlmmFit {
     /// metafor's `fit.stats["ll", "ML"]`: the saturated log-likelihood minus half the
     /// conditional deviance at the conditional modes (what metafor 3.8 computes from lme4).
     pub loglik_metafor: f64,
-    /// Wald and likelihood-ratio tests for heterogeneity (metafor's QE.Wld, QE.LRT), df = k − p.
-    pub qe_wald: f64,
-    pub qe_wald_p: f64,
+    /// metafor's likelihood-ratio test for heterogeneity (QE.LRT, df = k − p) and its p-value.
     pub qe_lrt: f64,
     pub qe_lrt_p: f64,
-    pub qe_df: usize,
-    /// I² (%), H² and the typical within-study variance ṽ (from the escalc logits).
-    pub i2: f64,
-    pub h2: f64,
-    pub vt: f64,
-    /// Omnibus test of the moderators (all coefficients but the first), for p > 1.
-    pub qm: Option<Omnibus>,
-    pub test: Test,
-    pub ddf: Option<f64>,
-    pub crit: f64,
-    /// Newton iterations of the final stage.
-    pub iterations: usize,
-    /// Whether the joint Newton stage met its criterion: a relative step ≤ 1e-10, or a Newton
-    /// decrement below 1e-10 (in deviance) where the line search can no longer lower the deviance.
-    /// False after 500 iterations or when the line search fails away from the optimum.
-    pub converged: bool,
     /// Conditional modes ûᵢ (spherical scale) at the optimum; the study effects are θûᵢ.
     pub modes: Vec<f64>,
-    /// escalc logits and their variances (with the correction; used for I²).
-    pub yi: Vec<f64>,
-    pub vi: Vec<f64>,
-    /// The design of the fitted studies (k × p).
-    pub x: Array2<f64>,
     /// OR: positions (in the input) of the tables left out of the fit because they have no
     /// events or only events in both groups (metafor's `drop00 = TRUE`); empty for PLO.
     pub dropped: Vec<usize>,
@@ -921,7 +901,7 @@ fn assemble(
     es: EffectSizes,
     dropped: Vec<usize>,
     options: &GlmmOptions,
-) -> Result<GlmmFit> {
+) -> Result<RmaFit> {
     let k = x.nrows();
     let p = x.ncols();
     let ddf = match options.test {
@@ -982,37 +962,59 @@ fn assemble(
         f64::NAN
     };
     let tau2 = core.theta * core.theta;
-    Ok(GlmmFit {
-        options: *options,
-        model,
+    let converged = core.converged;
+    let iterations = core.iterations;
+    Ok(RmaFit {
+        options: RmaOptions {
+            method: super::Method::GLMM,
+            test: options.test,
+            level: options.level,
+            tau2_fixed: None,
+            control: super::Control {
+                n_agq: options.n_agq,
+                ..super::Control::default()
+            },
+        },
+        test: options.test,
         k,
         p,
         coefficients,
         vb: core.vb,
         tau2,
-        theta: core.theta,
-        deviance,
-        deviance_rel: core.d,
-        loglik_metafor,
-        qe_wald,
-        qe_wald_p: chi_p(qe_wald),
-        qe_lrt,
-        qe_lrt_p: chi_p(qe_lrt),
-        qe_df,
+        iterations,
+        converged,
+        convergence_note: (!converged).then(|| {
+            format!("GLMM: Newton's method stopped after {iterations} iterations without meeting its criterion")
+        }),
+        q: qe_wald,
+        q_df: qe_df,
+        q_p: chi_p(qe_wald),
         i2: 100.0 * tau2 / (vt + tau2),
         h2: tau2 / vt + 1.0,
         vt,
         qm,
-        test: options.test,
         ddf,
         crit,
-        iterations: core.iterations,
-        converged: core.converged,
-        modes: core.modes,
+        s2w: 1.0,
+        weights: vec![f64::NAN; k],
         yi: es.yi,
         vi: es.vi,
         x,
-        dropped,
+        pooling: super::Pooling::IV,
+        mh: None,
+        glmm: Some(Box::new(GlmmDetails {
+            model,
+            n_agq: options.n_agq,
+            correction: options.correction,
+            theta: core.theta,
+            deviance,
+            deviance_rel: core.d,
+            loglik_metafor,
+            qe_lrt,
+            qe_lrt_p: chi_p(qe_lrt),
+            modes: core.modes,
+            dropped,
+        })),
     })
 }
 
@@ -1024,7 +1026,7 @@ pub fn glmm(
     x: Array2<f64>,
     names: Vec<String>,
     options: &GlmmOptions,
-) -> Result<GlmmFit> {
+) -> Result<RmaFit> {
     let k = events.len();
     let p = x.ncols();
     if total.len() != k || x.nrows() != k || names.len() != p {
@@ -1075,8 +1077,8 @@ pub fn is_double_zero(t: &[f64; 4]) -> bool {
 /// model = "UM.FS")`): `tables` are (ai, bi, ci, di), events and non-events in group 1 then
 /// group 2; `x` (one row per table, first column the intercept) models the log odds ratio.
 /// Tables with no events or only events in both groups are left out of the fit, as metafor does
-/// (`drop00 = TRUE`); their positions are in [`GlmmFit::dropped`].
-pub fn glmm_or(tables: &[[f64; 4]], x: Array2<f64>, names: Vec<String>, options: &GlmmOptions) -> Result<GlmmFit> {
+/// (`drop00 = TRUE`); their positions are in [`GlmmDetails::dropped`].
+pub fn glmm_or(tables: &[[f64; 4]], x: Array2<f64>, names: Vec<String>, options: &GlmmOptions) -> Result<RmaFit> {
     let k_all = tables.len();
     let p = x.ncols();
     if x.nrows() != k_all || names.len() != p {
@@ -1172,7 +1174,7 @@ pub fn or_escalc_options(correction: Correction) -> EscalcOptions {
 }
 
 /// Fit the intercept-only GLMM for odds ratios (metafor `rma.glmm(measure = "OR", ai, bi, ci, di)`).
-pub fn glmm_or_int(tables: &[[f64; 4]], options: &GlmmOptions) -> Result<GlmmFit> {
+pub fn glmm_or_int(tables: &[[f64; 4]], options: &GlmmOptions) -> Result<RmaFit> {
     glmm_or(
         tables,
         super::linalg::intercept(tables.len()),
@@ -1182,7 +1184,7 @@ pub fn glmm_or_int(tables: &[[f64; 4]], options: &GlmmOptions) -> Result<GlmmFit
 }
 
 /// Fit the intercept-only GLMM (metafor `rma.glmm(measure = "PLO", xi, ni)`).
-pub fn glmm_int(events: &[f64], total: &[f64], options: &GlmmOptions) -> Result<GlmmFit> {
+pub fn glmm_int(events: &[f64], total: &[f64], options: &GlmmOptions) -> Result<RmaFit> {
     glmm(
         events,
         total,
@@ -1190,62 +1192,6 @@ pub fn glmm_int(events: &[f64], total: &[f64], options: &GlmmOptions) -> Result<
         vec!["intrcpt".to_string()],
         options,
     )
-}
-
-impl GlmmFit {
-    pub fn estimate(&self) -> f64 {
-        self.coefficients[0].estimate
-    }
-
-    pub fn se(&self) -> f64 {
-        self.coefficients[0].se
-    }
-
-    /// The fit as an [`RmaFit`], so that everything built on `rma` fits (prediction intervals,
-    /// reports, plots) works unchanged: method GLMM, Q = the Wald test QE.Wld, no weights (NaN:
-    /// metafor gives none for rma.glmm), no τ² CI ([`RmaFit::confint`] is `None`).
-    pub fn to_rma_fit(&self, control: super::Control) -> RmaFit {
-        let k = self.k;
-        RmaFit {
-            options: RmaOptions {
-                method: super::Method::GLMM,
-                test: self.test,
-                level: self.options.level,
-                tau2_fixed: None,
-                control,
-            },
-            test: self.test,
-            k,
-            p: self.p,
-            coefficients: self.coefficients.clone(),
-            vb: self.vb.clone(),
-            tau2: self.tau2,
-            iterations: self.iterations,
-            converged: self.converged,
-            convergence_note: (!self.converged).then(|| {
-                format!(
-                    "GLMM: Newton's method stopped after {} iterations without meeting its criterion",
-                    self.iterations
-                )
-            }),
-            q: self.qe_wald,
-            q_df: self.qe_df,
-            q_p: self.qe_wald_p,
-            i2: self.i2,
-            h2: self.h2,
-            vt: self.vt,
-            qm: self.qm,
-            ddf: self.ddf,
-            crit: self.crit,
-            s2w: 1.0,
-            weights: vec![f64::NAN; k],
-            yi: self.yi.clone(),
-            vi: self.vi.clone(),
-            x: self.x.clone(),
-            pooling: super::Pooling::IV,
-            mh: None,
-        }
-    }
 }
 
 /// The GLMM options of a pooled analysis.
@@ -1299,14 +1245,14 @@ pub fn check_pool_options(options: &PoolOptions) -> Result<()> {
 /// neither for rma.glmm).
 pub fn summarize_glmm(
     name: Option<String>,
-    fit: &GlmmFit,
+    fit: &RmaFit,
     es: &EffectSizes,
     events: f64,
     options: &PoolOptions,
 ) -> Pooled {
-    let mut pooled = summarize(name, fit.to_rma_fit(options.control), es, events, options);
-    pooled.q_lrt = Some(fit.qe_lrt);
-    pooled.q_lrt_p = Some(fit.qe_lrt_p);
+    let mut pooled = summarize(name, fit.clone(), es, events, options);
+    pooled.q_lrt = fit.glmm.as_ref().map(|g| g.qe_lrt);
+    pooled.q_lrt_p = fit.glmm.as_ref().map(|g| g.qe_lrt_p);
     pooled
 }
 
@@ -1622,14 +1568,15 @@ mod tests {
         for (x, n) in cases {
             let fit = glmm_int(x, n, &GlmmOptions::default()).unwrap();
             assert!(fit.converged, "{x:?}");
-            let d = profile_deviance(x, n, fit.theta);
+            let theta = fit.glmm.as_ref().unwrap().theta;
+            let d = profile_deviance(x, n, theta);
             let mut others = vec![0.0, 1e-3, 0.02];
-            if fit.theta > 0.0 {
-                others.extend([0.9 * fit.theta, 0.99 * fit.theta, 1.01 * fit.theta, 1.1 * fit.theta]);
+            if theta > 0.0 {
+                others.extend([0.9 * theta, 0.99 * theta, 1.01 * theta, 1.1 * theta]);
             }
             for t in others {
                 let dt = profile_deviance(x, n, t);
-                assert!(d <= dt + 1e-9, "{x:?}: D({}) = {d} > D({t}) = {dt}", fit.theta);
+                assert!(d <= dt + 1e-9, "{x:?}: D({theta}) = {d} > D({t}) = {dt}");
             }
         }
     }

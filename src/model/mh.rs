@@ -316,6 +316,7 @@ fn fit_shape(
         x: intercept(yi.len()),
         pooling,
         mh,
+        glmm: None,
     }
 }
 

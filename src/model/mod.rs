@@ -274,6 +274,8 @@ pub struct RmaFit {
     pub pooling: Pooling,
     /// The tests of an M-H fit (CMH, Tarone, ...).
     pub mh: Option<MhTests>,
+    /// GLMM fits ([`glmm`]): the likelihood, the LR test for heterogeneity, the modes.
+    pub glmm: Option<Box<glmm::GlmmDetails>>,
 }
 
 /// Omnibus test of moderators: QM (χ² with `df`, or F with `df`, `df2` under t/knha).
@@ -516,6 +518,7 @@ pub fn rma_mods(yi: &[f64], vi: &[f64], x: Array2<f64>, names: Vec<String>, opti
         x,
         pooling: Pooling::IV,
         mh: None,
+        glmm: None,
     })
 }
 

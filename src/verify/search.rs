@@ -483,10 +483,7 @@ fn fit_all_glmm(
             let ev: Vec<f64> = keep.iter().map(|&i| s.events[i]).collect();
             let tot: Vec<f64> = keep.iter().map(|&i| s.total[i]).collect();
             let g = glmm_int(&ev, &tot, &opts).ok()?;
-            Some(Fitted {
-                fit: g.to_rma_fit(control),
-                ni: tot,
-            })
+            Some(Fitted { fit: g, ni: tot })
         })
         .collect()
 }

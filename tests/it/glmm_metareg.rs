@@ -27,7 +27,8 @@ use std::path::Path;
 
 use metarepro::data::{self, LoadOptions, Studies};
 use metarepro::effect::Measure;
-use metarepro::model::glmm::{glmm_int, glmm_or_int, GlmmFit, GlmmModel, GlmmOptions};
+use metarepro::model::glmm::{glmm_int, glmm_or_int, GlmmDetails, GlmmModel, GlmmOptions};
+use metarepro::model::RmaFit;
 use metarepro::model::{pool, Control, Method, PoolOptions, Test};
 use serde_json::Value;
 
@@ -150,20 +151,21 @@ fn glmm_options(case: &Value) -> GlmmOptions {
 }
 
 /// Which fixture fits are compared how (see the module documentation).
-fn check_glmm_fit(t: &mut Tally, what: &str, control: &str, fit: &GlmmFit, r: &Value) {
+fn check_glmm_fit(t: &mut Tally, what: &str, control: &str, fit: &RmaFit, r: &Value) {
+    let gd: &GlmmDetails = fit.glmm.as_deref().expect("a GLMM fit");
     let tight = control == "tight";
     let synthetic = what.starts_with("homog") || what.starts_with("zeros") || what.starts_with("OR homog");
-    let laplace = fit.options.n_agq == 1;
+    let laplace = gd.n_agq == 1;
     // OR (k + 2 parameters for lme4's optimiser): where lme4's deviance ends measurably above
     // ours -- beyond its PIRLS noise: 1e-10 with the tight control, 1e-5 with the defaults --
     // lme4 stopped short of the optimum along a flat direction. Measured: bcg tight 1.1e-9 above,
     // estimate 4.6e-6 off (hence 1e-5 for estimate and tau2); nielweise2007 default 1.5e-4
     // above (lme4 warns "failed to converge, max|grad| = 0.0089"), tau2 8.8e-4 off (hence 2e-3).
-    let lme4_above = r["deviance"].as_f64().map_or(0.0, |d| d - fit.deviance);
-    let short = fit.model == GlmmModel::OddsRatio && lme4_above > if tight { 1e-10 } else { 1e-5 };
+    let lme4_above = r["deviance"].as_f64().map_or(0.0, |d| d - gd.deviance);
+    let short = gd.model == GlmmModel::OddsRatio && lme4_above > if tight { 1e-10 } else { 1e-5 };
     let group = format!(
         "{control} nAGQ={}{}{}",
-        fit.options.n_agq,
+        gd.n_agq,
         if synthetic { " synthetic" } else { "" },
         if short { " lme4 short" } else { "" }
     );
@@ -203,7 +205,7 @@ fn check_glmm_fit(t: &mut Tally, what: &str, control: &str, fit: &GlmmFit, r: &V
         );
         t.check(g, "I2", what, fit.i2, &r["I2"], 1e-2, tol);
         t.check(g, "H2", what, fit.h2, &r["H2"], 1.0, tol);
-        t.check(g, "ll (metafor)", what, fit.loglik_metafor, &r["ll"], 1.0, tol);
+        t.check(g, "ll (metafor)", what, gd.loglik_metafor, &r["ll"], 1.0, tol);
     } else {
         // metafor's defaults: lme4 stops early (Nelder-Mead, PIRLS tolerance 1e-7). The synthetic
         // extremes (k = 2 with x = n, 0/15 with tau ~ 2.6) move lme4's optimum by up to 4.5e-4.
@@ -231,9 +233,7 @@ fn check_glmm_fit(t: &mut Tally, what: &str, control: &str, fit: &GlmmFit, r: &V
         t.check(g, "se", what, c.se, &r["se"], 0.0, tol);
         t.check(g, "tau2", what, fit.tau2, &r["tau2"], 1e-4, tol);
         let td = 5.0 * tol;
-        let pred = fit
-            .to_rma_fit(Control::default())
-            .predict(metarepro::model::PiType::Metafor);
+        let pred = fit.predict(metarepro::model::PiType::Metafor);
         t.check(g, "zval", what, c.zval, &r["zval"], 1.0, td);
         t.check(g, "pval", what, c.pval, &r["pval"], 1e-300, 1e2 * td);
         t.check(g, "ci_lb", what, c.ci_lb, &r["ci_lb"], c.se, td);
@@ -243,7 +243,7 @@ fn check_glmm_fit(t: &mut Tally, what: &str, control: &str, fit: &GlmmFit, r: &V
         t.check(g, "I2", what, fit.i2, &r["I2"], 1e-2, td);
         t.check(g, "H2", what, fit.h2, &r["H2"], 1.0, td);
         // The natural scale: the proportion (PLO) or the odds ratio (OR).
-        let (key, back): (&str, fn(f64) -> f64) = match fit.model {
+        let (key, back): (&str, fn(f64) -> f64) = match gd.model {
             GlmmModel::Proportion => ("proportion", |x| 1.0 / (1.0 + (-x).exp())),
             GlmmModel::OddsRatio => ("effect", f64::exp),
         };
@@ -254,21 +254,21 @@ fn check_glmm_fit(t: &mut Tally, what: &str, control: &str, fit: &GlmmFit, r: &V
         t.check(g, &f("ci_ub"), what, back(c.ci_ub), &p["ci_ub"], 1e-3, td);
         t.check(g, &f("pi_lb"), what, back(pred.pi_lb), &p["pi_lb"], 1e-3, 10.0 * td);
         t.check(g, &f("pi_ub"), what, back(pred.pi_ub), &p["pi_ub"], 1e-3, td);
-        t.check(g, "ll (metafor)", what, fit.loglik_metafor, &r["ll"], 1.0, td);
+        t.check(g, "ll (metafor)", what, gd.loglik_metafor, &r["ll"], 1.0, td);
     }
     // Independent of the optimiser.
     // (Wald ~ 2e-7 for 12/25 with 18/18: compared to 1e-9 absolute.)
-    t.check("any", "QE_Wld", what, fit.qe_wald, &r["QE_Wld"], 1e-3, 1e-6);
-    t.check("any", "QEp_Wld", what, fit.qe_wald_p, &r["QEp_Wld"], 1e-300, 1e-6);
-    t.check("any", "QE_LRT", what, fit.qe_lrt, &r["QE_LRT"], 1e-3, 1e-6);
-    t.check("any", "QEp_LRT", what, fit.qe_lrt_p, &r["QEp_LRT"], 1e-300, 1e-6);
+    t.check("any", "QE_Wld", what, fit.q, &r["QE_Wld"], 1e-3, 1e-6);
+    t.check("any", "QEp_Wld", what, fit.q_p, &r["QEp_Wld"], 1e-300, 1e-6);
+    t.check("any", "QE_LRT", what, gd.qe_lrt, &r["QE_LRT"], 1e-3, 1e-6);
+    t.check("any", "QEp_LRT", what, gd.qe_lrt_p, &r["QEp_LRT"], 1e-300, 1e-6);
     t.check("any", "vt", what, fit.vt, &r["vt"], 0.0, 1e-9);
     t.check("any", "k", what, fit.k as f64, &r["k"], 0.0, 0.0);
     // The deviance (-2 logLik): ours is the minimum of the function lme4 evaluates with
     // tolPwrss = 1e-13, so never above lme4's at its optimum (beyond 1e-7).
     if let Some(dev) = r["deviance"].as_f64() {
         t.compared += 1;
-        let d = fit.deviance - dev;
+        let d = gd.deviance - dev;
         let key = format!("{g} deviance ours - lme4 (abs)");
         let e = t.max.entry(key).or_insert((f64::NEG_INFINITY, String::new()));
         if d > e.0 {
@@ -276,7 +276,7 @@ fn check_glmm_fit(t: &mut Tally, what: &str, control: &str, fit: &GlmmFit, r: &V
         }
         if tight && d > 1e-7 * dev.abs().max(1.0) {
             t.failures
-                .push(format!("{what}.deviance: lme4 {dev}, ours {} (higher)", fit.deviance));
+                .push(format!("{what}.deviance: lme4 {dev}, ours {} (higher)", gd.deviance));
         }
     }
 }
@@ -1050,7 +1050,7 @@ fn glmm_or_matches_metafor_rma_glmm() {
                 o["error"]
             );
             let fit = glmm_or_int(&tables, &opts).unwrap_or_else(|e| panic!("{label}: {e}"));
-            assert_eq!(fit.model, GlmmModel::OddsRatio);
+            assert_eq!(fit.glmm.as_ref().unwrap().model, GlmmModel::OddsRatio);
             assert!(fit.converged, "{label}: not converged");
             check_glmm_fit(&mut t, &format!("{label} overall"), control, &fit, o);
             let k_all = o["k_all"].as_u64().unwrap() as usize;
@@ -1058,7 +1058,7 @@ fn glmm_or_matches_metafor_rma_glmm() {
                 "any",
                 "k dropped",
                 &label,
-                fit.dropped.len() as f64,
+                fit.glmm.as_ref().unwrap().dropped.len() as f64,
                 &Value::from((k_all - fit.k) as f64),
                 0.0,
                 0.0,

@@ -392,7 +392,7 @@ fn fit_row(id: &str, subgroup: Option<String>, events: &[f64], total: &[f64], o:
     let k = events.len();
     let es = escalc(o.measure, events, total, o.correction);
     for i in 0..k {
-        if !es.yi[i].is_finite() || !(es.vi[i] > 0.0) || !es.vi[i].is_finite() {
+        if !es.is_defined(i) {
             return BatchRow::failed(
                 id,
                 subgroup,
@@ -468,11 +468,6 @@ fn parse_tables(a: &Analysis, c: &crate::data::Columns) -> std::result::Result<V
     Ok(out)
 }
 
-/// A study effect size an inverse-variance fit can use (what `pool` calls finite).
-fn usable(y: f64, v: f64) -> bool {
-    y.is_finite() && v.is_finite() && v > 0.0
-}
-
 /// The options of a 2×2 analysis as `pool` applies them: Peto pooling pools the Peto OR.
 fn table_options(o: &PoolOptions) -> PoolOptions {
     let mut p = *o;
@@ -500,11 +495,11 @@ fn fit_tables_row(
     }
     // Inverse variance: the studies with an effect size (drop00 may leave some without).
     let filtered: (Vec<f64>, Vec<f64>);
-    let (yi, vi) = if (0..es.k()).all(|i| usable(es.yi[i], es.vi[i])) {
+    let (yi, vi) = if (0..es.k()).all(|i| crate::effect::is_defined(es.yi[i], es.vi[i])) {
         (&es.yi[..], &es.vi[..])
     } else {
         filtered = (0..es.k())
-            .filter(|&i| usable(es.yi[i], es.vi[i]))
+            .filter(|&i| crate::effect::is_defined(es.yi[i], es.vi[i]))
             .map(|i| (es.yi[i], es.vi[i]))
             .unzip();
         (&filtered.0[..], &filtered.1[..])
@@ -571,7 +566,7 @@ fn pool_tables(a: &Analysis, o: &BatchOptions) -> Vec<BatchRow> {
     if po.pooling == Pooling::IV {
         for i in 0..es.k() {
             let (y, v) = (es.yi[i], es.vi[i]);
-            if !comp.dropped[i] && !usable(y, v) {
+            if !comp.dropped[i] && !crate::effect::is_defined(y, v) {
                 return fail(format!(
                     "line {}: the {} effect size is not defined (yi = {y}, vi = {v}); with a zero cell use a continuity \
                      correction (--add/--to), leave double-zero tables out (--drop00), or pool with --pooling MH",

@@ -156,7 +156,7 @@ pub(crate) fn check_effects(es: &EffectSizes) -> Result<()> {
         return Err(Error::Computation("no studies to analyse".into()));
     }
     for i in 0..es.k() {
-        if !es.yi[i].is_finite() || !(es.vi[i] > 0.0) || !es.vi[i].is_finite() {
+        if !es.is_defined(i) {
             return Err(Error::Computation(format!(
                 "study {}: the {} effect size is not defined without a continuity correction (yi = {}, vi = {}); \
                  use a continuity correction or another measure",

@@ -334,6 +334,13 @@ impl Correction {
     }
 }
 
+/// Whether a study has an effect size a model can use: a finite `yi` with a finite, positive
+/// `vi`. The one definition every model, diagnostic and output uses (metafor omits the other
+/// studies with a warning; metarepro names them or lists them as not estimable).
+pub fn is_defined(yi: f64, vi: f64) -> bool {
+    yi.is_finite() && vi.is_finite() && vi > 0.0
+}
+
 /// Study-level effect sizes on the measure's scale.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EffectSizes {
@@ -349,6 +356,16 @@ pub struct EffectSizes {
 impl EffectSizes {
     pub fn k(&self) -> usize {
         self.yi.len()
+    }
+
+    /// Whether study `i` has an effect size ([`is_defined`]).
+    pub fn is_defined(&self, i: usize) -> bool {
+        is_defined(self.yi[i], self.vi[i])
+    }
+
+    /// The positions of the studies with an effect size.
+    pub fn defined(&self) -> Vec<usize> {
+        (0..self.k()).filter(|&i| self.is_defined(i)).collect()
     }
 
     /// The studies at the given positions, in that order.

@@ -71,7 +71,7 @@ pub fn comparative_effect_sizes(studies: &Studies, options: &PoolOptions) -> Res
     if options.pooling == Pooling::IV {
         for i in 0..comp.es.k() {
             let (y, v) = (comp.es.yi[i], comp.es.vi[i]);
-            if !comp.dropped[i] && (!y.is_finite() || !(v > 0.0) || !v.is_finite()) {
+            if !comp.dropped[i] && !crate::effect::is_defined(y, v) {
                 return Err(data_error(
                     studies,
                     i,
@@ -88,9 +88,7 @@ pub fn comparative_effect_sizes(studies: &Studies, options: &PoolOptions) -> Res
 }
 
 fn finite(es: &EffectSizes) -> Vec<usize> {
-    (0..es.k())
-        .filter(|&i| es.yi[i].is_finite() && es.vi[i].is_finite() && es.vi[i] > 0.0)
-        .collect()
+    es.defined()
 }
 
 /// Weights (%) of `fit` (fitted to the studies `idx` of `n`) spread back to all `n` studies.

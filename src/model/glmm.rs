@@ -947,9 +947,7 @@ fn assemble(
         core.d
     };
     // I² and H² from the escalc effect sizes.
-    let keep: Vec<usize> = (0..k)
-        .filter(|&i| es.yi[i].is_finite() && es.vi[i].is_finite() && es.vi[i] > 0.0)
-        .collect();
+    let keep: Vec<usize> = (0..k).filter(|&i| es.is_defined(i)).collect();
     let vt = if keep.len() > p {
         let xk = Array2::from_shape_fn((keep.len(), p), |(r, c)| x[[keep[r], c]]);
         let w: Vec<f64> = keep.iter().map(|&i| 1.0 / es.vi[i]).collect();

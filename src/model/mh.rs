@@ -240,7 +240,7 @@ fn heterogeneity(yi: &[f64], vi: &[f64], beta: f64) -> (f64, usize, f64, f64, f6
     let finite: Vec<(f64, f64)> = yi
         .iter()
         .zip(vi)
-        .filter(|(y, v)| y.is_finite() && v.is_finite() && **v > 0.0)
+        .filter(|(y, v)| crate::effect::is_defined(**y, **v))
         .map(|(y, v)| (*y, *v))
         .collect();
     let k_yi = finite.len();
@@ -624,7 +624,7 @@ pub fn tau2_dl_from_q(q: f64, q_df: usize, vi: &[f64], yi: &[f64]) -> f64 {
     let w: Vec<f64> = vi
         .iter()
         .zip(yi)
-        .filter(|(v, y)| y.is_finite() && v.is_finite() && **v > 0.0)
+        .filter(|(v, y)| crate::effect::is_defined(**y, **v))
         .map(|(v, _)| 1.0 / v)
         .collect();
     let sw: f64 = w.iter().sum();

@@ -358,23 +358,18 @@ pub fn pool(studies: &crate::data::Studies, options: &PoolOptions) -> Result<Poo
 /// Every effect size finite and every sampling variance positive and finite; the error names the
 /// study by its position.
 pub(crate) fn check_studies(yi: &[f64], vi: &[f64]) -> Result<()> {
-    for i in 0..yi.len() {
-        if !yi[i].is_finite() {
-            return Err(Error::Computation(format!(
-                "study {} has a non-finite effect size ({}); with 0 or all events use a continuity correction or another measure",
-                i + 1,
-                yi[i]
-            )));
-        }
-        if !(vi[i] > 0.0) || !vi[i].is_finite() {
-            return Err(Error::Computation(format!(
-                "study {} has a non-positive or non-finite sampling variance ({}); with 0 or all events use a continuity correction or another measure",
-                i + 1,
-                vi[i]
-            )));
-        }
-    }
-    Ok(())
+    let Some(i) = (0..yi.len()).find(|&i| !crate::effect::is_defined(yi[i], vi[i])) else {
+        return Ok(());
+    };
+    let what = if yi[i].is_finite() {
+        format!("a non-positive or non-finite sampling variance ({})", vi[i])
+    } else {
+        format!("a non-finite effect size ({})", yi[i])
+    };
+    Err(Error::Computation(format!(
+        "study {} has {what}; with 0 or all events use a continuity correction or another measure",
+        i + 1
+    )))
 }
 
 /// Fit an intercept-only model (metafor `rma(yi, vi, method, test)`).

@@ -405,7 +405,7 @@ pub(crate) fn checked_effect_sizes(studies: &Studies, options: &PoolOptions) -> 
     }
     let es = escalc(options.measure, &studies.events, &studies.total, options.correction);
     for i in 0..es.k() {
-        if !es.yi[i].is_finite() || !(es.vi[i] > 0.0) || !es.vi[i].is_finite() {
+        if !es.is_defined(i) {
             return Err(Error::Computation(format!(
                 "{}: row {}, study \"{}\" ({} of {}): the {} effect size is not defined without a continuity correction \
                  (yi = {}, vi = {}); use a continuity correction (e.g. for studies with 0 or all events) or another measure",

@@ -438,7 +438,7 @@ fn fit_all(
             let ev: Vec<f64> = keep.iter().map(|&i| s.events[i]).collect();
             let tot: Vec<f64> = keep.iter().map(|&i| s.total[i]).collect();
             let es = escalc(measure, &ev, &tot, cc.correction());
-            if es.yi.iter().any(|y| !y.is_finite()) || es.vi.iter().any(|v| !(*v > 0.0)) {
+            if es.defined().len() != es.k() {
                 return None;
             }
             if tau2_common && common[t.set].is_none() && !method.is_common() {

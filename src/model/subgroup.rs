@@ -259,6 +259,16 @@ impl Pooled {
 }
 
 impl PoolResult {
+    /// How the studies were combined, in words: the pooling, or for the GLMM that nothing is
+    /// pooled (the model is fitted to the counts).
+    pub fn pooling_text(&self) -> &'static str {
+        if self.method == Method::GLMM {
+            "none (the GLMM is fitted to the counts by maximum likelihood)"
+        } else {
+            self.pooling.describe()
+        }
+    }
+
     /// One line for each fit (overall, common effect, each subgroup) whose iterative estimator
     /// stopped before its convergence criterion held; empty when all converged. Every output
     /// (table, Markdown, figures) shows these lines; the JSON has `converged` per fit.

@@ -269,7 +269,7 @@ fn render_comparative(res: &PoolResult) -> String {
         measure_name(m),
         m.natural_name().to_lowercase()
     );
-    let _ = writeln!(o, "Pooling: {}", res.pooling.describe());
+    let _ = writeln!(o, "Pooling: {}", res.pooling_text());
     let _ = writeln!(o, "Conventions:");
     for c in &res.conventions {
         let _ = writeln!(o, "  - {c}");

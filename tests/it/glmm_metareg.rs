@@ -1303,6 +1303,11 @@ fn pool_cli_glmm_or() {
         "{text}"
     );
     assert!(text.contains("UM.FS"), "{text}");
+    // Nothing is pooled by inverse variance: the table says so (it said "inverse variance").
+    assert!(
+        text.contains("Pooling: none (the GLMM") && !text.contains("inverse variance"),
+        "{text}"
+    );
     for bad in [
         &["--test", "knha"][..],
         &["--pooling", "MH"][..],

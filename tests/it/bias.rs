@@ -276,3 +276,150 @@ fn ranktest_says_whether_exact() {
     assert!(!ranktest(&yi, &vi_tied).unwrap().exact);
     assert!(ranktest(&yi[..2], &vi[..2]).is_err());
 }
+
+fn metarepro(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_metarepro"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+/// `metarepro bias --format json` on dat.bcg's 2x2 tables (OR, REML, z) gives metafor's numbers
+/// under the documented keys, and the back-transformed trim-and-fill estimate; the table names
+/// the conventions.
+#[test]
+fn bias_command_json_contract() {
+    let fx: Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bias/bcg_or.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let out = metarepro(&[
+        "bias",
+        "tests/fixtures/bias/bcg.csv",
+        "--measure",
+        "OR",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let case = fx["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["method"] == "REML" && c["test"] == "z")
+        .unwrap();
+    let reg = case["regtest"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["model"] == "rma" && r["predictor"] == "sei")
+        .unwrap();
+    let tf = case["trimfill"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["estimator"] == "L0" && t["side_given"].is_null())
+        .unwrap();
+    let mut c = Checker::default();
+    c.num("egger.zval", v["egger"]["zval"].as_f64().unwrap(), &reg["zval"]);
+    c.num("egger.pval", v["egger"]["pval"].as_f64().unwrap(), &reg["pval"]);
+    c.num("egger.est", v["egger"]["est"].as_f64().unwrap(), &reg["est"]);
+    assert!(v["egger"]["df"].is_null() && v["egger"].get("tval").is_none());
+    c.num("begg.tau", v["begg"]["tau"].as_f64().unwrap(), &fx["ranktest"]["tau"]);
+    c.num(
+        "begg.pval",
+        v["begg"]["pval"].as_f64().unwrap(),
+        &fx["ranktest"]["pval"],
+    );
+    c.num("trimfill.k0", v["trimfill"]["k0"].as_f64().unwrap(), &tf["k0"]);
+    c.num(
+        "trimfill.estimate",
+        v["trimfill"]["estimate"].as_f64().unwrap(),
+        &tf["estimate"],
+    );
+    c.num("trimfill.ci_lb", v["trimfill"]["ci_lb"].as_f64().unwrap(), &tf["ci_lb"]);
+    c.num("trimfill.tau2", v["trimfill"]["tau2"].as_f64().unwrap(), &tf["tau2"]);
+    assert_eq!(v["trimfill"]["side"], tf["side"]);
+    assert_eq!(v["trimfill"]["estimator"], "L0");
+    let e = v["trimfill"]["effect"]["estimate"].as_f64().unwrap();
+    let want = tf["estimate"].as_f64().unwrap().exp();
+    assert!((e - want).abs() < 1e-9 * want, "effect {e} vs exp(estimate) {want}");
+    assert_eq!(
+        v["trimfill"]["filled"].as_array().unwrap().len(),
+        tf["filled_yi"].as_array().unwrap().len()
+    );
+    c.num(
+        "fsn.rosenthal",
+        v["fsn"]["rosenthal"]["fsnum"].as_f64().unwrap(),
+        &fx["fsn"]["rosenthal"]["fsnum"],
+    );
+    c.num(
+        "fsn.orwin",
+        v["fsn"]["orwin"]["fsnum"].as_f64().unwrap(),
+        &fx["fsn"]["orwin"]["fsnum"],
+    );
+    c.num(
+        "fsn.rosenberg",
+        v["fsn"]["rosenberg"]["fsnum"].as_f64().unwrap(),
+        &fx["fsn"]["rosenberg"]["fsnum"],
+    );
+    c.num(
+        "peters.tval",
+        v["peters"]["tval"].as_f64().unwrap(),
+        &fx["peters"]["tval"],
+    );
+    c.num(
+        "harbord.tval",
+        v["harbord"]["tval"].as_f64().unwrap(),
+        &fx["harbord"]["tval"],
+    );
+    assert!(c.failures.is_empty(), "{}", c.failures.join("\n"));
+
+    let t = metarepro(&[
+        "bias",
+        "tests/fixtures/bias/bcg.csv",
+        "--measure",
+        "OR",
+        "--egger-model",
+        "lm",
+        "--estimator",
+        "R0",
+        "--side",
+        "left",
+    ]);
+    assert!(t.status.success(), "{}", String::from_utf8_lossy(&t.stderr));
+    let text = String::from_utf8_lossy(&t.stdout);
+    for want in [
+        "predictor: sei",
+        "(lm)",
+        "estimator: R0; side: left (given)",
+        "Peters' test",
+        "Harbord",
+        "Kendall's tau",
+        "Rosenthal",
+    ] {
+        assert!(text.contains(want), "table lacks {want:?}:\n{text}");
+    }
+}
+
+/// Bad choices are usage errors (exit 2) naming the choice; GLMM and --by are refused.
+#[test]
+fn bias_command_errors() {
+    for (args, want) in [
+        (vec!["--predictor", "foo"], "predictor"),
+        (vec!["--estimator", "L1"], "estimator"),
+        (vec!["--side", "up"], "side"),
+        (vec!["--method", "GLMM"], "GLMM"),
+        (vec!["--by", "study"], "--by"),
+    ] {
+        let mut a = vec!["bias", "tests/fixtures/bias/bcg.csv", "--measure", "OR"];
+        a.extend(args.iter());
+        let out = metarepro(&a);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+}

@@ -423,3 +423,50 @@ fn bias_command_errors() {
         assert!(err.contains(want), "{args:?}: {err}");
     }
 }
+
+/// `funnel --contours --trimfill --egger` draws the bands with their legend, the imputed
+/// studies hollow (one hollow circle per filled study) and Egger's line.
+#[test]
+fn funnel_contours_trimfill_egger() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.svg");
+    let full = dir.path().join("full.svg");
+    let p = plain.to_str().unwrap();
+    let f = full.to_str().unwrap();
+    assert!(metarepro(&["funnel", "datasets/pritz1997/studies.csv", "--out", p])
+        .status
+        .success());
+    let out = metarepro(&[
+        "funnel",
+        "datasets/pritz1997/studies.csv",
+        "--contours",
+        "--trimfill",
+        "--egger",
+        "--out",
+        f,
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (plain, full) = (
+        std::fs::read_to_string(&plain).unwrap(),
+        std::fs::read_to_string(&full).unwrap(),
+    );
+    for want in [
+        "p \u{2264} 0.01",
+        "0.01 &lt; p \u{2264} 0.05",
+        "0.05 &lt; p \u{2264} 0.10",
+        "filled (trim-and-fill)",
+        "Egger",
+    ] {
+        assert!(full.contains(want), "legend lacks {want:?}");
+        assert!(!plain.contains(want));
+    }
+    // pritz1997 (PLO, REML): trim-and-fill imputes 4 studies on the left; hollow = white fill.
+    let hollow = |s: &str| {
+        s.split("<circle")
+            .skip(1)
+            .filter(|c| c.split('>').next().unwrap_or("").contains("fill=\"#FFFFFF\""))
+            .count()
+    };
+    assert_eq!(hollow(&full), 4 + 1, "4 filled studies and the legend's marker");
+    assert_eq!(hollow(&plain), 0);
+}

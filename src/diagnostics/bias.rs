@@ -820,8 +820,8 @@ fn check_tables(tables: &[Table], yi: Option<&[f64]>) -> Result<()> {
     Ok(())
 }
 
-/// Peters et al. (JAMA 2006;295:676–80): weighted least squares of yi on 1/N, N = ai + bi + ci
-/// + di, weights 1/(1/(ai + ci) + 1/(bi + di)) (the inverse variance of the log OR at the
+/// Peters et al. (JAMA 2006;295:676–80): weighted least squares of yi on 1/N (N = ai + bi + ci +
+/// di), weights 1/(1/(ai + ci) + 1/(bi + di)) (the inverse variance of the log OR at the
 /// pooled event rate); t-test of the slope on k − 2 df.
 pub fn peters(tables: &[Table], yi: &[f64]) -> Result<TableTest> {
     check_tables(tables, Some(yi))?;

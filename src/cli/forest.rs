@@ -138,6 +138,17 @@ pub struct FunnelCmd {
     /// Level of the pseudo-confidence region, in percent or as a fraction [default: --level].
     #[arg(long = "funnel-level")]
     pub funnel_level: Option<f64>,
+    /// Contour-enhanced funnel: bands around the null value (0 on the analysis scale) where a
+    /// study's p is in (0.05, 0.10], (0.01, 0.05] and <= 0.01 (meta's contour = c(0.9, 0.95, 0.99)).
+    #[arg(long)]
+    pub contours: bool,
+    /// Draw trim-and-fill's imputed studies, hollow (metafor trimfill, estimator L0, side as
+    /// metafor chooses it; see `metarepro bias` for the numbers).
+    #[arg(long)]
+    pub trimfill: bool,
+    /// Draw Egger's regression line (metafor regtest, predictor sei, the pooling model).
+    #[arg(long)]
+    pub egger: bool,
 }
 
 fn check_outputs(fig: &FigureArgs, input: &Path) -> Result<()> {
@@ -342,7 +353,31 @@ pub fn run_funnel(cmd: &FunnelCmd) -> Result<i32> {
         dpi: cmd.figure.dpi,
         ..FunnelOptions::default()
     };
-    let (_, res) = pooled(&cmd.data, &cmd.model)?;
+    let (studies, res) = pooled(&cmd.data, &cmd.model)?;
+    let mut o = FunnelOptions {
+        contours: cmd.contours,
+        ..o
+    };
+    if cmd.trimfill || cmd.egger {
+        use crate::diagnostics::bias;
+        let options = cmd.model.pool_options()?;
+        if options.method == model::Method::GLMM || options.pooling != model::Pooling::IV {
+            return Err(Error::Usage(
+                "--trimfill and --egger work on inverse-variance fits: use --pooling IV and a --method other than GLMM"
+                    .into(),
+            ));
+        }
+        let es = model::subgroup::checked_effect_sizes(&studies, &options)?;
+        let ro = options.rma_options();
+        if cmd.trimfill {
+            let tf = bias::trimfill(&es, &ro, None, bias::Estimator::L0)?;
+            o.filled = tf.filled.iter().map(|f| (f.yi, f.vi)).collect();
+        }
+        if cmd.egger {
+            let r = bias::regtest(&es, &ro, bias::RegModel::Rma, bias::Predictor::Sei)?;
+            o.egger = r.est.map(|b0| (b0, r.slope));
+        }
+    }
     let fig = funnel::figure(&res, &o)?;
     for out in &cmd.figure.out {
         plot::write_figure(&fig, out, o.dpi)?;

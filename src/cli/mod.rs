@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod batch;
+pub mod bias;
 pub mod forest;
 pub mod metareg;
 pub mod pool;
@@ -56,6 +57,8 @@ pub enum Command {
     Permutest(sensitivity::PermutestCmd),
     /// Parametric bootstrap of tau^2 with a seed.
     Bootstrap(sensitivity::BootstrapCmd),
+    /// Small-study effects and publication bias: Egger's and Begg's tests, trim-and-fill, fail-safe N (metafor regtest, ranktest, trimfill, fsn); Peters' and Harbord's tests for 2x2 tables.
+    Bias(bias::BiasCmd),
 }
 
 /// Parse the arguments and run the command.
@@ -76,6 +79,7 @@ pub fn run() -> Result<i32> {
         Command::Gosh(c) => sensitivity::run_gosh(&c),
         Command::Permutest(c) => sensitivity::run_permutest(&c),
         Command::Bootstrap(c) => sensitivity::run_bootstrap(&c),
+        Command::Bias(c) => bias::run(&c),
     }
 }
 

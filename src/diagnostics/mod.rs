@@ -10,6 +10,7 @@
 //! not converge) gives a row with its message and missing numbers, as metafor gives `NA`, and
 //! never stops the others.
 
+pub mod bias;
 pub mod bootstrap;
 pub mod cumul;
 pub mod gosh;

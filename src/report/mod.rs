@@ -3,6 +3,7 @@
 //! Every number a person reads (table, forest plot labels) goes through [`fmt_num`], so two
 //! renderings of one result can never disagree.
 
+pub mod bias;
 mod gosh;
 pub mod json;
 pub mod stream;

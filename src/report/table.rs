@@ -148,19 +148,32 @@ fn render_proportions(res: &PoolResult, dp: usize) -> String {
             .unwrap_or(0)
             .max(8);
         let ci_w = (2 * (dp + 5) + 2).max(12);
+        // A common-effect model has no tau^2 and no prediction interval: no such columns.
+        let line = |cells: [&str; 10]| -> String {
+            let [name, k, et, est, ci, pi, tau2, i2, q, qp] = cells;
+            let mut l = format!("  {name:<name_w$}  {k:>3}  {et:>13}  {est:>8}  {ci:>ci_w$}");
+            if !common_only {
+                l.push_str(&format!("  {pi:>ci_w$}  {tau2:>7}"));
+            }
+            l.push_str(&format!("  {i2:>7}  {q:>8}  {qp:>7}"));
+            l
+        };
+        let (ci_head, pi_head) = (format!("{lv} CI"), format!("{lv} PI"));
         let _ = writeln!(
             o,
-            "  {:<name_w$}  {:>3}  {:>13}  {:>8}  {:>ci_w$}  {:>ci_w$}  {:>7}  {:>7}  {:>8}  {:>7}",
-            "subgroup",
-            "k",
-            "events/total",
-            "prop.%",
-            format!("{lv} CI"),
-            format!("{lv} PI"),
-            "tau^2",
-            "I^2 %",
-            "Q",
-            "p(Q)"
+            "{}",
+            line([
+                "subgroup",
+                "k",
+                "events/total",
+                "prop.%",
+                &ci_head,
+                &pi_head,
+                "tau^2",
+                "I^2 %",
+                "Q",
+                "p(Q)"
+            ])
         );
         let dash = || "\u{2014}".to_string();
         let mut one_study = false;
@@ -195,19 +208,12 @@ fn render_proportions(res: &PoolResult, dp: usize) -> String {
                     "",
                 ),
             };
+            let k = s.k.to_string();
+            let et = format!("{}/{}", fmt_num(s.events, 0), fmt_num(s.total, 0));
             let _ = writeln!(
                 o,
-                "  {:<name_w$}  {:>3}  {:>13}  {:>8}  {:>ci_w$}  {:>ci_w$}  {:>7}  {:>7}  {:>8}  {:>7}{flag}",
-                s.display_name(),
-                s.k,
-                format!("{}/{}", fmt_num(s.events, 0), fmt_num(s.total, 0)),
-                est,
-                ci,
-                pi,
-                tau2,
-                i2,
-                q,
-                qp,
+                "{}{flag}",
+                line([s.display_name(), &k, &et, &est, &ci, &pi, &tau2, &i2, &q, &qp])
             );
         }
         if one_study {

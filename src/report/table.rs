@@ -452,6 +452,12 @@ fn render_comparative(res: &PoolResult, dn: usize) -> String {
     let show = |o: &mut String, name: Option<&str>, overall: &Pooled, common: Option<&Pooled>| {
         if let Some(n) = name {
             let _ = writeln!(o, "Subgroup {n} (k = {}):", overall.k);
+            if overall.k == 1 {
+                // One study: its own effect (the one-study fit); nothing pooled.
+                fit_line(o, "  The study", overall);
+                let _ = writeln!(o, "  ({})", super::ONE_STUDY_NOTE);
+                return;
+            }
         } else {
             let _ = writeln!(o, "All studies (k = {}):", overall.k);
         }

@@ -249,6 +249,12 @@ fn a_one_study_subgroup_is_shown_as_the_study() {
         "study,ai,n1i,ci,n2i,g\nA1,5,50,10,50,a\nA2,8,60,12,58,a\nB1,3,40,9,41,b\n",
     )
     .unwrap();
+    let t = ok(&["pool", p.to_str().unwrap(), "--measure", "RR", "--by", "g"]);
+    assert!(
+        t.contains("Subgroup b (k = 1):\n  The study: RR ")
+            && t.contains("(one study: no pooling; heterogeneity not defined)"),
+        "{t}"
+    );
     let svg_path = tmp.path().join("two.svg");
     ok(&[
         "forest",

@@ -1054,8 +1054,8 @@ fn markdown_proportions(
     if one_study {
         let _ = writeln!(
             o,
-            "¹ {}: the row shows the study's own proportion and {} CI (–: not defined).\n",
-            format!("O{}", &report::ONE_STUDY_NOTE[1..]),
+            "¹ O{}: the row shows the study's own proportion and {} CI (–: not defined).\n",
+            &report::ONE_STUDY_NOTE[1..],
             res.study_ci.as_str()
         );
     }

@@ -154,7 +154,7 @@ pub fn truncation_notes(res: &PoolResult, decimals: usize, percent: bool) -> Vec
             intervals.push(("PI", p.pi_lb, p.pi_ub));
         }
         for (name, lb, ub) in intervals {
-            let outside = |x: f64| x < 0.0 || x > 1.0;
+            let outside = |x: f64| !x.is_nan() && !(0.0..=1.0).contains(&x);
             if outside(lb) || outside(ub) {
                 out.push(format!(
                     "{what}: {name} truncated to [{lo}, {hi}]; the model's {lv} {name} is [{}; {}]",

@@ -67,7 +67,7 @@ use serde::Deserialize;
 use crate::data::{self, LoadOptions, LoadSpec, Studies};
 use crate::error::{Error, Result};
 use crate::model::{self, ModelSpec, PoolOptions, PoolResult, Pooled};
-use crate::report::{self, fmt_num, fmt_p, json};
+use crate::report::{self, fmt_num, fmt_p, json, level_label};
 
 /// File name of an analysis description inside a dataset folder.
 pub const ANALYSIS_FILE: &str = "analysis.toml";
@@ -805,18 +805,10 @@ and the forest plot `figures/<dataset>_<name>.svg` / `.png`. For every\n\
 `reports/<dataset>/verification.json` and `.md` (as `metarepro verify --search`). The numbers in\n\
 the Markdown files are rounded for reading; use the JSON or CSV for anything else.\n";
 
-/// Level as a percent label: `95%`.
-fn level_label(level: f64) -> String {
-    let p = 100.0 * level;
-    if (p - p.round()).abs() < 1e-9 {
-        format!("{}%", p.round())
-    } else {
-        format!("{}%", fmt_num(p, 1))
-    }
-}
-
+/// A proportion in percent at one decimal, truncated to [0, 100] (the notes of
+/// [`report::truncation_notes`] say where).
 fn pct(p: f64) -> String {
-    fmt_num(100.0 * p, 1)
+    fmt_num(100.0 * report::in_unit(p), 1)
 }
 
 /// `12.3 [4.5; 30.1]`.
@@ -861,23 +853,34 @@ pub fn subgroup_test_text(res: &PoolResult) -> Option<String> {
     })
 }
 
-fn summary_row(o: &mut String, label: &str, f: &Pooled) {
+/// A row of the pooled-proportions table. `random`: the fit is a random-effects model (τ² and
+/// the PI shown); `single`: the study of a subgroup of one study, shown as its own result.
+fn summary_row(o: &mut String, label: &str, f: &Pooled, random: bool, single: Option<&crate::model::StudyRow>) {
+    let dash = || "–".to_string();
     let het = f.k > 1;
+    let (est, lb, ub) = match single {
+        Some(s) => (s.proportion, s.ci_lb, s.ci_ub),
+        None => (f.proportion.estimate, f.proportion.ci_lb, f.proportion.ci_ub),
+    };
+    let pi = if random && single.is_none() && het {
+        format!("[{}; {}]", pct(f.proportion.pi_lb), pct(f.proportion.pi_ub))
+    } else {
+        dash()
+    };
     let _ = writeln!(
         o,
-        "| {} | {} | {}/{} | {} | [{}; {}] | [{}; {}] | {} | {} | {} |",
+        "| {} | {} | {}/{} | {} | [{}; {}] | {} | {} | {} | {} |",
         md_cell(label),
         f.k,
         fmt_num(f.events, 0),
         fmt_num(f.total, 0),
-        pct(f.proportion.estimate),
-        pct(f.proportion.ci_lb),
-        pct(f.proportion.ci_ub),
-        pct(f.proportion.pi_lb),
-        pct(f.proportion.pi_ub),
-        fmt_num(f.tau2, 4),
-        if het { fmt_num(f.i2, 1) } else { "–".into() },
-        if het { fmt_p(f.q_p, 3) } else { "–".into() },
+        pct(est),
+        pct(lb),
+        pct(ub),
+        pi,
+        if random && het { fmt_num(f.tau2, 4) } else { dash() },
+        if het { fmt_num(f.i2, 1) } else { dash() },
+        if het { fmt_p(f.q_p, 3) } else { dash() },
     );
 }
 
@@ -987,14 +990,14 @@ fn markdown_proportions(
     } else {
         String::new()
     };
-    let tau2 = if !res.subgroups.is_empty() {
-        if options.tau2_common {
-            "; one τ² common to all subgroups"
-        } else {
-            "; a separate τ² per subgroup"
-        }
-    } else {
+    let tau2 = if res.subgroups.is_empty() {
         ""
+    } else if res.method.is_common() {
+        "; a common-effect model in each subgroup"
+    } else if options.tau2_common {
+        "; a random-effects model in each subgroup, one τ² common to all subgroups"
+    } else {
+        "; a random-effects model in each subgroup, a separate τ² per subgroup"
     };
     let _ = writeln!(
         o,
@@ -1016,19 +1019,49 @@ fn markdown_proportions(
         o,
         "| | k | events/total | proportion % | {lv} CI % | {lv} PI % | τ² | I² % | Q p |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|"
     );
-    for s in &res.subgroups {
-        summary_row(&mut o, s.display_name(), s);
+    let random = !res.method.is_common();
+    let mut one_study = false;
+    for g in &res.subgroups {
+        let single = report::single_study(res, g);
+        let label = if single.is_some() {
+            one_study = true;
+            format!("{} ¹", g.display_name())
+        } else {
+            g.display_name().to_string()
+        };
+        summary_row(&mut o, &label, g, random, single);
     }
-    summary_row(&mut o, "**overall**", &res.overall);
+    if random {
+        if let Some(c) = &res.common {
+            summary_row(&mut o, "**overall, common effect model**", c, false, None);
+        }
+    }
+    summary_row(&mut o, "**overall**", &res.overall, random, None);
     let _ = writeln!(o);
     if let Some(t) = subgroup_test_text(res) {
         let _ = writeln!(o, "{t}.\n");
     }
+    let main = if random {
+        "the random-effects model; the common-effect model of all studies is shown above it"
+    } else {
+        "the common-effect model (no τ² and no prediction interval)"
+    };
     let _ = writeln!(
         o,
-        "τ², I² and Q are on the {} scale; I² and Q p are not defined for one study (–).\n",
+        "The overall row is {main}. τ², I² and Q are on the {} scale.\n",
         res.measure
     );
+    if one_study {
+        let _ = writeln!(
+            o,
+            "¹ O{}: the row shows the study's own proportion and {} CI (–: not defined).\n",
+            &report::ONE_STUDY_NOTE[1..],
+            res.study_ci.as_str()
+        );
+    }
+    for n in report::truncation_notes(res, 1, true) {
+        let _ = writeln!(o, "Note: {n}.\n");
+    }
     if !studies.excluded.is_empty() {
         let _ = writeln!(o, "Rows left out (missing count, `na = \"drop\"`):\n");
         for (i, (row, why)) in studies.excluded.iter().enumerate() {
@@ -1156,7 +1189,11 @@ fn markdown_comparative(ds: &DatasetAnalyses, a: &Analysis, studies: &Studies, r
             } else {
                 "–".into()
             },
-            if random { fmt_num(f.tau2, 4) } else { "–".into() },
+            if random && het {
+                fmt_num(f.tau2, 4)
+            } else {
+                "–".into()
+            },
             if het { fmt_num(f.i2, 1) } else { "–".into() },
             if het {
                 format!("{} ({})", fmt_num(f.q, 2), f.q_df)
@@ -1179,7 +1216,12 @@ fn markdown_comparative(ds: &DatasetAnalyses, a: &Analysis, studies: &Studies, r
         } else {
             random_name.as_str()
         };
-        row(&mut o, name, model, s, !res.method.is_common());
+        if s.k == 1 {
+            // One study: its own effect and CI (for one study the fit is the study's).
+            row(&mut o, &format!("{name} ¹"), "one study", s, false);
+        } else {
+            row(&mut o, name, model, s, !res.method.is_common());
+        }
     }
     if let Some(c) = &res.common {
         row(&mut o, "**all studies**", common_name, c, false);
@@ -1188,6 +1230,9 @@ fn markdown_comparative(ds: &DatasetAnalyses, a: &Analysis, studies: &Studies, r
         row(&mut o, "**all studies**", &random_name, &res.overall, true);
     }
     let _ = writeln!(o);
+    if res.subgroups.iter().any(|s| s.k == 1) {
+        let _ = writeln!(o, "¹ O{}.\n", &report::ONE_STUDY_NOTE[1..]);
+    }
     if let Some(n) = &res.overall.model_note {
         let _ = writeln!(o, "Random effects: {n}.\n");
     }

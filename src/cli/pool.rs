@@ -18,7 +18,11 @@ pub struct PoolCmd {
     pub data: DataArgs,
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Output format: table (readable, 3 decimals), json (the machine contract, unrounded), csv.
+    /// Decimals of the printed estimates and CIs of the table (proportions in percent: default
+    /// 1; other measures: 3), as metafor's and meta's digits; JSON and CSV stay unrounded.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(0..=10))]
+    pub digits: Option<u16>,
+    /// Output format: table (readable), json (the machine contract, unrounded), csv.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Write to this file (atomically) instead of standard output.
@@ -62,7 +66,12 @@ pub fn run(cmd: &PoolCmd) -> Result<i32> {
     let mut res = model::pool(&studies, &options)?;
     super::note_unused_labels(&cmd.data.file, &res.set_labels(&load.labels));
     let mut text = match cmd.format {
-        Format::Table => table::render(&res),
+        Format::Table => table::render_with(
+            &res,
+            &table::TableOptions {
+                digits: cmd.digits.map(usize::from),
+            },
+        ),
         Format::Json => json::to_json(&res),
         Format::Csv => report::to_csv(&res),
     };

@@ -16,7 +16,7 @@ use crate::diagnostics::{self, FitRow, GoshOptions, GoshRow};
 use crate::effect::EffectSizes;
 use crate::error::{Error, Result};
 use crate::model::{PoolOptions, RmaOptions};
-use crate::report::{csv_field, fmt_num, write_atomic};
+use crate::report::{csv_field, fmt_num, fmt_prop, write_atomic};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -32,9 +32,13 @@ pub struct Common {
     pub data: DataArgs,
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Output format: table (readable, 3 decimals), json (unrounded), csv.
+    /// Output format: table (readable), json (unrounded), csv (unrounded).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Decimals of the printed estimates and CIs of the table (proportions in percent: default
+    /// 1, as pool and the forest plots; other measures: 3), as metafor's and meta's digits.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(0..=10))]
+    pub digits: Option<u16>,
     /// Write the report to this file (atomically) instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
@@ -297,14 +301,47 @@ fn fit_rows_report(
             s
         }
         Format::Table => {
+            // Proportions in percent within [0, 100] (as pool prints them); other measures on
+            // their natural scale.
+            let percent = p.options.measure.is_proportion();
+            let dec = c
+                .digits
+                .map(usize::from)
+                .unwrap_or(if percent { crate::report::PERCENT_DECIMALS } else { 3 });
+            let mut truncated = false;
+            let mut shown = |x: f64| {
+                if percent {
+                    let y = crate::report::in_unit(x);
+                    truncated |= y != x && !x.is_nan();
+                    fmt_prop(y, dec, true)
+                } else {
+                    fmt_num(x, dec)
+                }
+            };
+            let mut t: Vec<Vec<String>> = Vec::new();
+            for r in rows.iter() {
+                let (e, lb, ub) = (
+                    shown(r.proportion.estimate),
+                    shown(r.proportion.ci_lb),
+                    shown(r.proportion.ci_ub),
+                );
+                t.push(vec![
+                    labels[r.study].clone(),
+                    r.k.to_string(),
+                    e,
+                    format!("[{lb}; {ub}]"),
+                ]);
+            }
+            let full_cells = (
+                shown(full.proportion.estimate),
+                shown(full.proportion.ci_lb),
+                shown(full.proportion.ci_ub),
+            );
             let mut t: Vec<Vec<String>> = rows
                 .iter()
-                .map(|r| {
-                    vec![
-                        labels[r.study].clone(),
-                        r.k.to_string(),
-                        f3(r.proportion.estimate),
-                        format!("[{}; {}]", f3(r.proportion.ci_lb), f3(r.proportion.ci_ub)),
+                .zip(t)
+                .map(|(r, mut head)| {
+                    head.extend(vec![
                         f3(r.estimate),
                         f3(r.tau2),
                         format!("{}%", fmt_num(r.i2, 1)),
@@ -317,14 +354,15 @@ fn fit_rows_report(
                                 "not converged".into()
                             }
                         }),
-                    ]
+                    ]);
+                    head
                 })
                 .collect();
             t.push(vec![
                 "(all studies)".into(),
                 full.k.to_string(),
-                f3(full.proportion.estimate),
-                format!("[{}; {}]", f3(full.proportion.ci_lb), f3(full.proportion.ci_ub)),
+                full_cells.0,
+                format!("[{}; {}]", full_cells.1, full_cells.2),
                 f3(full.estimate),
                 f3(full.tau2),
                 format!("{}%", fmt_num(full.i2, 1)),
@@ -339,20 +377,26 @@ fn fit_rows_report(
                 p.options.test,
                 p.es.k()
             );
+            let lv = crate::report::level_label(p.options.level);
+            let (est_head, ci_head) = if percent {
+                ("proportion %".to_string(), format!("{lv} CI %"))
+            } else {
+                (p.options.measure.natural_name().to_lowercase(), format!("{lv} CI"))
+            };
             s.push_str(&text_table(
                 &[
-                    first_col,
-                    "k",
-                    "proportion",
-                    "CI",
-                    "estimate",
-                    "tau2",
-                    "I2",
-                    "Q",
-                    "Q_p",
-                    "error",
+                    first_col, "k", &est_head, &ci_head, "estimate", "tau2", "I2", "Q", "Q_p", "error",
                 ],
                 &t,
+            ));
+            s.push_str(&format!(
+                "\nestimate, tau2 and Q on the {} scale{}.\n",
+                p.options.measure,
+                if truncated {
+                    "; CIs reaching outside [0%, 100%] are shown truncated there (JSON and CSV keep the model's limits)"
+                } else {
+                    ""
+                }
             ));
             s
         }

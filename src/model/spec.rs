@@ -87,17 +87,7 @@ impl Default for ModelSpec {
 impl ModelSpec {
     /// The checked [`PoolOptions`].
     pub fn resolve(&self) -> Result<PoolOptions> {
-        let level = if self.level > 1.0 {
-            self.level / 100.0
-        } else {
-            self.level
-        };
-        if !(level > 0.0 && level < 1.0) {
-            return Err(Error::Usage(format!(
-                "the confidence level must be between 0 and 100 (percent), got {}",
-                self.level
-            )));
-        }
+        let level = resolve_level(self.level)?;
         let measure = self.measure.parse::<Measure>()?;
         let pooling = self.pooling.parse::<Pooling>()?;
         let add = self.add.unwrap_or(match (measure, pooling) {
@@ -153,6 +143,44 @@ impl ModelSpec {
     }
 }
 
+/// The confidence level as a fraction: `level` in percent (50 to 99.9) or as a fraction (0.5 to
+/// 0.999). Anything else is refused with the reason: a number above 1 is read as percent, so 9
+/// would be a 9% interval, which no analysis means.
+pub fn resolve_level(level: f64) -> Result<f64> {
+    let refuse = |why: &str| {
+        Err(Error::Usage(format!(
+            "the confidence level must be 50 to 99.9 (percent) or 0.5 to 0.999 (a fraction), got {level}: {why}"
+        )))
+    };
+    if !level.is_finite() || level <= 0.0 {
+        return refuse("not a positive number");
+    }
+    let (fraction, percent) = if level > 1.0 {
+        (level / 100.0, true)
+    } else {
+        (level, false)
+    };
+    // A little slack for levels written with rounding (99.9 / 100 is not exactly 0.999).
+    let eps = 1e-12;
+    if fraction < 0.5 - eps {
+        let shown = if percent {
+            level
+        } else {
+            (100.0 * level * 1e9).round() / 1e9
+        };
+        return refuse(&format!(
+            "that is a {shown}% interval, which misses more often than it covers (a number above 1 is read as percent, one up to 1 as a fraction)"
+        ));
+    }
+    if fraction > 1.0 {
+        return refuse("a percentage above 100");
+    }
+    if fraction > 0.999 + eps {
+        return refuse("a 100% interval is unbounded, and levels above 99.9% give intervals too wide to use");
+    }
+    Ok(fraction)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +226,47 @@ mod tests {
         );
     }
 
+    /// Sensible levels pass (in percent or as a fraction); a 9 is not read as 9% silently, and
+    /// every refusal says why.
+    #[test]
+    fn only_sensible_levels_are_accepted() {
+        for (given, want) in [
+            (95.0, 0.95),
+            (0.95, 0.95),
+            (90.0, 0.9),
+            (50.0, 0.5),
+            (0.5, 0.5),
+            (99.9, 0.999),
+            (0.999, 0.999),
+            (80.0, 0.8),
+        ] {
+            let got = resolve_level(given).unwrap();
+            assert!((got - want).abs() < 1e-12, "{given}: {got}");
+        }
+        for (given, why) in [
+            (9.0, "that is a 9% interval"),
+            (0.09, "that is a 9% interval"),
+            (49.0, "that is a 49% interval"),
+            (1.0, "a 100% interval is unbounded"),
+            (100.0, "a 100% interval is unbounded"),
+            (99.95, "a 100% interval is unbounded"),
+            (150.0, "a percentage above 100"),
+            (0.0, "not a positive number"),
+            (-95.0, "not a positive number"),
+            (f64::NAN, "not a positive number"),
+        ] {
+            let e = ModelSpec {
+                level: given,
+                ..ModelSpec::default()
+            }
+            .resolve()
+            .unwrap_err()
+            .to_string();
+            assert!(e.starts_with("the confidence level must be 50 to 99.9"), "{e}");
+            assert!(e.contains(why) && !e.contains("--"), "{given}: {e}");
+        }
+    }
+
     /// The messages name the choice in words, not a command-line flag.
     #[test]
     fn errors_name_the_choice_not_a_flag() {
@@ -208,7 +277,10 @@ mod tests {
         .resolve()
         .unwrap_err()
         .to_string();
-        assert_eq!(e, "the confidence level must be between 0 and 100 (percent), got 150");
+        assert_eq!(
+            e,
+            "the confidence level must be 50 to 99.9 (percent) or 0.5 to 0.999 (a fraction), got 150: a percentage above 100"
+        );
         let e = ModelSpec {
             mh_add: -1.0,
             ..ModelSpec::default()

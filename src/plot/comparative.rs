@@ -594,6 +594,12 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
                 let r = study_row(&res.studies[i], &mut values);
                 rows.push(r);
             }
+            if g.k == 1 {
+                // One study: its row is the subgroup's result; nothing is pooled.
+                rows.push(Row::note(format!("O{}", &crate::report::ONE_STUDY_NOTE[1..])));
+                rows.push(Row::blank());
+                continue;
+            }
             let w = match opts.weights {
                 Weights::Overall => block.iter().map(|&i| res.studies[i].weight_overall).sum(),
                 Weights::Subgroup => 100.0,

@@ -29,7 +29,7 @@ use super::table::{self, AxisSpec, Column, Mark, Row, RowKind, Style, Table};
 use super::{font, write_figure};
 use crate::error::{Error, Result};
 use crate::model::{PoolResult, Pooled, StudyRow, SubgroupTest};
-use crate::report::{fmt_num, fmt_p, fmt_prop};
+use crate::report::{fmt_num, fmt_p, fmt_prop, in_unit};
 
 /// How proportions are printed and on which scale the axis is labelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,9 +240,9 @@ pub fn p_text(p: f64, decimals: usize) -> String {
 /// Name of the pooled rows.
 pub fn model_label(res: &PoolResult) -> &'static str {
     if res.method.is_common() {
-        "Common-effect model"
+        "Common effect model"
     } else {
-        "Random-effects model"
+        "Random effects model"
     }
 }
 
@@ -436,9 +436,11 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
             },
         }
     };
-    let pooled_row = |f: &Pooled, w: Option<f64>| -> Row {
+    // Pooled intervals are shown within [0, 1] (a footnote gives the model's limits).
+    let pooled_row = |label: &str, f: &Pooled, w: Option<f64>| -> Row {
         let p = &f.proportion;
-        let [e, l, u] = estimate_cells(Some(p.estimate), p.ci_lb, p.ci_ub, sc, dec);
+        let (lb, ub) = (in_unit(p.ci_lb), in_unit(p.ci_ub));
+        let [e, l, u] = estimate_cells(Some(p.estimate), lb, ub, sc, dec);
         Row {
             kind: RowKind::Bold,
             cells: vec![
@@ -452,14 +454,15 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
             ],
             mark: Mark::Diamond {
                 est: v(p.estimate),
-                lb: v(p.ci_lb),
-                ub: v(p.ci_ub),
+                lb: v(lb),
+                ub: v(ub),
             },
         }
     };
     let pi_row = |f: &Pooled| -> Row {
         let p = &f.proportion;
-        let [_, l, u] = estimate_cells(None, p.pi_lb, p.pi_ub, sc, dec);
+        let (lb, ub) = (in_unit(p.pi_lb), in_unit(p.pi_ub));
+        let [_, l, u] = estimate_cells(None, lb, ub, sc, dec);
         Row {
             kind: RowKind::Normal,
             cells: vec![
@@ -471,17 +474,14 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
                 u,
                 String::new(),
             ],
-            mark: Mark::Bar {
-                lb: v(p.pi_lb),
-                ub: v(p.pi_ub),
-            },
+            mark: Mark::Bar { lb: v(lb), ub: v(ub) },
         }
     };
     for s in &res.studies {
         values.extend([v(s.ci_lb), v(s.ci_ub)]);
     }
     let o = &res.overall;
-    values.extend([v(o.proportion.ci_lb), v(o.proportion.ci_ub)]);
+    values.extend([v(in_unit(o.proportion.ci_lb)), v(in_unit(o.proportion.ci_ub))]);
     if res.subgroups.is_empty() {
         for &i in &order[0] {
             rows.push(study_row(&res.studies[i]));
@@ -492,15 +492,21 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
             for &i in block {
                 rows.push(study_row(&res.studies[i]));
             }
+            if crate::report::single_study(res, g).is_some() {
+                // One study: its row is the subgroup's result; nothing is pooled.
+                rows.push(Row::note(format!("O{}", &crate::report::ONE_STUDY_NOTE[1..])));
+                rows.push(Row::blank());
+                continue;
+            }
             let w = match opts.weights {
                 Weights::Overall => block.iter().map(|&i| res.studies[i].weight_overall).sum(),
                 Weights::Subgroup => 100.0,
             };
-            rows.push(pooled_row(g, Some(w)));
-            values.extend([v(g.proportion.ci_lb), v(g.proportion.ci_ub)]);
+            rows.push(pooled_row(label, g, Some(w)));
+            values.extend([v(in_unit(g.proportion.ci_lb)), v(in_unit(g.proportion.ci_ub))]);
             if opts.prediction && opts.subgroup_prediction && show_pi(g) {
                 rows.push(pi_row(g));
-                values.extend([v(g.proportion.pi_lb), v(g.proportion.pi_ub)]);
+                values.extend([v(in_unit(g.proportion.pi_lb)), v(in_unit(g.proportion.pi_ub))]);
             }
             if let Some(h) = heterogeneity_text(g, common, d) {
                 rows.push(Row::note(h));
@@ -513,10 +519,16 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
         (Weights::Subgroup, false) => None,
         _ => Some(100.0),
     };
-    rows.push(pooled_row(o, overall_w));
+    // Both models, as meta draws them: the common-effect diamond above the random-effects one
+    // (weights and squares are the random-effects model's).
+    if let (false, Some(c)) = (common, &res.common) {
+        rows.push(pooled_row("Common effect model", c, None));
+        values.extend([v(in_unit(c.proportion.ci_lb)), v(in_unit(c.proportion.ci_ub))]);
+    }
+    rows.push(pooled_row(label, o, overall_w));
     if opts.prediction && show_pi(o) {
         rows.push(pi_row(o));
-        values.extend([v(o.proportion.pi_lb), v(o.proportion.pi_ub)]);
+        values.extend([v(in_unit(o.proportion.pi_lb)), v(in_unit(o.proportion.pi_ub))]);
     }
     let mut footer = Vec::new();
     if let Some(h) = heterogeneity_text(o, common, d) {
@@ -525,6 +537,11 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
     if let Some(t) = &res.subgroup_test {
         footer.push(subgroup_test_text(t, d));
     }
+    footer.extend(
+        crate::report::truncation_notes(res, dec, sc.is_percent())
+            .into_iter()
+            .map(|n| format!("{n}.")),
+    );
     footer.extend(res.convergence_warnings());
     footer.extend(opts.footnotes.iter().cloned());
 

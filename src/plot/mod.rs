@@ -22,7 +22,7 @@
 //! ).unwrap();
 //! let res = pool(&studies, &PoolOptions::default()).unwrap();
 //! let svg = forest::render_svg(&res, &ForestOptions::default()).unwrap();
-//! assert!(svg.contains("Random-effects model"));
+//! assert!(svg.contains("Common effect model") && svg.contains("Random effects model"));
 //! ```
 
 pub mod axis;

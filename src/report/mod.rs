@@ -76,6 +76,98 @@ pub fn fmt_prop(p: f64, decimals: usize, percent: bool) -> String {
     }
 }
 
+/// Decimals of printed proportions in percent when the user sets none (as the forest plots).
+pub const PERCENT_DECIMALS: usize = 1;
+
+/// What every output says of a subgroup of one study, which is shown as that study's own result.
+pub const ONE_STUDY_NOTE: &str = "one study: no pooling; heterogeneity not defined";
+
+/// The confidence level as a label: `95%`, `90%`, `97.5%` (as many decimals as it needs).
+pub fn level_label(level: f64) -> String {
+    let v = 100.0 * level;
+    let d = (0..=3)
+        .find(|&d| (v * 10f64.powi(d as i32) - (v * 10f64.powi(d as i32)).round()).abs() < 1e-6)
+        .unwrap_or(3);
+    format!("{}%", fmt_num(v, d))
+}
+
+/// A pooled proportion as the readable outputs show it: within [0, 1]. Limits of an interval
+/// outside (the PR measure's CI or PI can reach past 0 or 1) are truncated there, with a note
+/// from [`truncation_notes`]; the JSON and CSV keep the model's values.
+pub fn in_unit(p: f64) -> f64 {
+    if p.is_finite() {
+        p.clamp(0.0, 1.0)
+    } else {
+        p
+    }
+}
+
+/// The study of a subgroup of one study (shown as the study's own result, [`ONE_STUDY_NOTE`]);
+/// `None` for other fits.
+pub fn single_study<'a>(res: &'a PoolResult, g: &Pooled) -> Option<&'a crate::model::StudyRow> {
+    if g.k != 1 || g.name.is_none() {
+        return None;
+    }
+    res.studies
+        .iter()
+        .find(|s| !s.dropped && s.group.as_deref() == g.name.as_deref())
+}
+
+/// The fits of a pool of proportions a readable output shows, each with its name: the common
+/// effect model (when the model is random, shown beside it), the overall model, then each
+/// subgroup of more than one study.
+fn shown_fits(res: &PoolResult) -> Vec<(String, &Pooled)> {
+    let mut v = Vec::new();
+    if !res.method.is_common() {
+        if let Some(c) = &res.common {
+            v.push(("Common effect model".to_string(), c));
+        }
+    }
+    let main = if res.method.is_common() {
+        "Common effect model"
+    } else {
+        "Random effects model"
+    };
+    v.push((main.to_string(), &res.overall));
+    for g in &res.subgroups {
+        if single_study(res, g).is_none() {
+            v.push((format!("Subgroup {}", g.display_name()), g));
+        }
+    }
+    v
+}
+
+/// One note per pooled proportion interval (CI, or PI of a random-effects model) that reaches
+/// outside [0, 1] and is shown truncated there: `Random effects model: PI truncated to [0%,
+/// 100%]; the model's 95% PI is [53.1; 106.3]`. Empty for other measures.
+pub fn truncation_notes(res: &PoolResult, decimals: usize, percent: bool) -> Vec<String> {
+    if !res.measure.is_proportion() {
+        return Vec::new();
+    }
+    let lv = level_label(res.level);
+    let (lo, hi) = if percent { ("0%", "100%") } else { ("0", "1") };
+    let mut out = Vec::new();
+    for (what, f) in shown_fits(res) {
+        let p = &f.proportion;
+        let random = !res.method.is_common() && what != "Common effect model";
+        let mut intervals = vec![("CI", p.ci_lb, p.ci_ub)];
+        if random && f.k > 1 {
+            intervals.push(("PI", p.pi_lb, p.pi_ub));
+        }
+        for (name, lb, ub) in intervals {
+            let outside = |x: f64| !x.is_nan() && !(0.0..=1.0).contains(&x);
+            if outside(lb) || outside(ub) {
+                out.push(format!(
+                    "{what}: {name} truncated to [{lo}, {hi}]; the model's {lv} {name} is [{}; {}]",
+                    fmt_prop(lb, decimals, percent),
+                    fmt_prop(ub, decimals, percent)
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// A p-value: `<0.001`-style below the printable range, otherwise `decimals` decimals.
 pub fn fmt_p(p: f64, decimals: usize) -> String {
     if p.is_nan() {

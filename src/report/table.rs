@@ -22,11 +22,23 @@ fn p_eq(p: f64) -> String {
     }
 }
 
-fn pct(p: f64) -> String {
-    fmt_num(100.0 * p, D)
+/// What the readable report lets one choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TableOptions {
+    /// Decimals of the printed estimates and CIs: proportions in percent (default
+    /// [`super::PERCENT_DECIMALS`]) and, for other measures, the natural-scale effects (default
+    /// 3). The transformed-scale model results and the heterogeneity statistics keep metafor's
+    /// decimals; JSON and CSV are unrounded.
+    pub digits: Option<usize>,
 }
 
+/// The readable report with the default options.
 pub fn render(res: &PoolResult) -> String {
+    render_with(res, &TableOptions::default())
+}
+
+/// The readable report: convergence warnings, then the model as metafor prints it.
+pub fn render_with(res: &PoolResult, opts: &TableOptions) -> String {
     let mut o = String::new();
     for w in res.convergence_warnings() {
         let _ = writeln!(o, "Warning: {w}");
@@ -35,21 +47,25 @@ pub fn render(res: &PoolResult) -> String {
         o.push('\n');
     }
     if !res.measure.is_proportion() {
-        o.push_str(&render_comparative(res));
+        o.push_str(&render_comparative(res, opts.digits.unwrap_or(D)));
         return o;
     }
-    o.push_str(&render_proportions(res));
+    o.push_str(&render_proportions(res, opts.digits.unwrap_or(super::PERCENT_DECIMALS)));
     o
 }
 
-fn render_proportions(res: &PoolResult) -> String {
+fn render_proportions(res: &PoolResult, dp: usize) -> String {
     let mut o = String::new();
-    let model = if res.method.is_common() {
+    let lv = super::level_label(res.level);
+    // Percent, truncated to [0, 100] (notes at the end say where).
+    let pct = |p: f64| fmt_num(100.0 * super::in_unit(p), dp);
+    let common_only = res.method.is_common();
+    let model = if common_only {
         "Common-effect model"
     } else {
         "Random-effects model"
     };
-    let est = if res.method.is_common() {
+    let est = if common_only {
         String::new()
     } else {
         format!("; tau^2 estimator: {}", res.method)
@@ -79,18 +95,51 @@ fn render_proportions(res: &PoolResult) -> String {
         );
     }
     let _ = writeln!(o);
-    fit_block(&mut o, &res.overall, res.method);
-    if !res.subgroups.is_empty() {
-        let _ = writeln!(o);
+    // Both models of all studies, as meta prints them; just the common one for a common-effect
+    // method.
+    let common = if common_only { None } else { res.common.as_ref() };
+    fit_block(&mut o, &res.overall, res.method, &lv, common);
+    let _ = writeln!(o);
+    if let Some(c) = common {
         let _ = writeln!(
             o,
-            "Subgroups{}:",
-            if res.tau2_common {
-                " (common tau^2 across subgroups)"
-            } else {
-                " (separate tau^2 per subgroup)"
-            }
+            "Common effect model:  pooled proportion {}% ({lv} CI {}% to {}%)",
+            pct(c.proportion.estimate),
+            pct(c.proportion.ci_lb),
+            pct(c.proportion.ci_ub),
         );
+    }
+    let p = &res.overall.proportion;
+    if common_only {
+        let _ = writeln!(
+            o,
+            "Common effect model: pooled proportion {}% ({lv} CI {}% to {}%)",
+            pct(p.estimate),
+            pct(p.ci_lb),
+            pct(p.ci_ub),
+        );
+    } else {
+        let pi = if res.overall.k > 1 {
+            format!("; {lv} PI {}% to {}%", pct(p.pi_lb), pct(p.pi_ub))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            o,
+            "Random effects model: pooled proportion {}% ({lv} CI {}% to {}%{pi})",
+            pct(p.estimate),
+            pct(p.ci_lb),
+            pct(p.ci_ub),
+        );
+    }
+    if !res.subgroups.is_empty() {
+        let _ = writeln!(o);
+        let heading = match (common_only, res.tau2_common) {
+            (true, _) => "common-effect model in each subgroup",
+            (false, true) => "random-effects model in each subgroup, one tau^2 common to all subgroups",
+            (false, false) => "random-effects model in each subgroup, a separate tau^2 per subgroup",
+        };
+        let _ = writeln!(o, "Subgroups ({heading}):");
         let name_w = res
             .subgroups
             .iter()
@@ -98,25 +147,81 @@ fn render_proportions(res: &PoolResult) -> String {
             .max()
             .unwrap_or(0)
             .max(8);
+        let ci_w = (2 * (dp + 5) + 2).max(12);
+        // A common-effect model has no tau^2 and no prediction interval: no such columns.
+        let line = |cells: [&str; 10]| -> String {
+            let [name, k, et, est, ci, pi, tau2, i2, q, qp] = cells;
+            let mut l = format!("  {name:<name_w$}  {k:>3}  {et:>13}  {est:>8}  {ci:>ci_w$}");
+            if !common_only {
+                l.push_str(&format!("  {pi:>ci_w$}  {tau2:>7}"));
+            }
+            l.push_str(&format!("  {i2:>7}  {q:>8}  {qp:>7}"));
+            l
+        };
+        let (ci_head, pi_head) = (format!("{lv} CI"), format!("{lv} PI"));
         let _ = writeln!(
             o,
-            "  {:<name_w$}  {:>3}  {:>13}  {:>8}  {:>19}  {:>19}  {:>7}  {:>7}  {:>8}  {:>7}",
-            "subgroup", "k", "events/total", "prop.%", "95% CI", "95% PI", "tau^2", "I^2 %", "Q", "p(Q)"
+            "{}",
+            line([
+                "subgroup",
+                "k",
+                "events/total",
+                "prop.%",
+                &ci_head,
+                &pi_head,
+                "tau^2",
+                "I^2 %",
+                "Q",
+                "p(Q)"
+            ])
         );
+        let dash = || "\u{2014}".to_string();
+        let mut one_study = false;
         for s in &res.subgroups {
+            let (est, ci, pi, tau2, i2, q, qp, flag) = match super::single_study(res, s) {
+                // One study: its own proportion and CI, nothing pooled.
+                Some(st) => {
+                    one_study = true;
+                    (
+                        pct(st.proportion),
+                        format!("[{}; {}]", pct(st.ci_lb), pct(st.ci_ub)),
+                        dash(),
+                        dash(),
+                        dash(),
+                        dash(),
+                        dash(),
+                        " (1)",
+                    )
+                }
+                None => (
+                    pct(s.proportion.estimate),
+                    format!("[{}; {}]", pct(s.proportion.ci_lb), pct(s.proportion.ci_ub)),
+                    if common_only {
+                        dash()
+                    } else {
+                        format!("[{}; {}]", pct(s.proportion.pi_lb), pct(s.proportion.pi_ub))
+                    },
+                    if common_only { dash() } else { fmt_num(s.tau2, D) },
+                    fmt_num(s.i2, 1),
+                    fmt_num(s.q, D),
+                    fmt_p(s.q_p, 4),
+                    "",
+                ),
+            };
+            let k = s.k.to_string();
+            let et = format!("{}/{}", fmt_num(s.events, 0), fmt_num(s.total, 0));
             let _ = writeln!(
                 o,
-                "  {:<name_w$}  {:>3}  {:>13}  {:>8}  {:>19}  {:>19}  {:>7}  {:>7}  {:>8}  {:>7}",
-                s.display_name(),
-                s.k,
-                format!("{}/{}", fmt_num(s.events, 0), fmt_num(s.total, 0)),
-                pct(s.proportion.estimate),
-                format!("[{}; {}]", pct(s.proportion.ci_lb), pct(s.proportion.ci_ub)),
-                format!("[{}; {}]", pct(s.proportion.pi_lb), pct(s.proportion.pi_ub)),
-                fmt_num(s.tau2, D),
-                fmt_num(s.i2, 1),
-                fmt_num(s.q, D),
-                fmt_p(s.q_p, 4),
+                "{}{flag}",
+                line([s.display_name(), &k, &et, &est, &ci, &pi, &tau2, &i2, &q, &qp])
+            );
+        }
+        if one_study {
+            let _ = writeln!(
+                o,
+                "  (1) {}: the study's own proportion and {} CI",
+                super::ONE_STUDY_NOTE,
+                res.study_ci.as_str()
             );
         }
         if let Some(t) = &res.subgroup_test {
@@ -148,12 +253,21 @@ fn render_proportions(res: &PoolResult) -> String {
             }
         }
     }
+    let notes = super::truncation_notes(res, dp, true);
+    if !notes.is_empty() {
+        let _ = writeln!(o);
+        for n in notes {
+            let _ = writeln!(o, "Note: {n}.");
+        }
+    }
     o
 }
 
-fn fit_block(o: &mut String, f: &Pooled, method: Method) {
+/// The heterogeneity and model-results block of the overall fit (metafor's `print.rma`), with
+/// the common-effect fit's row above the random-effects one when `common` is given.
+fn fit_block(o: &mut String, f: &Pooled, method: Method, lv: &str, common: Option<&Pooled>) {
     let ci = |lb: Option<f64>, ub: Option<f64>, d: usize| match (lb, ub) {
-        (Some(l), Some(u)) => format!(" (95% CI {}, {})", fmt_num(l, d), fmt_num(u, d)),
+        (Some(l), Some(u)) => format!(" ({lv} CI {}, {})", fmt_num(l, d), fmt_num(u, d)),
         _ => String::new(),
     };
     if f.k == 1 {
@@ -219,45 +333,47 @@ fn fit_block(o: &mut String, f: &Pooled, method: Method) {
     } else {
         "tval"
     };
+    let label_w = if common.is_some() { 21 } else { 0 };
     let _ = writeln!(
         o,
-        "{:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
-        "estimate", "se", stat, "pval", "ci.lb", "ci.ub", "pi.lb", "pi.ub"
+        "{:<label_w$}{:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "", "estimate", "se", stat, "pval", "ci.lb", "ci.ub", "pi.lb", "pi.ub"
     );
-    let _ = writeln!(
-        o,
-        "{:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
-        fmt_num(f.estimate, D),
-        fmt_num(f.se, D),
-        fmt_num(f.zval, D),
-        fmt_p(f.pval, 4),
-        fmt_num(f.ci_lb, D),
-        fmt_num(f.ci_ub, D),
-        fmt_num(f.pi_lb, D),
-        fmt_num(f.pi_ub, D)
-    );
-    let _ = writeln!(o);
-    let p = &f.proportion;
-    let _ = writeln!(
-        o,
-        "Pooled proportion: {}% (95% CI {}% to {}%; 95% PI {}% to {}%)",
-        pct(p.estimate),
-        pct(p.ci_lb),
-        pct(p.ci_ub),
-        pct(p.pi_lb),
-        pct(p.pi_ub)
-    );
-}
-
-/// A natural-scale number: 3 significant decimals for ratios, 3 decimals otherwise.
-fn nat(x: f64) -> String {
-    fmt_num(x, D)
+    let row = |o: &mut String, label: &str, f: &Pooled, pi: bool| {
+        let (pl, pu) = if pi {
+            (fmt_num(f.pi_lb, D), fmt_num(f.pi_ub, D))
+        } else {
+            (String::new(), String::new())
+        };
+        let line = format!(
+            "{:<label_w$}{:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            label,
+            fmt_num(f.estimate, D),
+            fmt_num(f.se, D),
+            fmt_num(f.zval, D),
+            fmt_p(f.pval, 4),
+            fmt_num(f.ci_lb, D),
+            fmt_num(f.ci_ub, D),
+            pl,
+            pu
+        );
+        let _ = writeln!(o, "{}", line.trim_end());
+    };
+    match common {
+        // The common-effect model has no prediction interval beyond its CI.
+        Some(c) => {
+            row(o, "Common effect model", c, false);
+            row(o, "Random effects model", f, true);
+        }
+        None => row(o, "", f, true),
+    }
 }
 
 /// The readable report of a two-group (or other non-proportion) pool: the arms, the measure and
 /// the pooling in words, as meta's print does, then the study table and both models.
-fn render_comparative(res: &PoolResult) -> String {
+fn render_comparative(res: &PoolResult, dn: usize) -> String {
     let mut o = String::new();
+    let nat = |x: f64| fmt_num(x, dn);
     let lv = fmt_num(
         100.0 * res.level,
         if (100.0 * res.level).fract() == 0.0 { 0 } else { 1 },
@@ -336,6 +452,12 @@ fn render_comparative(res: &PoolResult) -> String {
     let show = |o: &mut String, name: Option<&str>, overall: &Pooled, common: Option<&Pooled>| {
         if let Some(n) = name {
             let _ = writeln!(o, "Subgroup {n} (k = {}):", overall.k);
+            if overall.k == 1 {
+                // One study: its own effect (the one-study fit); nothing pooled.
+                fit_line(o, "  The study", overall);
+                let _ = writeln!(o, "  ({})", super::ONE_STUDY_NOTE);
+                return;
+            }
         } else {
             let _ = writeln!(o, "All studies (k = {}):", overall.k);
         }

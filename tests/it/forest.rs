@@ -321,10 +321,11 @@ fn svg_has_every_label_number_square_and_diamond() {
         let diamonds = count_fill(&els, "polygon", &st.diamond_fill.hex());
         let bars = count_fill(&els, "rect", &st.prediction.hex());
         assert_eq!(squares, res.studies.len(), "{name}: one square per study");
+        // One per subgroup of more than one study, the common and the random effects model.
         assert_eq!(
             diamonds,
-            res.subgroups.len() + 1,
-            "{name}: one diamond per subgroup and overall"
+            res.subgroups.iter().filter(|g| g.k > 1).count() + 2,
+            "{name}: one diamond per pooled subgroup and both overall models"
         );
         assert_eq!(bars, 1, "{name}: one prediction bar");
         for h in [
@@ -468,7 +469,7 @@ fn numbers_on_the_plot_are_metafors_rounded() {
         // Subgroups in metafor's order (sorted levels, as ours), then overall.
         let mut fits: Vec<&Value> = case["subgroups"].as_array().unwrap().iter().collect();
         fits.push(&case["overall"]);
-        let pooled_rows: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "Random-effects model").collect();
+        let pooled_rows: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "Random effects model").collect();
         assert_eq!(pooled_rows.len(), fits.len(), "{name}: pooled rows");
         let v = |x: &Value| x.as_f64().expect("metafor value");
         for (row, fit) in pooled_rows.iter().zip(&fits) {
@@ -478,6 +479,27 @@ fn numbers_on_the_plot_are_metafors_rounded() {
             assert_printed(&row[4], 100.0 * v(&p["ci_lb"]), &what);
             assert_printed(&row[5], 100.0 * v(&p["ci_ub"]), &what);
         }
+        // The common effect model's row: metafor's EE fit.
+        let ee = fx["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["measure"] == "PLO"
+                    && c["method"] == "EE"
+                    && c["test"] == "z"
+                    && c["add"] == 0.5
+                    && c["to"] == "only0"
+            })
+            .expect("metafor's PLO EE z fit");
+        let crow = rows
+            .iter()
+            .find(|r| r[0] == "Common effect model")
+            .expect("common effect row");
+        let cp = &ee["overall"]["proportion"];
+        assert_printed(&crow[3], 100.0 * v(&cp["estimate"]), name);
+        assert_printed(&crow[4], 100.0 * v(&cp["ci_lb"]), name);
+        assert_printed(&crow[5], 100.0 * v(&cp["ci_ub"]), name);
         let pi = rows.iter().find(|r| r[0] == "Prediction interval").unwrap();
         let op = &case["overall"]["proportion"];
         assert_printed(&pi[1], 100.0 * v(&op["pi_lb"]), name);
@@ -539,7 +561,7 @@ fn numbers_on_the_plot_are_the_json_report_rounded() {
         }
         assert_eq!(seen, res.studies.len());
         // Pooled rows, in order: each subgroup, then overall.
-        let pooled_rows: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "Random-effects model").collect();
+        let pooled_rows: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "Random effects model").collect();
         let mut fits: Vec<&Value> = json["subgroups"].as_array().unwrap().iter().collect();
         fits.push(&json["overall"]);
         assert_eq!(pooled_rows.len(), fits.len(), "{name}");
@@ -560,6 +582,17 @@ fn numbers_on_the_plot_are_the_json_report_rounded() {
                 .sum();
             assert_printed(&row[6], w, name);
         }
+        // The common effect model's row, right above the overall random effects row (issue:
+        // both models, as meta draws them).
+        let at = rows
+            .iter()
+            .position(|r| r[0] == "Common effect model")
+            .expect("common effect row");
+        assert!(rows[at + 1][0] == "Random effects model", "{name}: {:?}", rows[at + 1]);
+        let cp = &json["common"]["proportion"];
+        assert_printed(&rows[at][3], 100.0 * cp["estimate"].as_f64().unwrap(), name);
+        assert_printed(&rows[at][4], 100.0 * cp["ci_lb"].as_f64().unwrap(), name);
+        assert_printed(&rows[at][5], 100.0 * cp["ci_ub"].as_f64().unwrap(), name);
         // Prediction interval.
         let pi = rows.iter().find(|r| r[0] == "Prediction interval").unwrap();
         let op = &json["overall"]["proportion"];

@@ -422,7 +422,7 @@ fn usage_errors_exit_2() {
         (vec!["--method", "XYZ"], "unknown method"),
         (
             vec!["--level", "150"],
-            "the confidence level must be between 0 and 100 (percent), got 150",
+            "the confidence level must be 50 to 99.9 (percent) or 0.5 to 0.999 (a fraction), got 150",
         ),
         (vec!["--na", "maybe"], "--na"),
         (vec!["--no-such-option"], "--no-such-option"),

@@ -8,6 +8,7 @@ mod forest;
 mod glmm_metareg;
 mod input;
 mod metafor_fixtures;
+mod presentation;
 mod properties;
 mod reproduce;
 mod sensitivity;

@@ -326,9 +326,20 @@ fn reproduce_reports_match_metafor() {
             );
             compared += 1;
         }
-        // The Markdown row: proportion, CI and PI in % at one decimal, I² at one decimal.
+        // The Markdown row: proportion, CI and PI in % at one decimal, I² at one decimal; limits
+        // outside [0%, 100%] shown truncated there, the model's limit in a note.
         let md = read(&dir.join(format!("{analysis}.md")));
-        let p = |key: &str| format!("{:.1}", 100.0 * num(&m["proportion"][key], key));
+        let p = |key: &str| format!("{:.1}", 100.0 * num(&m["proportion"][key], key).clamp(0.0, 1.0));
+        let pi_ub = num(&m["proportion"]["pi_ub"], "pi_ub");
+        let note = format!(
+            "Note: Random effects model: PI truncated to [0%, 100%]; the model's 95% PI is [{:.1}; {:.1}].",
+            100.0 * num(&m["proportion"]["pi_lb"], "pi_lb"),
+            100.0 * pi_ub
+        );
+        assert_eq!(md.contains(&note), pi_ub > 1.0, "{analysis}: {note:?} in:\n{md}");
+        if measure == "PR" {
+            assert!(pi_ub > 1.0, "metafor's PR PI of pritz1997 reaches past 100%");
+        }
         let row = format!(
             "| {} | [{}; {}] | [{}; {}] |",
             p("estimate"),

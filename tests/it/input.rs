@@ -230,7 +230,7 @@ fn unknown_where_column() {
     input_error(
         "unknown_where_column.csv",
         &["--where", "endpoint=remission"],
-        &["no column \"endpoint\"", "--where", "\"outcome\""],
+        &["no column \"endpoint\"", "the column of a row filter", "\"outcome\""],
     );
 }
 
@@ -239,7 +239,10 @@ fn where_value_matching_no_row() {
     input_error(
         "no_matching_where.csv",
         &["--where", "outcome=remision"],
-        &["no rows match --where outcome=remision", "\"remission\", \"response\""],
+        &[
+            "no rows match the row filter outcome=remision",
+            "\"remission\", \"response\"",
+        ],
     );
 }
 
@@ -366,7 +369,7 @@ fn missing_count_is_an_error_naming_the_row() {
     input_error(
         "missing_count.csv",
         &[],
-        &["line 3 (row 2), column \"events\"", "empty cell", "--na drop"],
+        &["line 3 (row 2), column \"events\"", "empty cell", "na = drop"],
     );
 }
 

@@ -9,4 +9,5 @@ mod input;
 mod metafor_fixtures;
 mod properties;
 mod reproduce;
+mod selection;
 mod sensitivity;

@@ -187,7 +187,7 @@ pub fn close_labels<'a>(label: &str, candidates: impl IntoIterator<Item = &'a st
             1
         } else {
             // A few edits from the whole label, or from its beginning (a label typed short).
-            let limit = |len: usize| (len / 4).max(2);
+            let limit = |len: usize| (len / 4).max(1);
             let whole = edit_distance(&n, &m);
             let start: String = m.chars().take(n.chars().count()).collect();
             let prefix = edit_distance(&n, &start);

@@ -276,3 +276,145 @@ fn analysis_files_take_exclude_and_the_report_lists_it() {
     let r: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
     assert_eq!(fit(&r), fit(&v));
 }
+
+/// The rows of a batch CSV output, each as its fields (the message column last).
+fn batch_rows(path: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+/// `batch FILE --analysis analysis --output OUT ARGS`.
+fn batch(file: &Path, out: &Path, args: &[&str]) -> Run {
+    let mut all: Vec<&std::ffi::OsStr> = vec!["batch".as_ref(), file.as_os_str()];
+    all.extend([
+        "--analysis".as_ref(),
+        "analysis".as_ref(),
+        "--output".as_ref(),
+        out.as_os_str(),
+    ]);
+    all.extend(args.iter().map(std::ffi::OsStr::new));
+    metarepro(&all)
+}
+
+const LONG: &str = "analysis,study,events,total,outcome\n\
+                    a1,s1,16,17,x\na1,s2,,12,x\na1,s3,4,8,y\na1,s4,13,16,x\n\
+                    b,s1,NA,4,x\nb,s2,3,10,y\n\
+                    c,s1,3,20,x\nc,s2,8,25,x\n";
+
+#[test]
+fn batch_drops_missing_counts_and_reports_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = dir.path().join("long.csv");
+    std::fs::write(&long, LONG).unwrap();
+    let out = dir.path().join("out.csv");
+    // Missing counts fail their analyses: exit 0 (one was pooled), and stderr says how many failed.
+    let r = batch(&long, &out, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("warning: 2 of 3 analyses could not be pooled"),
+        "{}",
+        r.stderr
+    );
+    let rows = batch_rows(&out);
+    assert!(
+        rows[0]
+            .join(",")
+            .contains("missing count (fill it in, or choose to drop rows"),
+        "{rows:?}"
+    );
+    // Also with --quiet.
+    let r = batch(&long, &out, &["--quiet"]);
+    assert!(r.stderr.contains("2 of 3 analyses could not be pooled"), "{}", r.stderr);
+    // --na drop: the rows are left out, listed with their lines, and each analysis equals pool
+    // --na drop of its rows.
+    let r = batch(&long, &out, &["--na", "drop"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains("could not be pooled ("), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("2 rows left out: 2 with a missing count (--na drop)")
+            && r.stderr.contains("line 3 (analysis \"a1\"): missing \"events\"")
+            && r.stderr.contains("line 6 (analysis \"b\"): missing \"events\""),
+        "{}",
+        r.stderr
+    );
+    let rows = batch_rows(&out);
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| r[15] == "true"), "{rows:?}");
+    let a1 = dir.path().join("a1.csv");
+    std::fs::write(&a1, "study,events,total\ns1,16,17\ns2,,12\ns3,4,8\ns4,13,16\n").unwrap();
+    let p = pool_json(a1.to_str().unwrap(), &["--na", "drop"]);
+    assert_eq!(rows[0][2], "3");
+    let est: f64 = rows[0][3].parse().unwrap();
+    assert!((est - p["overall"]["estimate"].as_f64().unwrap()).abs() < 1e-12);
+    // Every analysis failing: exit 4 (the computation-error code), and the count.
+    let none = dir.path().join("none.csv");
+    std::fs::write(&none, "analysis,events,total\nx,5,4\ny,,10\n").unwrap();
+    let r = batch(&none, &out, &[]);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains("all 2 analyses failed"), "{}", r.stderr);
+}
+
+#[test]
+fn batch_takes_row_filters_and_exclusions_as_pool_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = dir.path().join("long.csv");
+    std::fs::write(&long, LONG).unwrap();
+    let out = dir.path().join("out.csv");
+    // --where and --exclude equal batch on the table without those rows.
+    let r = batch(
+        &long,
+        &out,
+        &["--where", "outcome!=y", "--exclude", "s2", "--na", "drop"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("excluded by its study label \"s2\"") && r.stderr.contains("of excluded studies (--exclude)"),
+        "{}",
+        r.stderr
+    );
+    let reduced = dir.path().join("reduced.csv");
+    std::fs::write(
+        &reduced,
+        "analysis,study,events,total,outcome\na1,s1,16,17,x\na1,s4,13,16,x\nb,s1,NA,4,x\nc,s1,3,20,x\n",
+    )
+    .unwrap();
+    let out2 = dir.path().join("out2.csv");
+    let r2 = batch(&reduced, &out2, &["--na", "drop"]);
+    assert_eq!(r2.code, 0, "{}", r2.stderr);
+    let (a, b) = (batch_rows(&out), batch_rows(&out2));
+    assert_eq!(a.len(), 3);
+    // Rows of a1 and c are the same fits; b's one row is left out in both (no rows left).
+    assert_eq!(a[0], b[0]);
+    assert_eq!(a[2], b[2]);
+    assert!(
+        a[1].join(",").contains("no rows left") && a[1][15] == "false",
+        "{:?}",
+        a[1]
+    );
+    // Several values.
+    let r = batch(&long, &out, &["--where", "outcome=x,y", "--na", "drop"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(batch_rows(&out).len(), 3);
+    // Errors name what is wrong and write nothing.
+    for (args, needle) in [
+        (
+            &["--where", "outcome=z"][..],
+            "no rows match the row filter outcome=z (column \"outcome\" has the values \"x\", \"y\")",
+        ),
+        (&["--exclude", "s9"], "no study labelled \"s9\""),
+        (&["--where", "arm=1"], "no column \"arm\" (the column of a row filter)"),
+        (
+            &["--exclude", "s1", "--study", "label"],
+            "no column \"label\" (the study-label column)",
+        ),
+    ] {
+        let fresh = dir.path().join("fresh.csv");
+        let r = batch(&long, &fresh, args);
+        assert_eq!(r.code, 3, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
+        assert!(!fresh.exists(), "{args:?}: an output was written");
+    }
+}

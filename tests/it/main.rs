@@ -2,6 +2,7 @@
 //! instead of one per file). Run one file's tests with `cargo test --test it <module>::`, e.g.
 //! `cargo test --test it comparative::`.
 
+mod cli_help;
 mod comparative;
 mod forest;
 mod glmm_metareg;

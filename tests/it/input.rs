@@ -221,7 +221,7 @@ fn unknown_by_column() {
     input_error(
         "unknown_by_column.csv",
         &["--by", "region"],
-        &["no column \"region\"", "--by", "\"group\""],
+        &["no column \"region\"", "the subgroup column", "\"group\""],
     );
 }
 
@@ -429,7 +429,7 @@ fn usage_errors_exit_2() {
         ),
         (vec!["--na", "maybe"], "--na"),
         (vec!["--no-such-option"], "--no-such-option"),
-        (vec!["--events", "total"], "both name the column \"total\""),
+        (vec!["--events", "total"], "are both \"total\""),
     ] {
         let mut a = vec!["pool", f.as_str()];
         a.extend_from_slice(&args);

@@ -82,7 +82,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::data::delimited::DelimitedStream;
-use crate::data::{parse_count_text, StudyInput, MAX_COUNT, MISSING};
+use crate::data::{parse_count_text, RowFilter, StudyInput, MAX_COUNT, MISSING};
 use crate::effect::comparative::{escalc_inputs, EscalcOptions};
 use crate::effect::{escalc, BackTransform, EffectSizes, Measure};
 use crate::error::{Error, Result};
@@ -104,6 +104,17 @@ pub struct BatchOptions {
     pub columns: crate::data::Columns,
     /// Subgroup column: one more row per subgroup of each analysis.
     pub by: Option<String>,
+    /// Row filters (all must hold), as `pool`'s: rows that fail one are not read at all.
+    pub filters: Vec<RowFilter>,
+    /// Study labels to leave out (the column `study`, read only when this is not empty); each
+    /// must name a study of a row the filters keep. Their rows are left out of their analysis
+    /// and counted in [`BatchSummary`].
+    pub exclude: Vec<String>,
+    /// Column of the study labels (for `exclude`).
+    pub study: String,
+    /// Leave rows with a missing count out of their analysis (counted in [`BatchSummary`])
+    /// instead of failing the analysis.
+    pub na_drop: bool,
     /// Field delimiter (`None`: tab for .tsv/.tab, comma otherwise).
     pub delimiter: Option<u8>,
     pub pool: PoolOptions,
@@ -122,6 +133,10 @@ impl Default for BatchOptions {
             total: "total".into(),
             columns: crate::data::Columns::default(),
             by: None,
+            filters: Vec::new(),
+            exclude: Vec::new(),
+            study: "study".into(),
+            na_drop: false,
             delimiter: None,
             pool: PoolOptions::default(),
             chunk: 4096,
@@ -197,10 +212,13 @@ pub type Count = std::result::Result<f64, String>;
 pub fn read_count(text: &str, decimal_comma: bool) -> Count {
     let t = text.trim();
     if t.is_empty() || MISSING.contains(&t) {
-        return Err("missing count".into());
+        return Err(MISSING_COUNT.into());
     }
     parse_count_text(t, decimal_comma)
 }
+
+/// The message of a missing count (an empty cell, `NA`, `N/A` or `#N/A`).
+pub const MISSING_COUNT: &str = "missing count";
 
 /// The counts of a study row, as read.
 #[derive(Debug, Clone, PartialEq)]
@@ -219,6 +237,37 @@ pub struct Record {
     pub line: usize,
     pub group: Option<String>,
     pub counts: Counts,
+    /// Why the row is left out of its analysis (a study excluded by label, or a missing count
+    /// with `na_drop`); `None` for a row that is pooled.
+    pub left_out: Option<String>,
+}
+
+impl Counts {
+    /// The cells that are missing, by their column names in `o`.
+    fn missing<'a>(&self, o: &'a BatchOptions) -> Vec<&'a str> {
+        let c = &o.columns;
+        let (cells, names): (&[Count], [&'a str; 4]) = match self {
+            Counts::Proportion { events, total } => {
+                let miss = |x: &Count| x.as_ref().err().is_some_and(|m| m == MISSING_COUNT);
+                let mut v = Vec::new();
+                if miss(events) {
+                    v.push(o.events.as_str());
+                }
+                if miss(total) {
+                    v.push(o.total.as_str());
+                }
+                return v;
+            }
+            Counts::Table(x) => (x, [&c.ai, &c.bi, &c.ci, &c.di]),
+            Counts::Sizes(x) => (x, [&c.ai, &c.n1i, &c.ci, &c.n2i]),
+        };
+        cells
+            .iter()
+            .zip(names)
+            .filter(|(x, _)| x.as_ref().err().is_some_and(|m| m == MISSING_COUNT))
+            .map(|(_, n)| n)
+            .collect()
+    }
 }
 
 /// The rows of one analysis.
@@ -229,9 +278,15 @@ pub struct Analysis {
 }
 
 /// What a batch run did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BatchSummary {
     pub analyses: u64,
+    /// Rows left out of their analysis for a missing count (`na_drop`).
+    pub rows_missing: u64,
+    /// Rows left out because their study is excluded by label.
+    pub rows_excluded: u64,
+    /// The first rows left out ([`LEFT_OUT_LISTED`] of them): (line, analysis, why).
+    pub left_out: Vec<(usize, String, String)>,
     /// Analyses that could not be pooled (their own row has `converged = false`; a failed
     /// subgroup alone does not count).
     pub analyses_failed: u64,
@@ -245,12 +300,22 @@ pub struct BatchSummary {
 // Pooling one analysis
 // ---------------------------------------------------------------------------------------------
 
+/// A count's message, with what to do about a missing one.
+fn missing_hint(m: String) -> String {
+    if m == MISSING_COUNT {
+        format!("{m} (fill it in, or choose to drop rows with missing counts: na = drop)")
+    } else {
+        m
+    }
+}
+
 fn parse_counts(a: &Analysis, o: &BatchOptions) -> std::result::Result<(Vec<f64>, Vec<f64>), String> {
     let mut ev = Vec::with_capacity(a.records.len());
     let mut tot = Vec::with_capacity(a.records.len());
     for r in &a.records {
         let parse = |c: &Count, col: &str| -> std::result::Result<f64, String> {
-            c.clone().map_err(|m| format!("line {}, column \"{col}\": {m}", r.line))
+            c.clone()
+                .map_err(|m| format!("line {}, column \"{col}\": {}", r.line, missing_hint(m)))
         };
         let Counts::Proportion { events, total } = &r.counts else {
             return Err(format!(
@@ -398,7 +463,7 @@ fn fit_row(id: &str, subgroup: Option<String>, events: &[f64], total: &[f64], o:
                 subgroup,
                 k,
                 format!(
-                    "study {} ({} of {}): the {} effect size is not defined without a continuity correction; use --add/--to or another measure",
+                    "study {} ({} of {}): the {} effect size is not defined without a continuity correction; add one (the correction and the studies it applies to) or use another measure",
                     i + 1,
                     events[i],
                     total[i],
@@ -427,7 +492,7 @@ fn parse_tables(a: &Analysis, c: &crate::data::Columns) -> std::result::Result<V
         let at = |col: &str, m: &str| format!("line {}, column \"{col}\": {m}", r.line);
         let get = |x: &Count, col: &str| match x {
             Ok(v) => Ok(*v),
-            Err(m) => Err(at(col, m)),
+            Err(m) => Err(at(col, &missing_hint(m.clone()))),
         };
         let input = match &r.counts {
             Counts::Table([ai, bi, ci, di]) => StudyInput::Table2x2 {
@@ -509,7 +574,7 @@ fn fit_tables_row(
             id,
             subgroup,
             0,
-            "no study has an effect size (every table is a double-zero table left out by --drop00)".into(),
+            "no study has an effect size (every table is a double-zero table, left out by drop00)".into(),
         );
     }
     let ro = o.rma_options();
@@ -569,7 +634,7 @@ fn pool_tables(a: &Analysis, o: &BatchOptions) -> Vec<BatchRow> {
             if !comp.dropped[i] && !crate::effect::is_defined(y, v) {
                 return fail(format!(
                     "line {}: the {} effect size is not defined (yi = {y}, vi = {v}); with a zero cell use a continuity \
-                     correction (--add/--to), leave double-zero tables out (--drop00), or pool with --pooling MH",
+                     correction, leave double-zero tables out (drop00), or pool by Mantel-Haenszel (pooling MH)",
                     a.records[i].line, po.measure
                 ));
             }
@@ -596,8 +661,40 @@ fn pool_tables(a: &Analysis, o: &BatchOptions) -> Vec<BatchRow> {
     out
 }
 
-/// Pool one analysis: its overall row, then one row per subgroup (sorted) when grouped.
+/// Rows left out listed in [`BatchSummary::left_out`] (the others are counted).
+pub const LEFT_OUT_LISTED: usize = 20;
+
+/// Pool one analysis: its overall row, then one row per subgroup (sorted) when grouped. Rows
+/// left out ([`Record::left_out`]) are not pooled; an analysis with no other row fails.
 pub fn pool_analysis(a: &Analysis, o: &BatchOptions) -> Vec<BatchRow> {
+    if a.records.iter().all(|r| r.left_out.is_none()) {
+        return pool_records(a, o);
+    }
+    let kept = Analysis {
+        id: a.id.clone(),
+        records: a.records.iter().filter(|r| r.left_out.is_none()).cloned().collect(),
+    };
+    if kept.records.is_empty() {
+        let first = a.records.iter().find_map(|r| r.left_out.as_deref()).unwrap_or_default();
+        return vec![BatchRow::failed(
+            &a.id,
+            None,
+            0,
+            format!(
+                "no rows left: {} left out (line {}: {first})",
+                match a.records.len() {
+                    1 => "its one row was".to_string(),
+                    n => format!("all {n} rows were"),
+                },
+                a.records[0].line
+            ),
+        )];
+    }
+    pool_records(&kept, o)
+}
+
+/// [`pool_analysis`] of the rows that are pooled.
+fn pool_records(a: &Analysis, o: &BatchOptions) -> Vec<BatchRow> {
     if !o.pool.measure.is_proportion() {
         return pool_tables(a, o);
     }
@@ -694,6 +791,10 @@ struct Columns {
     analysis: usize,
     counts: CountColumns,
     by: Option<usize>,
+    /// The study labels (only with exclusions).
+    study: Option<usize>,
+    /// The row filters, with the positions of their columns.
+    filters: Vec<(usize, RowFilter)>,
     n: usize,
 }
 
@@ -703,7 +804,140 @@ impl Columns {
         let mut v = vec![self.analysis];
         v.extend(self.counts.positions());
         v.extend(self.by);
+        v.extend(self.study);
+        v.extend(self.filters.iter().map(|(j, _)| *j));
         v
+    }
+
+    /// The record of a row whose (trimmed) fields are `get(i)`, or `None` when a row filter
+    /// leaves it out; `sel` notes what was seen.
+    fn record<'a>(
+        &self,
+        line: usize,
+        get: impl Fn(usize) -> &'a str,
+        decimal_comma: bool,
+        o: &BatchOptions,
+        sel: &mut Selection,
+    ) -> Option<Record> {
+        let mut pass = true;
+        for (k, (j, f)) in self.filters.iter().enumerate() {
+            let v = get(*j);
+            sel.note_value(k, v);
+            if pass && !f.keeps(Some(v).filter(|t| !t.is_empty())) {
+                pass = false;
+            }
+        }
+        if !pass {
+            return None;
+        }
+        sel.kept += 1;
+        let counts = self.counts.read(&get, decimal_comma);
+        let mut left_out = None;
+        if let Some(j) = self.study {
+            let label = get(j);
+            sel.note_label(label);
+            if let Some(k) = o.exclude.iter().position(|e| e == label) {
+                sel.excluded_seen[k] = true;
+                left_out = Some(format!("{} \"{label}\"", crate::data::EXCLUDED_BY_LABEL));
+            }
+        }
+        if left_out.is_none() && o.na_drop {
+            let missing = counts.missing(o);
+            if !missing.is_empty() {
+                let q: Vec<String> = missing.iter().map(|c| format!("\"{c}\"")).collect();
+                left_out = Some(format!("missing {}", q.join(" and ")));
+            }
+        }
+        Some(Record {
+            line,
+            group: self.by.map(|b| get(b).to_string()),
+            counts,
+            left_out,
+        })
+    }
+}
+
+/// What the row selection saw: rows kept by the filters, the values of the filter columns (a
+/// few, for the message when no row matches), which excluded labels were found, and study
+/// labels (for "did you mean").
+#[derive(Debug, Default)]
+struct Selection {
+    kept: u64,
+    values: Vec<Vec<String>>,
+    excluded_seen: Vec<bool>,
+    labels: Vec<String>,
+}
+
+impl Selection {
+    fn new(o: &BatchOptions) -> Selection {
+        Selection {
+            kept: 0,
+            values: vec![Vec::new(); o.filters.len()],
+            excluded_seen: vec![false; o.exclude.len()],
+            labels: Vec::new(),
+        }
+    }
+
+    fn note_value(&mut self, k: usize, v: &str) {
+        if let Some(seen) = self.values.get_mut(k) {
+            if seen.len() <= 10 && !v.is_empty() && !seen.iter().any(|s| s == v) {
+                seen.push(v.to_string());
+            }
+        }
+    }
+
+    fn note_label(&mut self, label: &str) {
+        if self.labels.len() < 10_000 && !label.is_empty() && self.labels.last().is_none_or(|l| l != label) {
+            self.labels.push(label.to_string());
+        }
+    }
+
+    /// The error when the selection leaves nothing, or names a study that is not there.
+    fn check(&self, path: &Path, o: &BatchOptions) -> Result<()> {
+        let input = |message: String| Error::Input {
+            file: path.to_path_buf(),
+            message,
+        };
+        if !o.filters.is_empty() && self.kept == 0 {
+            let desc: Vec<String> = o.filters.iter().map(|f| f.to_string()).collect();
+            let cols: Vec<String> = o
+                .filters
+                .iter()
+                .zip(&self.values)
+                .map(|(f, v)| {
+                    let more = if v.len() > 10 { ", ..." } else { "" };
+                    let shown: Vec<String> = v.iter().take(10).map(|x| format!("\"{x}\"")).collect();
+                    format!("column \"{}\" has the values {}{more}", f.column, shown.join(", "))
+                })
+                .collect();
+            return Err(input(format!(
+                "no rows match the row filter{} {} ({})",
+                if o.filters.len() == 1 { "" } else { "s" },
+                desc.join(" and "),
+                cols.join("; ")
+            )));
+        }
+        for (label, seen) in o.exclude.iter().zip(&self.excluded_seen) {
+            if !seen {
+                let close = crate::data::close_labels(label, self.labels.iter().map(String::as_str));
+                let hint = if close.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; did you mean {}?",
+                        close
+                            .iter()
+                            .map(|s| format!("\"{s}\""))
+                            .collect::<Vec<_>>()
+                            .join(" or ")
+                    )
+                };
+                return Err(input(format!(
+                    "no study labelled \"{label}\" to exclude among the selected rows (labels must match exactly){hint}"
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -717,11 +951,11 @@ fn find_columns<S: AsRef<str>>(path: &Path, header: &[S], o: &BatchOptions) -> R
     };
     let position = |col: &str| names.iter().position(|n| n == col);
     let find = |col: &str, purpose: &str| -> Result<usize> { position(col).ok_or_else(|| missing(col, purpose)) };
-    let analysis = find(&o.analysis, "analysis ids, --analysis")?;
+    let analysis = find(&o.analysis, "the analysis-id column")?;
     let counts = if o.pool.measure.is_proportion() {
         CountColumns::Proportion {
-            events: find(&o.events, "event counts, --events")?,
-            total: find(&o.total, "totals, --total")?,
+            events: find(&o.events, "the event-count column")?,
+            total: find(&o.total, "the total column")?,
         }
     } else {
         let c = &o.columns;
@@ -764,21 +998,30 @@ fn find_columns<S: AsRef<str>>(path: &Path, header: &[S], o: &BatchOptions) -> R
                 return Err(missing(
                     first.first().map(String::as_str).unwrap_or(""),
                     &format!(
-                        "--measure {} needs the columns {}, {}, {}, {}; or {}, {}, {}, {} (map other names with the \
-                         flags of the same name, e.g. --ai deaths)",
+                        "measure {} needs the columns {}, {}, {}, {}; or {}, {}, {}, {} (columns of other names \
+                         can be mapped to these)",
                         o.pool.measure, c.ai, c.bi, c.ci, c.di, c.ai, c.n1i, c.ci, c.n2i
                     ),
                 ));
             }
         }
     };
+    let mut filters = Vec::with_capacity(o.filters.len());
+    for f in &o.filters {
+        filters.push((find(&f.column, "the column of a row filter")?, f.clone()));
+    }
     Ok(Columns {
         analysis,
         counts,
         by: match &o.by {
-            Some(b) => Some(find(b, "subgroups, --by")?),
+            Some(b) => Some(find(b, "the subgroup column")?),
             None => None,
         },
+        study: match o.exclude.is_empty() {
+            true => None,
+            false => Some(find(&o.study, "the study-label column")?),
+        },
+        filters,
         n: names.len(),
     })
 }
@@ -800,9 +1043,11 @@ enum Source {
         pending: Option<(String, Record)>,
         sep: u8,
         seen: Seen,
+        sel: Selection,
     },
     Grouped {
         analyses: std::vec::IntoIter<Analysis>,
+        sel: Selection,
     },
 }
 
@@ -945,11 +1190,12 @@ impl Source {
                 as_text: true,
                 as_number: None,
             },
+            sel: Selection::new(o),
         };
         if o.unsorted {
             let mut all: Vec<Analysis> = Vec::new();
             let mut index: std::collections::HashMap<String, usize> = Default::default();
-            while let Some((id, rec)) = src.next_row(path, None)? {
+            while let Some((id, rec)) = src.next_row(path, None, o)? {
                 let id = id.unwrap_or_default();
                 match index.get(&id) {
                     Some(&i) => all[i].records.push(rec),
@@ -959,8 +1205,13 @@ impl Source {
                     }
                 }
             }
+            let sel = match src {
+                Source::Stream { sel, .. } => sel,
+                Source::Grouped { sel, .. } => sel,
+            };
             src = Source::Grouped {
                 analyses: all.into_iter(),
+                sel,
             };
         }
         Ok((src, len))
@@ -979,12 +1230,11 @@ impl Source {
         let cell = |j: usize, i: usize| -> Option<&str> { texts[j].as_ref().and_then(|t| t[i].as_deref()) };
         let mut all: Vec<Analysis> = Vec::new();
         let mut index: std::collections::HashMap<String, usize> = Default::default();
+        let mut sel = Selection::new(o);
         for i in 0..df.height() {
             let id = cell(cols.analysis, i).unwrap_or_default().to_string();
-            let rec = Record {
-                line: i + 1,
-                group: cols.by.map(|b| cell(b, i).unwrap_or_default().to_string()),
-                counts: cols.counts.read(|j| cell(j, i).unwrap_or(""), false),
+            let Some(rec) = cols.record(i + 1, |j| cell(j, i).unwrap_or(""), false, o, &mut sel) else {
+                continue;
             };
             match index.get(&id) {
                 Some(&j) => all[j].records.push(rec),
@@ -996,57 +1246,70 @@ impl Source {
         }
         Ok(Source::Grouped {
             analyses: all.into_iter(),
+            sel,
         })
     }
 
-    /// The next study row of a stream, with its analysis id: `None` when it is `current` (the
-    /// rows of one analysis then cost no allocation for their id).
-    fn next_row(&mut self, path: &Path, current: Option<&str>) -> Result<Option<(Option<String>, Record)>> {
+    fn selection(&self) -> &Selection {
+        match self {
+            Source::Stream { sel, .. } | Source::Grouped { sel, .. } => sel,
+        }
+    }
+
+    /// The next study row of a stream that the row filters keep, with its analysis id: `None`
+    /// when it is `current` (the rows of one analysis then cost no allocation for their id).
+    fn next_row(
+        &mut self,
+        path: &Path,
+        current: Option<&str>,
+        o: &BatchOptions,
+    ) -> Result<Option<(Option<String>, Record)>> {
         let Source::Stream {
             stream,
             cols,
             decimal_comma,
+            sel,
             ..
         } = self
         else {
             return Ok(None);
         };
-        let Some(line) = stream.next_record()? else {
-            return Ok(None);
-        };
-        if stream.n_fields() < cols.n {
-            // Extra empty trailing fields are tolerated; missing fields are not.
-            return Err(Error::Record {
-                file: path.to_path_buf(),
-                row: None,
-                line: Some(line),
-                message: format!("{} fields, but the header has {}", stream.n_fields(), cols.n),
-            });
+        loop {
+            let Some(line) = stream.next_record()? else {
+                return Ok(None);
+            };
+            if stream.n_fields() < cols.n {
+                // Extra empty trailing fields are tolerated; missing fields are not.
+                return Err(Error::Record {
+                    file: path.to_path_buf(),
+                    row: None,
+                    line: Some(line),
+                    message: format!("{} fields, but the header has {}", stream.n_fields(), cols.n),
+                });
+            }
+            let get = |i: usize| stream.field(i).trim();
+            let Some(rec) = cols.record(line, get, *decimal_comma, o, sel) else {
+                continue;
+            };
+            let id = get(cols.analysis);
+            let id = if current == Some(id) {
+                None
+            } else {
+                Some(id.to_string())
+            };
+            return Ok(Some((id, rec)));
         }
-        let get = |i: usize| stream.field(i).trim();
-        let id = get(cols.analysis);
-        let id = if current == Some(id) {
-            None
-        } else {
-            Some(id.to_string())
-        };
-        let rec = Record {
-            line,
-            group: cols.by.map(|b| get(b).to_string()),
-            counts: cols.counts.read(get, *decimal_comma),
-        };
-        Ok(Some((id, rec)))
     }
 
     /// The next analysis.
-    fn next_analysis(&mut self, path: &Path) -> Result<Option<Analysis>> {
-        if let Source::Grouped { analyses } = self {
+    fn next_analysis(&mut self, path: &Path, o: &BatchOptions) -> Result<Option<Analysis>> {
+        if let Source::Grouped { analyses, .. } = self {
             return Ok(analyses.next());
         }
         let first = match self.take_pending() {
             Some(p) => Some(p),
             None => self
-                .next_row(path, None)?
+                .next_row(path, None, o)?
                 .map(|(id, rec)| (id.unwrap_or_default(), rec)),
         };
         let Some((id, rec)) = first else {
@@ -1054,7 +1317,7 @@ impl Source {
         };
         let mut records = vec![rec];
         loop {
-            match self.next_row(path, Some(&id))? {
+            match self.next_row(path, Some(&id), o)? {
                 Some((None, nrec)) => records.push(nrec),
                 Some((Some(nid), nrec)) => {
                     self.set_pending(nid, nrec);
@@ -1073,7 +1336,7 @@ impl Source {
                     message: format!(
                         "line {}: analysis \"{id}\" appears again after other analyses (its earlier rows end on line {before}); \
                          batch streams the file, so the rows of each analysis must be contiguous: sort the file by the \
-                         analysis column, or pass --unsorted to read it whole",
+                         analysis column, or have it read whole (unsorted)",
                         records[0].line
                     ),
                 });
@@ -1228,10 +1491,10 @@ impl TableRows for EffectRow {
 const PIECE: usize = 256;
 
 /// Up to `n` analyses from `src`.
-fn read_analyses(src: &mut Source, input: &Path, n: usize) -> Result<Vec<Analysis>> {
+fn read_analyses(src: &mut Source, input: &Path, n: usize, o: &BatchOptions) -> Result<Vec<Analysis>> {
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
-        match src.next_analysis(input)? {
+        match src.next_analysis(input, o)? {
             Some(a) => out.push(a),
             None => break,
         }
@@ -1243,27 +1506,29 @@ fn read_analyses(src: &mut Source, input: &Path, n: usize) -> Result<Vec<Analysi
 /// (the messages of `pool` where it has the same check).
 pub fn check_options(o: &PoolOptions) -> Result<()> {
     if o.tau2_common {
-        return Err(Error::Usage("batch does not support --tau2-common".into()));
+        return Err(Error::Usage(
+            "batch fits each subgroup with its own tau^2: a tau^2 common to the subgroups is not available".into(),
+        ));
     }
     let m = o.measure;
     if m.is_proportion() {
         if o.pooling != Pooling::IV {
             return Err(Error::Usage(format!(
-                "--pooling {} is for two-group measures (OR, RR, RD; PETO); single proportions are pooled by inverse variance or the GLMM",
+                "pooling {} is for two-group measures (OR, RR, RD; PETO); single proportions are pooled by inverse variance or the GLMM",
                 o.pooling.as_str()
             )));
         }
     } else if matches!(m, Measure::OR | Measure::RR | Measure::RD | Measure::PETO | Measure::AS) {
         if o.pooling == Pooling::PETO && !matches!(m, Measure::PETO | Measure::OR) {
             return Err(Error::Usage(format!(
-                "--pooling PETO pools odds ratios (Peto's one-step OR): use --measure OR or PETO, not {m}"
+                "Peto pooling (pooling PETO) pools odds ratios (Peto's one-step OR): use measure OR or PETO, not {m}"
             )));
         }
         if o.pooling == Pooling::MH && !matches!(m, Measure::OR | Measure::RR | Measure::RD) {
             return Err(Error::Usage(format!(
-                "Mantel-Haenszel pooling of 2x2 tables is defined for OR, RR and RD, not {m}; use --pooling IV{}",
+                "Mantel-Haenszel pooling of 2x2 tables is defined for OR, RR and RD, not {m}; use inverse-variance pooling (IV){}",
                 if m == Measure::PETO {
-                    " or --measure OR --pooling PETO"
+                    " or measure OR with Peto pooling (PETO)"
                 } else {
                     ""
                 }
@@ -1272,7 +1537,7 @@ pub fn check_options(o: &PoolOptions) -> Result<()> {
     } else {
         return Err(Error::Usage(format!(
             "batch reads events/total (PR, PLN, PLO, PAS, PFT) or 2x2 tables (OR, RR, RD, PETO, AS), not the inputs of \
-             --measure {m} ({}); pool such analyses one at a time with `metarepro pool`",
+             measure {m} ({}); pool such analyses one at a time",
             m.describe()
         )));
     }
@@ -1281,7 +1546,7 @@ pub fn check_options(o: &PoolOptions) -> Result<()> {
         if m != Measure::PLO {
             return Err(Error::Usage(format!(
                 "batch fits the GLMM to single proportions (measure PLO) only, not to {m}: pool 2x2 tables with the \
-                 GLMM one analysis at a time (`metarepro pool`)"
+                 GLMM one analysis at a time"
             )));
         }
     }
@@ -1316,6 +1581,9 @@ fn run_rows<T: TableRows + From<BatchRow>>(
     let (mut src, len) = Source::open(input, o)?;
     let mut summary = BatchSummary {
         analyses: 0,
+        rows_missing: 0,
+        rows_excluded: 0,
+        left_out: Vec::new(),
         analyses_failed: 0,
         rows: 0,
         failed: 0,
@@ -1324,14 +1592,14 @@ fn run_rows<T: TableRows + From<BatchRow>>(
     // The file is read in pieces, each read while the piece before it is pooled (reading is the
     // one serial stage); a chunk (a Parquet row group) is written when its last piece is pooled.
     let piece_size = |in_chunk: usize| PIECE.min(chunk - in_chunk);
-    let mut current = read_analyses(&mut src, input, piece_size(0))?;
+    let mut current = read_analyses(&mut src, input, piece_size(0), o)?;
     let mut in_chunk = 0usize;
     let mut rows: Vec<Vec<BatchRow>> = Vec::new();
     let mut flat: Vec<T> = Vec::new();
     while !current.is_empty() {
         let after = (in_chunk + current.len()) % chunk;
         let (next, ()) = rayon::join(
-            || read_analyses(&mut src, input, piece_size(after)),
+            || read_analyses(&mut src, input, piece_size(after), o),
             || {
                 current
                     .par_iter()
@@ -1340,6 +1608,20 @@ fn run_rows<T: TableRows + From<BatchRow>>(
             },
         );
         summary.analyses += current.len() as u64;
+        for a in &current {
+            for r in &a.records {
+                if let Some(why) = &r.left_out {
+                    if crate::data::is_excluded_by_label(why) {
+                        summary.rows_excluded += 1;
+                    } else {
+                        summary.rows_missing += 1;
+                    }
+                    if summary.left_out.len() < LEFT_OUT_LISTED {
+                        summary.left_out.push((r.line, a.id.clone(), why.clone()));
+                    }
+                }
+            }
+        }
         for r in rows.drain(..) {
             // The first row of an analysis is its own (overall) fit.
             if r.first().is_some_and(|x| !x.converged) {
@@ -1361,6 +1643,8 @@ fn run_rows<T: TableRows + From<BatchRow>>(
             progress(read, len);
         }
     }
+    // An exclusion that names no study, or filters that keep no row: an error, and no output.
+    src.selection().check(input, o)?;
     writer.finish::<T>()?;
     Ok(summary)
 }
@@ -1427,6 +1711,7 @@ mod tests {
             line,
             group: None,
             counts,
+            left_out: None,
         }
     }
 

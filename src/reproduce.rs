@@ -22,7 +22,9 @@
 //! title = "ILD remission by treatment class"   # optional; report heading and plot title
 //! note = "..."                    # optional; printed under the heading
 //! data = "other.csv"              # optional; overrides [dataset].data
-//! where = ["outcome=remission"]   # rows to keep, COL=VALUE, all must hold (pool --where)
+//! where = ["outcome=remission"]   # rows to keep, all must hold (pool --where): COL=VALUE, COL!=VALUE,
+//!                                 #   COL=A,B (A or B), COL!=A,B (neither)
+//! exclude = ["Smith 2001"]        # studies to leave out, by exact label (pool --exclude); listed in the report
 //! by = "treatment_class"          # subgroup column (pool --by)
 //! events = "events"               # count columns and study labels (pool --events/--total/--study)
 //! total = "total"
@@ -153,6 +155,9 @@ pub struct Analysis {
     pub data: Option<String>,
     #[serde(default, rename = "where")]
     pub filters: Vec<String>,
+    /// Studies to leave out, by their exact label (`pool --exclude`).
+    #[serde(default)]
+    pub exclude: Vec<String>,
     pub by: Option<String>,
     #[serde(default = "d_events")]
     pub events: String,
@@ -239,6 +244,9 @@ impl Analysis {
         };
         for f in &self.filters {
             opt("where", f.clone());
+        }
+        for e in &self.exclude {
+            opt("exclude", e.clone());
         }
         if let Some(by) = &self.by {
             opt("by", by.clone());
@@ -346,6 +354,7 @@ impl Analysis {
             study: self.study.clone(),
             by: self.by.clone(),
             filters: self.filters.clone(),
+            exclude: self.exclude.clone(),
             delimiter: self.delimiter.clone(),
             na_drop: self.na == Na::Drop,
             columns: data::Columns {
@@ -688,7 +697,8 @@ impl Default for RunOptions {
 #[derive(Debug, Clone)]
 pub struct Done {
     pub result: PoolResult,
-    /// Rows left out for a missing count (`na = "drop"`): (row, reason).
+    /// Rows left out for a missing count (`na = "drop"`) or excluded by label (`exclude`):
+    /// (row, reason).
     pub excluded: Vec<(usize, String)>,
     /// Files written, in order.
     pub files: Vec<PathBuf>,
@@ -761,6 +771,23 @@ fn excluded_labels(data: &Path, load: &LoadOptions, studies: &Studies) -> Vec<Op
         .iter()
         .map(|(row, _)| row.checked_sub(1).and_then(|i| cells.get(i)).cloned().flatten())
         .collect()
+}
+
+/// "Rows left out (...)": why rows were left out (`what`: the missing values, with
+/// `na = "drop"`; studies excluded by label, with `exclude`).
+fn left_out_heading(studies: &Studies, what: &str) -> String {
+    let by_label = studies
+        .excluded
+        .iter()
+        .filter(|(_, w)| data::is_excluded_by_label(w))
+        .count();
+    let missing = format!("{what}, `na = \"drop\"`");
+    let excluded = "studies excluded by label, `exclude`";
+    match (studies.excluded.len() - by_label, by_label) {
+        (_, 0) => format!("Rows left out ({missing})"),
+        (0, _) => format!("Rows left out ({excluded})"),
+        _ => format!("Rows left out ({missing}; {excluded})"),
+    }
 }
 
 fn create_dir(dir: &Path) -> Result<()> {
@@ -973,6 +1000,19 @@ fn markdown_proportions(
         a.by.as_deref()
             .map(|b| format!("; subgroups by `{b}`"))
             .unwrap_or_default();
+    let rows = if a.exclude.is_empty() {
+        rows
+    } else {
+        format!(
+            "{rows}, without the excluded {} {}",
+            if a.exclude.len() == 1 { "study" } else { "studies" },
+            a.exclude
+                .iter()
+                .map(|e| format!("\"{}\"", md_cell(e)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
     let _ = writeln!(o, "**Data.** `{rel_data}`, {rows}{by}.\n");
     let model = if res.method.is_common() {
         "common-effect model".to_string()
@@ -1063,7 +1103,7 @@ fn markdown_proportions(
         let _ = writeln!(o, "Note: {n}.\n");
     }
     if !studies.excluded.is_empty() {
-        let _ = writeln!(o, "Rows left out (missing count, `na = \"drop\"`):\n");
+        let _ = writeln!(o, "{}:\n", left_out_heading(studies, "missing count"));
         for (i, (row, why)) in studies.excluded.iter().enumerate() {
             let place = match studies.line_of(*row) {
                 Some(l) => format!("row {row} (line {l})"),
@@ -1240,7 +1280,7 @@ fn markdown_comparative(ds: &DatasetAnalyses, a: &Analysis, studies: &Studies, r
         let _ = writeln!(o, "{t}.\n");
     }
     if !studies.excluded.is_empty() {
-        let _ = writeln!(o, "Rows left out (missing cells, `na = \"drop\"`):\n");
+        let _ = writeln!(o, "{}:\n", left_out_heading(studies, "missing cells"));
         for (row, why) in &studies.excluded {
             let _ = writeln!(o, "- row {row}: {why}");
         }
@@ -1521,7 +1561,7 @@ mod tests {
         )
         .unwrap();
         let (load, opts) = f.analyses[0].options().unwrap();
-        assert_eq!(load.filters, vec![("outcome".to_string(), "remission".to_string())]);
+        assert_eq!(load.filters, vec![data::RowFilter::equals("outcome", "remission")]);
         assert_eq!(load.by.as_deref(), Some("g"));
         assert!(load.na_drop);
         assert_eq!(opts.measure, crate::effect::Measure::PFT);

@@ -26,9 +26,14 @@ pub struct DataArgs {
     /// Column defining subgroups (e.g. treatment_class): one fit per subgroup plus the overall fit.
     #[arg(long)]
     pub by: Option<String>,
-    /// Keep only rows where COL equals VALUE (repeatable; all must hold), e.g. --where outcome=remission.
+    /// Keep only rows where COL equals VALUE (repeatable; all must hold), e.g. --where outcome=remission;
+    /// COL!=VALUE keeps the others, COL=A,B rows with A or B, COL!=A,B rows with neither.
     #[arg(long = "where", value_name = "COL=VALUE")]
     pub filters: Vec<String>,
+    /// Leave out the study with this exact label (repeatable), e.g. --exclude "Smith 2001"; the
+    /// report lists it with the rows left out.
+    #[arg(long, value_name = "STUDY")]
+    pub exclude: Vec<String>,
     /// Field delimiter of a text table, e.g. ';' or '\t' [default: from the extension: tab for .tsv/.tab, comma otherwise].
     /// With a delimiter other than a comma, counts may use a decimal comma (12,0); counts must be whole numbers either way.
     #[arg(long)]
@@ -179,6 +184,7 @@ impl DataArgs {
             study: self.study.clone(),
             by: self.by.clone(),
             filters: self.filters.clone(),
+            exclude: self.exclude.clone(),
             delimiter: self.delimiter.clone(),
             na_drop: self.na == NaAction::Drop,
             columns: self.columns.columns(),

@@ -14,6 +14,14 @@ use crate::report::{self, csv_field, fmt_num, fmt_p};
 
 #[derive(Debug, Clone, Args)]
 #[command(after_help = EXIT_CODES)]
+// Subgroups enter as moderators (--mods), the model is rma's: `--help` shows only what metareg takes.
+#[command(
+    mut_arg("by", |a| a.hide(true)),
+    mut_arg("labels", |a| a.hide(true)),
+    mut_arg("tau2_common", |a| a.hide(true)),
+    mut_arg("nagq", |a| a.hide(true)),
+    mut_arg("method", |a| a.help(super::sensitivity::METHOD_HELP).long_help(None::<&str>)),
+)]
 pub struct MetaregCmd {
     #[command(flatten)]
     pub data: DataArgs,

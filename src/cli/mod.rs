@@ -14,7 +14,8 @@ use clap::{Parser, Subcommand};
 
 use crate::error::Result;
 
-/// Reproduce and verify meta-analyses of proportions.
+/// Reproduce and verify meta-analyses: proportions, two-group measures (risk and odds ratios,
+/// risk differences, mean differences), rates, correlations and published estimates with CIs.
 ///
 /// Exit codes: 0 success; 1 verification found mismatches with --strict; 2 usage error
 /// (unknown option or value); 3 input data error (file, row and column are named);
@@ -29,7 +30,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Pool proportions with common- and random-effects models, overall and per subgroup.
+    /// Pool studies (proportions, two-group measures, ...) with common- and random-effects models, overall and per subgroup.
     Pool(pool::PoolCmd),
     /// Meta-regression on moderator columns (metafor rma with mods): coefficients, QM, QE, R^2, I^2; bubble plot.
     Metareg(metareg::MetaregCmd),

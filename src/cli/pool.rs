@@ -51,6 +51,20 @@ fn row_place(studies: &data::Studies, row: usize) -> String {
     }
 }
 
+/// The flags that left rows out: `--na drop`, `--exclude` or both.
+pub(crate) fn left_out_flags(studies: &data::Studies) -> &'static str {
+    let by_label = studies
+        .excluded
+        .iter()
+        .filter(|(_, w)| data::is_excluded_by_label(w))
+        .count();
+    match (studies.excluded.len() - by_label, by_label) {
+        (_, 0) => "--na drop",
+        (0, _) => "--exclude",
+        _ => "--na drop, --exclude",
+    }
+}
+
 pub fn run(cmd: &PoolCmd) -> Result<i32> {
     let load = cmd.data.load_options()?;
     let options = cmd.model.pool_options()?;
@@ -76,7 +90,7 @@ pub fn run(cmd: &PoolCmd) -> Result<i32> {
         Format::Csv => report::to_csv(&res),
     };
     if cmd.format == Format::Table && !studies.excluded.is_empty() {
-        text.push_str("\nRows left out (--na drop):\n");
+        text.push_str(&format!("\nRows left out ({}):\n", left_out_flags(&studies)));
         for (row, why) in &studies.excluded {
             text.push_str(&format!("  {}: {why}\n", row_place(&studies, *row)));
         }
@@ -87,8 +101,13 @@ pub fn run(cmd: &PoolCmd) -> Result<i32> {
     }
     if !studies.excluded.is_empty() && cmd.format != Format::Table {
         for (row, why) in &studies.excluded {
+            let flag = if data::is_excluded_by_label(why) {
+                "--exclude"
+            } else {
+                "--na drop"
+            };
             eprintln!(
-                "note: {}: {} left out (--na drop): {why}",
+                "note: {}: {} left out ({flag}): {why}",
                 cmd.data.file.display(),
                 row_place(&studies, *row)
             );

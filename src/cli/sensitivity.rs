@@ -18,6 +18,10 @@ use crate::error::{Error, Result};
 use crate::model::{PoolOptions, RmaOptions};
 use crate::report::{csv_field, fmt_num, fmt_prop, write_atomic};
 
+/// `--method` of the commands that fit rma's model to study effect sizes (not the GLMM).
+pub const METHOD_HELP: &str = "tau^2 estimator: EE/FE (common-effect), DL, HE, HS, HSk, SJ, ML, REML, EB, PM \
+(the GLMM is fitted by pool, forest and batch only)";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Table,
@@ -25,8 +29,17 @@ pub enum Format {
     Csv,
 }
 
-/// Data, model and output options shared by the sensitivity commands.
+/// Data, model and output options shared by the sensitivity commands. They analyse the overall
+/// model of a table of study effect sizes: no subgroups (nor their labels or a common tau^2), no
+/// GLMM; `--help` shows only what they take.
 #[derive(Debug, Clone, Args)]
+#[command(
+    mut_arg("by", |a| a.hide(true)),
+    mut_arg("labels", |a| a.hide(true)),
+    mut_arg("tau2_common", |a| a.hide(true)),
+    mut_arg("nagq", |a| a.hide(true)),
+    mut_arg("method", |a| a.help(METHOD_HELP).long_help(None::<&str>)),
+)]
 pub struct Common {
     #[command(flatten)]
     pub data: DataArgs,
@@ -114,6 +127,7 @@ pub struct PermutestCmd {
     /// Exact test whatever --iter (up to k = 40).
     #[arg(long)]
     pub exact: bool,
+    /// Seed of the random sign patterns (the same seed gives the same p-value; unused by the exact test).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 }
@@ -123,8 +137,10 @@ pub struct PermutestCmd {
 pub struct BootstrapCmd {
     #[command(flatten)]
     pub common: Common,
+    /// Bootstrap samples drawn from the fitted random-effects model.
     #[arg(long, default_value_t = 1000)]
     pub replicates: usize,
+    /// Seed of the random draws (the same seed gives the same replicates).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 }
@@ -158,6 +174,13 @@ fn prepare(c: &Common) -> Result<Prepared> {
         ));
     }
     let options = c.model.pool_options()?;
+    if options.method == crate::model::Method::GLMM {
+        return Err(Error::Usage(
+            "sensitivity analyses refit rma's model to the study effect sizes: use a tau^2 estimator \
+             (EE, DL, HE, HS, HSk, SJ, ML, REML, EB, PM), not GLMM"
+                .into(),
+        ));
+    }
     let studies = c.data.load_studies(&c.data.load_options()?, options.measure)?;
     let es = crate::model::subgroup::checked_effect_sizes(&studies, &options)?;
     Ok(Prepared { studies, es, options })

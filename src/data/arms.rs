@@ -412,6 +412,9 @@ pub fn select_inputs(
         }
     }
     let study = column_text(&df, path, &options.study, "study labels")?;
+    let mut keep = keep;
+    let by_label_rows = super::exclude_studies(path, &study, &mut keep, &options.exclude)?;
+    let by_label = by_label_rows.len();
     let group = match &options.by {
         Some(b) => Some(column_text(&df, path, b, "subgroups")?),
         None => None,
@@ -439,6 +442,7 @@ pub fn select_inputs(
             .filter(|t| !MISSING.contains(t))
     };
     let mut out = Studies::empty(path);
+    out.excluded = by_label_rows;
     let mut out_group = Vec::new();
     let mut keep_rows = keep.clone();
     for i in 0..df.height() {
@@ -566,12 +570,10 @@ pub fn select_inputs(
     if out.rows.is_empty() {
         return Err(Error::Input {
             file: path.to_path_buf(),
-            message: format!(
-                "no rows left: all {} selected rows have missing cells and were dropped",
-                out.excluded.len()
-            ),
+            message: super::no_rows_left(out.excluded.len() - by_label, by_label, "missing cells"),
         });
     }
+    out.excluded.sort_by_key(|(r, _)| *r);
     out.group = group.map(|_| out_group);
     out.frame = super::filter_frame(df, path, &keep_rows)?;
     out.row_lines = lines;

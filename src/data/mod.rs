@@ -1,5 +1,6 @@
 //! Loading study-level data: CSV, TSV or Parquet into a polars `DataFrame`, row selection
-//! (`--where`), and validation of the counts before any computation.
+//! (row filters [`RowFilter`]: `COL=VALUE`, `COL!=VALUE`, `COL=A,B`; studies excluded by label),
+//! and validation of the counts before any computation.
 //!
 //! Text tables (CSV, TSV, semicolon-separated, ...) are parsed here rather than by polars, so
 //! that every problem is reported with the file, the data row (1-based, header and blank lines
@@ -22,8 +23,9 @@
 //! as digits, optionally with a zero decimal part (`12.0`; with a delimiter other than a comma
 //! also `12,0`). Thousands separators, scientific notation (`1.2E+05`, which Excel uses for
 //! rounded display), fractions, negative numbers, `NaN` and infinities are errors. `""`, `NA`,
-//! `N/A` and `#N/A` are missing values: an error naming the row, or with `--na drop` a
-//! documented exclusion ([`Studies::excluded`]).
+//! `N/A` and `#N/A` are missing values: an error naming the row, or, when missing counts are
+//! dropped (na = drop), a documented exclusion ([`Studies::excluded`]). Studies excluded by their
+//! label ([`LoadOptions::exclude`]) are listed there as well.
 
 use std::path::{Path, PathBuf};
 
@@ -48,10 +50,13 @@ pub struct LoadOptions {
     pub events: String,
     pub total: String,
     pub study: String,
-    /// Subgroup column (`--by`).
+    /// Subgroup column.
     pub by: Option<String>,
-    /// Row filters `COL=VALUE` (all must hold).
-    pub filters: Vec<(String, String)>,
+    /// Row filters (all must hold).
+    pub filters: Vec<RowFilter>,
+    /// Study labels to leave out (exact labels of the study column; each must name a study of
+    /// the rows the filters keep). Listed in [`Studies::excluded`].
+    pub exclude: Vec<String>,
     /// Field delimiter; `None` picks it from the extension (`.tsv`/`.tab`: tab, otherwise comma).
     pub delimiter: Option<u8>,
     /// Drop rows with a missing count (listed in `Studies::excluded`) instead of failing.
@@ -74,6 +79,7 @@ impl Default for LoadOptions {
             study: "study".into(),
             by: None,
             filters: Vec::new(),
+            exclude: Vec::new(),
             delimiter: None,
             na_drop: false,
             columns: Columns::default(),
@@ -83,13 +89,202 @@ impl Default for LoadOptions {
 }
 
 impl LoadOptions {
-    /// Parse a `COL=VALUE` filter.
-    pub fn parse_filter(s: &str) -> Result<(String, String)> {
-        match s.split_once('=') {
-            Some((c, v)) if !c.trim().is_empty() => Ok((c.trim().to_string(), v.trim().to_string())),
-            _ => Err(Error::Usage(format!("--where expects COL=VALUE, got \"{s}\""))),
+    /// Parse a row filter (see [`RowFilter::parse`]).
+    pub fn parse_filter(s: &str) -> Result<RowFilter> {
+        RowFilter::parse(s)
+    }
+}
+
+/// A row filter: keep the rows whose `column` holds one of `values` (or, `negate`d, none of
+/// them). Written `COL=VALUE`, `COL!=VALUE`, `COL=A,B` (A or B), `COL!=A,B` (neither), as R's
+/// `subset(d, col %in% c("A", "B"))`. Values are compared as text, exactly (after trimming).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RowFilter {
+    pub column: String,
+    pub values: Vec<String>,
+    pub negate: bool,
+}
+
+impl RowFilter {
+    /// Keep the rows where `column` equals `value`.
+    pub fn equals(column: &str, value: &str) -> RowFilter {
+        RowFilter {
+            column: column.to_string(),
+            values: vec![value.to_string()],
+            negate: false,
         }
     }
+
+    /// Parse `COL=VALUE`, `COL!=VALUE`, `COL=A,B` or `COL!=A,B` (split at the first `=`; a `!`
+    /// just before it negates; values separated by commas).
+    pub fn parse(s: &str) -> Result<RowFilter> {
+        let bad = || {
+            Error::Usage(format!(
+                "a row filter is COL=VALUE, COL!=VALUE, COL=A,B (A or B) or COL!=A,B (neither), got \"{s}\""
+            ))
+        };
+        let (col, v) = s.split_once('=').ok_or_else(bad)?;
+        let (col, negate) = match col.strip_suffix('!') {
+            Some(c) => (c, true),
+            None => (col, false),
+        };
+        let column = col.trim();
+        if column.is_empty() {
+            return Err(bad());
+        }
+        let values: Vec<String> = v.split(',').map(|x| x.trim().to_string()).collect();
+        if values.len() > 1 && values.iter().any(String::is_empty) {
+            return Err(bad());
+        }
+        Ok(RowFilter {
+            column: column.to_string(),
+            values,
+            negate,
+        })
+    }
+
+    /// Whether a cell (`None`: empty) passes.
+    pub fn keeps(&self, cell: Option<&str>) -> bool {
+        let cell = cell.unwrap_or("");
+        self.values.iter().any(|v| v == cell) != self.negate
+    }
+}
+
+impl std::fmt::Display for RowFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let op = if self.negate { "!=" } else { "=" };
+        write!(f, "{}{op}{}", self.column, self.values.join(","))
+    }
+}
+
+/// The reason [`Studies::excluded`] gives for a study left out by its label.
+pub const EXCLUDED_BY_LABEL: &str = "excluded by its study label";
+
+/// Whether a reason of [`Studies::excluded`] is an exclusion by label (not a missing value).
+pub fn is_excluded_by_label(reason: &str) -> bool {
+    reason.starts_with(EXCLUDED_BY_LABEL)
+}
+
+/// Labels of `candidates` close to `label` (same letters ignoring case, spaces and punctuation;
+/// one containing the other; or a few edits apart), at most five, for "did you mean".
+pub fn close_labels<'a>(label: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let norm = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let n = norm(label);
+    let mut out: Vec<(usize, &str)> = Vec::new();
+    for c in candidates {
+        if out.iter().any(|(_, o)| *o == c) {
+            continue;
+        }
+        let m = norm(c);
+        let d = if m == n {
+            0
+        } else if !n.is_empty() && !m.is_empty() && (m.contains(&n) || n.contains(&m)) {
+            1
+        } else {
+            // A few edits from the whole label, or from its beginning (a label typed short).
+            let limit = |len: usize| (len / 4).max(1);
+            let whole = edit_distance(&n, &m);
+            let start: String = m.chars().take(n.chars().count()).collect();
+            let prefix = edit_distance(&n, &start);
+            if whole <= limit(n.chars().count().max(m.chars().count())) {
+                1 + whole
+            } else if n.chars().count() >= 4 && prefix <= limit(n.chars().count()) {
+                2 + prefix
+            } else {
+                continue;
+            }
+        };
+        out.push((d, c));
+    }
+    out.sort_by_key(|&(d, _)| d);
+    out.into_iter().take(5).map(|(_, c)| c).collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Leave out the kept rows whose study label (`study`, the study column's cells) is one of
+/// `exclude`: `keep` set to false, and each returned as (row, reason). A label that names no
+/// kept row is an error naming it, with close labels.
+pub(crate) fn exclude_studies(
+    path: &Path,
+    study: &[Option<String>],
+    keep: &mut [bool],
+    exclude: &[String],
+) -> Result<Vec<(usize, String)>> {
+    let mut out = Vec::new();
+    if exclude.is_empty() {
+        return Ok(out);
+    }
+    let kept = || {
+        study
+            .iter()
+            .zip(keep.iter())
+            .filter(|(_, &k)| k)
+            .filter_map(|(s, _)| s.as_deref())
+    };
+    for label in exclude {
+        if !kept().any(|s| s == label) {
+            let close = close_labels(label, kept());
+            let hint = if close.is_empty() {
+                let mut all: Vec<&str> = Vec::new();
+                for s in kept() {
+                    if !all.contains(&s) {
+                        all.push(s);
+                    }
+                }
+                let more = if all.len() > 10 { ", ..." } else { "" };
+                format!(
+                    "; the study labels are {}{more}",
+                    all.iter()
+                        .take(10)
+                        .map(|s| format!("\"{s}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            } else {
+                format!(
+                    "; did you mean {}?",
+                    close
+                        .iter()
+                        .map(|s| format!("\"{s}\""))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                )
+            };
+            return Err(Error::Input {
+                file: path.to_path_buf(),
+                message: format!(
+                    "no study labelled \"{label}\" to exclude among the selected rows (labels must match exactly){hint}"
+                ),
+            });
+        }
+    }
+    for (i, (s, k)) in study.iter().zip(keep.iter_mut()).enumerate() {
+        if let Some(s) = s.as_deref() {
+            if *k && exclude.iter().any(|e| e == s) {
+                *k = false;
+                out.push((i + 1, format!("{EXCLUDED_BY_LABEL} \"{s}\"")));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A label map from `--labels` values: each is `CODE=LABEL` (split at the first `=`) or the path
@@ -131,7 +326,7 @@ pub fn parse_labels(values: &[String]) -> Result<Labels> {
             }
             _ => {
                 return Err(Error::Usage(format!(
-                    "--labels expects CODE=LABEL (e.g. cdmards=cDMARDs) or a .toml file of labels, got \"{v}\""
+                    "a subgroup label is CODE=LABEL (e.g. cdmards=cDMARDs) or a .toml file of labels, got \"{v}\""
                 )))
             }
         }
@@ -150,7 +345,8 @@ pub struct Studies {
     pub group: Option<Vec<String>>,
     /// 1-based data row of each study in the file.
     pub rows: Vec<usize>,
-    /// Rows left out because of a missing count (`--na drop`): (row, reason).
+    /// Rows left out, in row order: (row, reason). A missing count when missing counts are
+    /// dropped (na = drop), or a study excluded by its label ([`is_excluded_by_label`]).
     pub excluded: Vec<(usize, String)>,
     /// The selected rows with all their columns (as read).
     pub frame: DataFrame,
@@ -719,7 +915,7 @@ pub fn parse_count_text(text: &str, decimal_comma: bool) -> std::result::Result<
         }
         if digits(int) && frac.is_some_and(|f| f.contains(['.', ','])) || (!decimal_comma && body.contains(',')) {
             let also = if !decimal_comma && body.contains(',') && digits(&body.replace([',', '.'], "")) {
-                " (a decimal comma is accepted only when the delimiter is not a comma, e.g. --delimiter ';')"
+                " (a decimal comma is accepted only when the delimiter is not a comma, e.g. a semicolon)"
             } else {
                 ""
             };
@@ -862,7 +1058,7 @@ pub fn select_table(table: Table, path: &Path, options: &LoadOptions) -> Result<
     check_unique(path, &names)?;
     if options.events == options.total {
         return Err(Error::Usage(format!(
-            "--events and --total both name the column \"{}\"",
+            "the event-count column and the total column are both \"{}\"",
             options.events
         )));
     }
@@ -884,22 +1080,23 @@ pub fn select_table(table: Table, path: &Path, options: &LoadOptions) -> Result<
         })
     };
     // Check every named column first, so that one message lists them all.
-    missing_column(&options.study, "study labels, --study")?;
-    missing_column(&options.events, "event counts, --events")?;
-    missing_column(&options.total, "totals, --total")?;
+    missing_column(&options.study, "the study-label column")?;
+    missing_column(&options.events, "the event-count column")?;
+    missing_column(&options.total, "the total column")?;
     if let Some(b) = &options.by {
-        missing_column(b, "subgroups, --by")?;
+        missing_column(b, "the subgroup column")?;
     }
-    for (col, _) in &options.filters {
-        missing_column(col, "--where filter")?;
+    for f in &options.filters {
+        missing_column(&f.column, "the column of a row filter")?;
     }
-    // Row selection.
+    // Row selection: the filters, then the studies excluded by label.
     let mut keep = row_filter(&df, path, &options.filters, &names)?;
-    let study = column_text(&df, path, &options.study, "study labels, --study")?;
-    let events = column_text(&df, path, &options.events, "event counts, --events")?;
-    let total = column_text(&df, path, &options.total, "totals, --total")?;
+    let study = column_text(&df, path, &options.study, "the study-label column")?;
+    let mut excluded = exclude_studies(path, &study, &mut keep, &options.exclude)?;
+    let events = column_text(&df, path, &options.events, "the event-count column")?;
+    let total = column_text(&df, path, &options.total, "the total column")?;
     let group = match &options.by {
-        Some(b) => Some(column_text(&df, path, b, "subgroups, --by")?),
+        Some(b) => Some(column_text(&df, path, b, "the subgroup column")?),
         None => None,
     };
     let is_missing = |v: &Option<String>| v.as_deref().is_none_or(|t| MISSING.contains(&t));
@@ -908,7 +1105,7 @@ pub fn select_table(table: Table, path: &Path, options: &LoadOptions) -> Result<
     let mut out_total = Vec::new();
     let mut out_group = Vec::new();
     let mut rows = Vec::new();
-    let mut excluded = Vec::new();
+    let by_label = excluded.len();
     for i in 0..n {
         if !keep.get(i).copied().unwrap_or(false) {
             continue;
@@ -942,8 +1139,8 @@ pub fn select_table(table: Table, path: &Path, options: &LoadOptions) -> Result<
             return Err(here.err(
                 first,
                 format!(
-                    "{found}: a count is required (fill it in, or pass --na drop to leave rows with \
-                     missing counts out)"
+                    "{found}: a count is required (fill it in, or choose to drop rows with missing \
+                     counts: na = drop)"
                 ),
             ));
         }
@@ -971,12 +1168,10 @@ pub fn select_table(table: Table, path: &Path, options: &LoadOptions) -> Result<
     if rows.is_empty() {
         return Err(Error::Input {
             file: path.to_path_buf(),
-            message: format!(
-                "no rows left: all {} selected rows have a missing count (--na drop)",
-                excluded.len()
-            ),
+            message: no_rows_left(excluded.len() - by_label, by_label, "a missing count"),
         });
     }
+    excluded.sort_by_key(|(r, _)| *r);
     let frame = filter_frame(df, path, &keep)?;
     let inputs = out_events
         .iter()
@@ -998,24 +1193,38 @@ pub fn select_table(table: Table, path: &Path, options: &LoadOptions) -> Result<
     })
 }
 
-/// Which rows of `df` pass every `COL=VALUE` filter (an error when none does, listing the values
-/// the column has).
-fn row_filter(df: &DataFrame, path: &Path, filters: &[(String, String)], names: &[String]) -> Result<Vec<bool>> {
-    for (col, _) in filters {
-        if !names.iter().any(|c| c == col) {
+/// The message when no row is left: `missing` rows dropped for `what` (na = drop), `by_label`
+/// studies excluded by label.
+pub(crate) fn no_rows_left(missing: usize, by_label: usize, what: &str) -> String {
+    match (missing, by_label) {
+        (m, 0) => format!("no rows left: all {m} selected rows have {what} and were dropped (na = drop)"),
+        (0, e) => format!("no rows left: all {e} selected rows are studies excluded by label"),
+        (m, e) => format!(
+            "no rows left: of the selected rows, {m} have {what} and were dropped (na = drop) and {e} are studies \
+             excluded by label"
+        ),
+    }
+}
+
+/// Which rows of `df` pass every row filter (an error when none does, listing the values the
+/// column has).
+fn row_filter(df: &DataFrame, path: &Path, filters: &[RowFilter], names: &[String]) -> Result<Vec<bool>> {
+    for f in filters {
+        if !names.iter().any(|c| c == &f.column) {
             return Err(Error::MissingColumn {
                 file: path.to_path_buf(),
-                column: col.clone(),
-                purpose: "--where filter".into(),
+                column: f.column.clone(),
+                purpose: "the column of a row filter".into(),
                 available: names.to_vec(),
             });
         }
     }
     let mut keep = vec![true; df.height()];
-    for (col, value) in filters {
-        let vals = column_text(df, path, col, "--where filter")?;
+    for filter in filters {
+        let col = &filter.column;
+        let vals = column_text(df, path, col, "the column of a row filter")?;
         for (k, v) in keep.iter_mut().zip(&vals) {
-            if v.as_deref() != Some(value.as_str()) {
+            if !filter.keeps(v.as_deref()) {
                 *k = false;
             }
         }
@@ -1028,12 +1237,13 @@ fn row_filter(df: &DataFrame, path: &Path, filters: &[(String, String)], names: 
             }
             let shown: Vec<String> = seen.iter().take(10).map(|v| format!("\"{v}\"")).collect();
             let more = if seen.len() > 10 { ", ..." } else { "" };
-            let desc: Vec<String> = filters.iter().map(|(c, v)| format!("{c}={v}")).collect();
+            let desc: Vec<String> = filters.iter().map(|f| f.to_string()).collect();
             return Err(Error::Input {
                 file: path.to_path_buf(),
                 message: format!(
-                    "no rows match --where {} (column \"{col}\" has the values {}{more})",
-                    desc.join(" --where "),
+                    "no rows match the row filter{} {} (column \"{col}\" has the values {}{more})",
+                    if filters.len() == 1 { "" } else { "s" },
+                    desc.join(" and "),
                     shown.join(", ")
                 ),
             });

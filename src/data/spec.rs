@@ -14,8 +14,11 @@ pub struct LoadSpec {
     pub study: String,
     /// Subgroup column.
     pub by: Option<String>,
-    /// Row filters, each `COL=VALUE` (all must hold).
+    /// Row filters, each `COL=VALUE`, `COL!=VALUE`, `COL=A,B` or `COL!=A,B` (all must hold;
+    /// [`super::RowFilter::parse`]).
     pub filters: Vec<String>,
+    /// Studies to leave out, by their exact label in the study column.
+    pub exclude: Vec<String>,
     /// Field delimiter of a text table as given (see [`parse_delimiter`]); `None`: from the
     /// extension.
     pub delimiter: Option<String>,
@@ -36,6 +39,7 @@ impl Default for LoadSpec {
             study: d.study,
             by: d.by,
             filters: Vec::new(),
+            exclude: d.exclude,
             delimiter: None,
             na_drop: d.na_drop,
             columns: d.columns,
@@ -69,12 +73,23 @@ impl LoadSpec {
             .map(|f| LoadOptions::parse_filter(f))
             .collect::<Result<Vec<_>>>()?;
         let delimiter = self.delimiter.as_deref().map(parse_delimiter).transpose()?;
+        let mut exclude = Vec::new();
+        for e in &self.exclude {
+            let e = e.trim();
+            if e.is_empty() {
+                return Err(Error::Usage(
+                    "a study to exclude needs its label, got an empty one".into(),
+                ));
+            }
+            exclude.push(e.to_string());
+        }
         Ok(LoadOptions {
             events: self.events.clone(),
             total: self.total.clone(),
             study: self.study.clone(),
             by: self.by.clone(),
             filters,
+            exclude,
             delimiter,
             na_drop: self.na_drop,
             columns: self.columns.clone(),

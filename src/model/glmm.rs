@@ -1339,7 +1339,7 @@ fn tables_of(studies: &Studies) -> Result<Vec<[f64; 4]>> {
         .map(|(i, input)| match *input {
             StudyInput::Table2x2 { ai, bi, ci, di } => Ok([ai, bi, ci, di]),
             ref other => Err(Error::Usage(format!(
-                "--method GLMM with --measure OR needs 2x2 tables (ai, bi, ci, di or ai, n1i, ci, n2i); study \"{}\" is given as {}",
+                "the GLMM of odds ratios (method GLMM, measure OR) needs 2x2 tables (ai, bi, ci, di or ai, n1i, ci, n2i); study \"{}\" is given as {}",
                 studies.study.get(i).cloned().unwrap_or_default(),
                 other.kind()
             ))),

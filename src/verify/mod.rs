@@ -143,7 +143,7 @@ pub fn prepare(claims: &Claims) -> Result<Option<Prepared>> {
     // Read the file once to fail early on a bad file.
     let frame = data::read_frame(&path, base.delimiter)?;
     let mut sets: Vec<crate::data::Studies> = Vec::new();
-    let mut keys: BTreeMap<Vec<(String, String)>, std::result::Result<usize, String>> = BTreeMap::new();
+    let mut keys: BTreeMap<Vec<crate::data::RowFilter>, std::result::Result<usize, String>> = BTreeMap::new();
     let mut targets = Vec::new();
     for c in &claims.claims {
         let mut filters = base.filters.clone();
@@ -151,7 +151,7 @@ pub fn prepare(claims: &Claims) -> Result<Option<Prepared>> {
             filters.push(LoadOptions::parse_filter(&f)?);
         }
         if let (Some(col), Some(outcome)) = (&spec.outcome_column, &c.spec.outcome) {
-            filters.push((col.clone(), outcome.clone()));
+            filters.push(crate::data::RowFilter::equals(col, outcome));
         }
         filters.sort();
         let set = keys

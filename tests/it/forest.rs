@@ -1747,7 +1747,7 @@ fn labels_name_subgroups_in_tables_and_figures_and_json_keeps_codes() {
         .code(2);
     assert_stderr_has(&out, "--labels names subgroups");
     let out = base("pool").args(["--labels", "nolabel"]).assert().code(2);
-    assert_stderr_has(&out, "--labels expects CODE=LABEL");
+    assert_stderr_has(&out, "a subgroup label is CODE=LABEL");
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "other = 3\n").unwrap();
     let out = base("pool").arg("--labels").arg(&bad).assert().code(3);

@@ -441,6 +441,7 @@ fn load(path: &Path) -> Studies {
             study: "study".into(),
             by: None,
             filters: vec![],
+            exclude: vec![],
             delimiter: None,
             na_drop: false,
             columns: Default::default(),

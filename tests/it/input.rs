@@ -221,7 +221,7 @@ fn unknown_by_column() {
     input_error(
         "unknown_by_column.csv",
         &["--by", "region"],
-        &["no column \"region\"", "--by", "\"group\""],
+        &["no column \"region\"", "the subgroup column", "\"group\""],
     );
 }
 
@@ -230,7 +230,7 @@ fn unknown_where_column() {
     input_error(
         "unknown_where_column.csv",
         &["--where", "endpoint=remission"],
-        &["no column \"endpoint\"", "--where", "\"outcome\""],
+        &["no column \"endpoint\"", "the column of a row filter", "\"outcome\""],
     );
 }
 
@@ -239,7 +239,10 @@ fn where_value_matching_no_row() {
     input_error(
         "no_matching_where.csv",
         &["--where", "outcome=remision"],
-        &["no rows match --where outcome=remision", "\"remission\", \"response\""],
+        &[
+            "no rows match the row filter outcome=remision",
+            "\"remission\", \"response\"",
+        ],
     );
 }
 
@@ -366,7 +369,7 @@ fn missing_count_is_an_error_naming_the_row() {
     input_error(
         "missing_count.csv",
         &[],
-        &["line 3 (row 2), column \"events\"", "empty cell", "--na drop"],
+        &["line 3 (row 2), column \"events\"", "empty cell", "na = drop"],
     );
 }
 
@@ -426,7 +429,7 @@ fn usage_errors_exit_2() {
         ),
         (vec!["--na", "maybe"], "--na"),
         (vec!["--no-such-option"], "--no-such-option"),
-        (vec!["--events", "total"], "both name the column \"total\""),
+        (vec!["--events", "total"], "are both \"total\""),
     ] {
         let mut a = vec!["pool", f.as_str()];
         a.extend_from_slice(&args);

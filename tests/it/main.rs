@@ -3,6 +3,7 @@
 //! `cargo test --test it comparative::`.
 
 mod bias;
+mod cli_help;
 mod comparative;
 mod forest;
 mod glmm_metareg;
@@ -11,4 +12,5 @@ mod metafor_fixtures;
 mod presentation;
 mod properties;
 mod reproduce;
+mod selection;
 mod sensitivity;

@@ -413,7 +413,8 @@ fn analyses_resolve_as_their_pool_command_lines() {
 a = " Alpha "
 [[analysis]]
 name = "every_key"
-where = ["outcome=remission", "arm = x"]
+where = ["outcome=remission", "arm = x", "site!=a,b"]
+exclude = ["Smith 2001", "Jones 2003"]
 by = "g"
 events = "e"
 total = "n"

@@ -934,6 +934,7 @@ pub fn markdown(
     } else {
         markdown_proportions(ds, a, studies, excluded_labels, res, options)
     };
+    md.push_str(&small_study_effects(studies, res, options));
     let warnings = res.convergence_warnings();
     if !warnings.is_empty() {
         // Right under the title, where no reader misses it.
@@ -942,6 +943,130 @@ pub fn markdown(
         md.insert_str(at, &format!("{block}\n"));
     }
     md
+}
+
+/// Fewer studies than this get no funnel-plot test (Cochrane Handbook, section 13.3.5.4).
+pub const MIN_K_SMALL_STUDY_TESTS: usize = 10;
+
+/// The "Small-study effects" section of a report: Egger's test, Begg and Mazumdar's rank
+/// correlation and trim-and-fill (with Peters' and Harbord's tests for 2×2 tables) on the overall
+/// analysis, as `metarepro bias` computes them with metafor's defaults; below
+/// [`MIN_K_SMALL_STUDY_TESTS`] studies, why no test is shown.
+fn small_study_effects(studies: &Studies, res: &PoolResult, options: &PoolOptions) -> String {
+    use crate::diagnostics::bias::{assess_studies, BiasOptions};
+    let mut o = String::from("## Small-study effects\n\n");
+    let k = res.overall.k;
+    if k < MIN_K_SMALL_STUDY_TESTS {
+        let _ = writeln!(
+            o,
+            "Not assessed: {k} stud{} (fewer than {MIN_K_SMALL_STUDY_TESTS}). With so few studies the \
+             funnel-plot tests have too little power to tell asymmetry from chance (Cochrane Handbook, \
+             section 13.3.5.4), so no test is shown.",
+            if k == 1 { "y" } else { "ies" }
+        );
+        return o;
+    }
+    let (a, es) = match assess_studies(studies, options, &BiasOptions::default()) {
+        Ok(x) => x,
+        Err(e) => {
+            let _ = writeln!(o, "Not assessed: {e}.");
+            return o;
+        }
+    };
+    let back = crate::effect::BackTransform::with_mean(es.measure, &es.ni, options.pft_mean);
+    let lv = level_label(options.level);
+    let p = |x: f64| p_eq(x);
+    let _ = writeln!(
+        o,
+        "On all {k} studies, with metafor's defaults (`metarepro bias`; formulas in `docs/bias.md`):\n"
+    );
+    match &a.egger {
+        Ok(t) => {
+            let df = t.df.map(|d| format!(", df = {}", fmt_num(d, 0))).unwrap_or_default();
+            let _ = writeln!(
+                o,
+                "- Egger's regression test (predictor: standard error; model: {}, {}-test): {} = {}{df}, {}.",
+                options.method,
+                options.test,
+                t.statistic,
+                fmt_num(t.stat, 2),
+                p(t.pval)
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(o, "- Egger's regression test: not computed ({e}).");
+        }
+    }
+    match &a.begg {
+        Ok(t) => {
+            let _ = writeln!(
+                o,
+                "- Begg and Mazumdar's rank correlation: Kendall's tau = {}, {} ({}).",
+                fmt_num(t.tau, 3),
+                p(t.pval),
+                if t.exact { "exact" } else { "normal approximation, ties" }
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(o, "- Begg and Mazumdar's rank correlation: not computed ({e}).");
+        }
+    }
+    for (name, t) in [("Peters' test", &a.peters), ("Harbord's test", &a.harbord)] {
+        match t {
+            Some(Ok(t)) => {
+                let _ = writeln!(
+                    o,
+                    "- {name}: t = {}, df = {}, {}.",
+                    fmt_num(t.tval, 2),
+                    fmt_num(t.df, 0),
+                    p(t.pval)
+                );
+            }
+            Some(Err(e)) => {
+                let _ = writeln!(o, "- {name}: not computed ({e}).");
+            }
+            None => {}
+        }
+    }
+    match &a.trimfill {
+        Ok(t) => {
+            let c = &t.fit.coefficients[0];
+            let (x, y) = (back.apply(c.ci_lb), back.apply(c.ci_ub));
+            let (digits, scale) = if options.measure.is_proportion() {
+                (1, 100.0)
+            } else {
+                (2, 1.0)
+            };
+            let f = |v: f64| fmt_num(scale * v, digits);
+            let _ = writeln!(
+                o,
+                "- Trim-and-fill ({} estimator, missing studies sought on the {} side, {}): {} stud{} imputed; \
+                 adjusted estimate {}{} [{lv} CI {}; {}].",
+                t.estimator.as_str(),
+                t.side.as_str(),
+                if t.side_given {
+                    "as given"
+                } else {
+                    "chosen from the data"
+                },
+                t.k0,
+                if t.k0 == 1 { "y" } else { "ies" },
+                f(back.apply(c.estimate)),
+                if options.measure.is_proportion() { "%" } else { "" },
+                f(x.min(y)),
+                f(x.max(y)),
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(o, "- Trim-and-fill: not computed ({e}).");
+        }
+    }
+    let _ = writeln!(
+        o,
+        "\nAsymmetry is not proof of publication bias: small-study effects have other causes \
+         (heterogeneity, chance, the choice of effect measure)."
+    );
+    o
 }
 
 fn markdown_proportions(

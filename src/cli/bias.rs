@@ -8,11 +8,9 @@ use clap::{Args, ValueEnum};
 
 use super::args::{DataArgs, ModelArgs};
 use super::pool::{write_stdout, EXIT_CODES};
-use crate::data::StudyInput;
-use crate::diagnostics::bias::{assess, BiasOptions, Table};
+use crate::diagnostics::bias::{assess_studies, BiasOptions};
 use crate::effect::BackTransform;
 use crate::error::{Error, Result};
-use crate::model::{Method, Pooling};
 use crate::report::bias::{render_table, to_json, BiasContext};
 use crate::report::write_atomic;
 
@@ -84,17 +82,6 @@ pub fn run(cmd: &BiasCmd) -> Result<i32> {
     }
     let bias = cmd.options()?;
     let options = cmd.model.pool_options()?;
-    if options.method == Method::GLMM {
-        return Err(Error::Usage(
-            "bias works on the study effect sizes (yi, vi): use an inverse-variance --method (e.g. REML), not GLMM"
-                .into(),
-        ));
-    }
-    if options.pooling != Pooling::IV {
-        return Err(Error::Usage(
-            "bias works on inverse-variance fits (as metafor's trimfill): use --pooling IV".into(),
-        ));
-    }
     if let Some(out) = &cmd.output {
         if std::fs::canonicalize(out)
             .ok()
@@ -107,17 +94,7 @@ pub fn run(cmd: &BiasCmd) -> Result<i32> {
         }
     }
     let studies = cmd.data.load_studies(&cmd.data.load_options()?, options.measure)?;
-    let es = crate::model::subgroup::checked_effect_sizes(&studies, &options)?;
-    let tables: Option<Vec<Table>> = studies
-        .inputs
-        .iter()
-        .map(|x| match *x {
-            StudyInput::Table2x2 { ai, bi, ci, di } => Some([ai, bi, ci, di]),
-            _ => None,
-        })
-        .collect::<Option<Vec<Table>>>()
-        .filter(|t| !t.is_empty() && options.measure.family() == crate::effect::Family::Binary);
-    let a = assess(&es, &options.rma_options(), tables.as_deref(), &bias);
+    let (a, es) = assess_studies(&studies, &options, &bias)?;
     let ctx = BiasContext {
         source: studies.source.display().to_string(),
         measure: options.measure,

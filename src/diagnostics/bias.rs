@@ -956,6 +956,44 @@ pub fn assess(es: &EffectSizes, opts: &RmaOptions, tables: Option<&[Table]>, o: 
     }
 }
 
+/// The assessment of a loaded study table under the options of `pool`: the effect sizes of the
+/// analysis (refused where an effect size is undefined, as `pool` refuses them), and for 2×2
+/// tables of a binary measure Peters' and Harbord's tests too. Returns the effect sizes with the
+/// assessment (their measure and totals give the back-transformation). Only inverse-variance
+/// fits of the effect sizes are assessed (metafor's `regtest` and `trimfill` take `rma.uni`
+/// fits): M-H and Peto pooling and the GLMM are usage errors.
+pub fn assess_studies(
+    studies: &crate::data::Studies,
+    options: &crate::model::PoolOptions,
+    o: &BiasOptions,
+) -> Result<(BiasAssessment, EffectSizes)> {
+    if options.method == crate::model::Method::GLMM {
+        return Err(Error::Usage(
+            "the small-study tests work on the study effect sizes (yi, vi): they need an inverse-variance \
+             model (e.g. REML), not the GLMM"
+                .into(),
+        ));
+    }
+    if options.pooling != crate::model::Pooling::IV {
+        return Err(Error::Usage(format!(
+            "the small-study tests work on inverse-variance fits (as metafor's regtest and trimfill), not on {} pooling",
+            options.pooling.describe()
+        )));
+    }
+    let es = crate::model::subgroup::checked_effect_sizes(studies, options)?;
+    let tables: Option<Vec<Table>> = studies
+        .inputs
+        .iter()
+        .map(|x| match *x {
+            crate::data::StudyInput::Table2x2 { ai, bi, ci, di } => Some([ai, bi, ci, di]),
+            _ => None,
+        })
+        .collect::<Option<Vec<Table>>>()
+        .filter(|t| !t.is_empty() && options.measure.family() == crate::effect::Family::Binary);
+    let a = assess(&es, &options.rma_options(), tables.as_deref(), o);
+    Ok((a, es))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -362,6 +362,59 @@ fn reproduce_reports_match_metafor() {
     // Per analysis: 19 + 5 values of the JSON, 23 columns of the CSV (all but the name and the
     // sums of events and totals).
     assert_eq!(compared, 94);
+
+    // The small-study section of the PLO report (k = 14), against metafor's regtest, ranktest and
+    // trimfill on the same data (tests/fixtures/bias/pritz1997.json), at the printed digits.
+    let bx: serde_json::Value =
+        serde_json::from_str(&read(Path::new("tests/fixtures/bias/pritz1997.json"))).expect("bias fixture");
+    let case = bx["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .find(|c| c["method"] == "REML" && c["test"] == "z")
+        .expect("REML z case");
+    let egger = case["regtest"]
+        .as_array()
+        .expect("regtest")
+        .iter()
+        .find(|r| r["model"] == "rma" && r["predictor"] == "sei")
+        .expect("regtest sei rma");
+    let tf = case["trimfill"]
+        .as_array()
+        .expect("trimfill")
+        .iter()
+        .find(|t| t["estimator"] == "L0" && t["side_given"].is_null())
+        .expect("trimfill L0");
+    let expit = |x: f64| 100.0 / (1.0 + (-x).exp());
+    let md = read(&out.path().join("reports/pritz1997/improvement_plo.md"));
+    let expected = [
+        format!(
+            "- Egger's regression test (predictor: standard error; model: REML, z-test): z = {:.2}, p = {:.3}.",
+            num(&egger["zval"], "zval"),
+            num(&egger["pval"], "pval")
+        ),
+        format!(
+            "- Begg and Mazumdar's rank correlation: Kendall's tau = {:.3}, p = {:.3} (exact).",
+            num(&bx["ranktest"]["tau"], "tau"),
+            num(&bx["ranktest"]["pval"], "pval")
+        ),
+        format!(
+            "{} studies imputed; adjusted estimate {:.1}% [95% CI {:.1}; {:.1}].",
+            num(&tf["k0"], "k0"),
+            expit(num(&tf["estimate"], "estimate")),
+            expit(num(&tf["ci_lb"], "ci_lb")),
+            expit(num(&tf["ci_ub"], "ci_ub"))
+        ),
+    ];
+    for line in expected {
+        assert!(md.contains(&line), "{line:?} (metafor, rounded) not in:\n{md}");
+    }
+    // Below 10 studies no test is shown, and the report says why (the shipped report).
+    let small = read(Path::new("reports/rpild_treatment/remission_by_class.md"));
+    assert!(
+        small.contains("Not assessed: 7 studies (fewer than 10)") && !small.contains("Egger's regression test ("),
+        "{small}"
+    );
 }
 
 /// `Analysis::options` (the library's own reading of the keys) and the `metarepro pool` command

@@ -1294,8 +1294,37 @@ pub fn pool_glmm(studies: &Studies, options: &PoolOptions) -> Result<PoolResult>
     };
     let no_weights = vec![f64::NAN; studies.events.len()];
     let rows = study_rows(studies, &es, options, &no_weights, &no_weights);
-    Ok(PoolResult {
-        measure: Measure::PLO,
+    let conventions = vec![
+        "PLO (logit transformed proportion)".into(),
+        format!(
+            "random-intercept logistic model (GLMM) fitted to the counts by maximum likelihood, {} adaptive Gauss-Hermite points; no continuity correction",
+            options.control.n_agq
+        ),
+        format!("test: {}", options.test),
+    ];
+    Ok(glmm_result(
+        Measure::PLO,
+        options,
+        overall,
+        subgroups,
+        subgroup_test,
+        rows,
+        conventions,
+    ))
+}
+
+/// The [`PoolResult`] of a GLMM pool (no common-effect fit, no τ² common to subgroups).
+fn glmm_result(
+    measure: Measure,
+    options: &PoolOptions,
+    overall: Pooled,
+    subgroups: Vec<Pooled>,
+    subgroup_test: Option<super::subgroup::SubgroupTest>,
+    studies: Vec<super::subgroup::StudyRow>,
+    conventions: Vec<String>,
+) -> PoolResult {
+    PoolResult {
+        measure,
         pooling: super::Pooling::IV,
         method: super::Method::GLMM,
         test: options.test,
@@ -1309,17 +1338,10 @@ pub fn pool_glmm(studies: &Studies, options: &PoolOptions) -> Result<PoolResult>
         common: None,
         subgroups,
         subgroup_test,
-        studies: rows,
+        studies,
         n_agq: Some(options.control.n_agq),
-        conventions: vec![
-            "PLO (logit transformed proportion)".into(),
-            format!(
-                "random-intercept logistic model (GLMM) fitted to the counts by maximum likelihood, {} adaptive Gauss-Hermite points; no continuity correction",
-                options.control.n_agq
-            ),
-            format!("test: {}", options.test),
-        ],
-    })
+        conventions,
+    }
 }
 
 /// Prefix a computation error with where it happened (overall, a subgroup).
@@ -1437,25 +1459,15 @@ fn pool_glmm_or(studies: &Studies, options: &PoolOptions) -> Result<PoolResult> 
         ));
     }
     conventions.push(format!("test: {}", options.test));
-    Ok(PoolResult {
-        measure: Measure::OR,
-        pooling: super::Pooling::IV,
-        method: super::Method::GLMM,
-        test: options.test,
-        level: options.level,
-        correction: options.correction,
-        pi_type: options.pi_type,
-        study_ci: options.study_ci,
-        tau2_common: false,
-        tau2_common_value: None,
+    Ok(glmm_result(
+        Measure::OR,
+        options,
         overall,
-        common: None,
         subgroups,
         subgroup_test,
-        studies: rows,
-        n_agq: Some(options.control.n_agq),
+        rows,
         conventions,
-    })
+    ))
 }
 
 #[cfg(test)]

@@ -509,7 +509,8 @@ pub fn read_analysis_file(file: &Path, dataset: &str) -> Result<DatasetAnalyses>
     Ok(out)
 }
 
-/// The dataset folders under `root/datasets`, sorted by name.
+/// The dataset folders under `root/datasets`, sorted by name: those with an `analysis.toml` or a
+/// `claims.toml` (a folder holding only scripts, such as `datasets/metadat/`, is no dataset).
 pub fn dataset_dirs(root: &Path) -> Result<Vec<(String, PathBuf)>> {
     let base = clean_join(root, "datasets");
     let entries = std::fs::read_dir(&base).map_err(|e| Error::Input {
@@ -519,6 +520,7 @@ pub fn dataset_dirs(root: &Path) -> Result<Vec<(String, PathBuf)>> {
     let mut dirs: Vec<(String, PathBuf)> = entries
         .filter_map(|e| e.ok())
         .filter(|e| e.path().is_dir())
+        .filter(|e| e.path().join(ANALYSIS_FILE).is_file() || e.path().join(CLAIMS_FILE).is_file())
         .filter_map(|e| e.file_name().to_str().map(str::to_string))
         .filter(|n| !n.starts_with('.'))
         .map(|n| {

@@ -1078,3 +1078,79 @@ fn only_folders_with_analyses_or_claims_are_datasets() {
         );
     }
 }
+
+/// The studies of a Markdown report's `## Studies` tables, in order.
+fn report_studies(md: &str) -> Vec<String> {
+    let at = md.find("## Studies").expect("a Studies section");
+    md[at..]
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| study "))
+        .map(|l| l.split('|').nth(1).unwrap_or("").trim().to_string())
+        .collect()
+}
+
+/// The study labels of a forest plot SVG in drawing order (top to bottom): the texts that are
+/// also a report's study names.
+fn figure_studies(svg: &str, names: &[String]) -> Vec<String> {
+    svg.lines()
+        .map(str::trim)
+        .filter(|l| names.iter().any(|n| n == l))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `reproduce`: the report lists the studies in the figure's order and says which order it is;
+/// the figure says which weights it shows and the report shows both; the figure names the
+/// model and, for two-group data too, the rows left out for missing counts.
+#[test]
+fn reproduce_figure_and_report_agree() {
+    let t = tree(&["rpild_treatment", "rpild_comparative"]);
+    let r = metarepro(&[
+        "reproduce",
+        "--root",
+        &s(t.path()),
+        "--no-verify",
+        "rpild_treatment",
+        "rpild_comparative",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let root = t.path();
+    let md = read(&root.join("reports/rpild_treatment/survival_6m_by_class.md"));
+    let svg = read(&root.join("figures/rpild_treatment_survival_6m_by_class.svg"));
+    assert!(md.contains("Studies in order of year (column `year`"), "{md}");
+    let in_report = report_studies(&md);
+    assert!(in_report.len() >= 5, "{in_report:?}");
+    assert_eq!(figure_studies(&svg, &in_report), in_report, "figure and report order");
+    // So 2018 (4/4) comes before Fan 2022 in the biologics block: by year, not by row.
+    let so = in_report.iter().position(|s| s == "So 2018").expect("So 2018");
+    assert_eq!(in_report[so + 1], "Fan 2022");
+    // Weights: the figure's are the overall ones, and the report shows them beside the
+    // within-subgroup ones.
+    assert!(svg.contains("Weight (overall)"), "header");
+    assert!(md.contains("| weight in subgroup % | overall weight % |"), "{md}");
+    let json: serde_json::Value =
+        serde_json::from_str(&read(&root.join("reports/rpild_treatment/survival_6m_by_class.json"))).unwrap();
+    for st in json["studies"].as_array().unwrap() {
+        let w = metarepro::report::fmt_num(st["weight_overall"].as_f64().unwrap(), 1);
+        assert!(svg.contains(&format!("{w}%")), "figure: overall weight {w}%");
+        let row = md
+            .lines()
+            .find(|l| l.starts_with(&format!("| {} | {} |", st["study"].as_str().unwrap(), st["row"])))
+            .expect("the study's report row");
+        assert!(row.ends_with(&format!(" {w} |")), "{row}");
+    }
+    assert!(
+        svg.contains("Random effects, REML; logit scale; z-test; 95% CI"),
+        "model line"
+    );
+    // Two-group figure: the rows dropped for missing counts, as in the report.
+    let md = read(&root.join("reports/rpild_comparative/tof_mortality_main_mh.md"));
+    let svg = read(&root.join("figures/rpild_comparative_tof_mortality_main_mh.svg"));
+    assert!(md.contains("- row 7:"), "{md}");
+    assert!(
+        svg.contains("Left out of the data: row 7 (missing"),
+        "two-group figure footnote"
+    );
+    let in_report = report_studies(&md);
+    assert_eq!(figure_studies(&svg, &in_report), in_report, "two-group order");
+}

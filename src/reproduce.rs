@@ -518,7 +518,8 @@ pub fn read_analysis_file(file: &Path, dataset: &str) -> Result<DatasetAnalyses>
     Ok(out)
 }
 
-/// The dataset folders under `root/datasets`, sorted by name.
+/// The dataset folders under `root/datasets`, sorted by name: those with an `analysis.toml` or a
+/// `claims.toml` (a folder holding only scripts, such as `datasets/metadat/`, is no dataset).
 pub fn dataset_dirs(root: &Path) -> Result<Vec<(String, PathBuf)>> {
     let base = clean_join(root, "datasets");
     let entries = std::fs::read_dir(&base).map_err(|e| Error::Input {
@@ -528,6 +529,7 @@ pub fn dataset_dirs(root: &Path) -> Result<Vec<(String, PathBuf)>> {
     let mut dirs: Vec<(String, PathBuf)> = entries
         .filter_map(|e| e.ok())
         .filter(|e| e.path().is_dir())
+        .filter(|e| e.path().join(ANALYSIS_FILE).is_file() || e.path().join(CLAIMS_FILE).is_file())
         .filter_map(|e| e.file_name().to_str().map(str::to_string))
         .filter(|n| !n.starts_with('.'))
         .map(|n| {
@@ -731,20 +733,28 @@ pub fn run_analysis(ds: &DatasetAnalyses, a: &Analysis, out: &Path, opts: &RunOp
     write(&paths.json, json::to_json(&res).as_bytes(), &mut files)?;
     write(&paths.csv, report::to_csv(&res).as_bytes(), &mut files)?;
     let labels = excluded_labels(&data, &load, &studies);
-    let md = markdown(ds, a, &studies, &labels, &res, &options);
+    // The figure's options: its order of the studies is also the report's.
+    let mut fo = crate::plot::forest::ForestOptions {
+        title: Some(a.title.clone().unwrap_or_else(|| a.name.clone())),
+        dpi: opts.dpi,
+        ..Default::default()
+    };
+    fo.footnotes
+        .extend(crate::plot::forest::excluded_note(&studies.excluded));
+    let order_note = match &a.year {
+        Some(col) => {
+            fo.years = Some(crate::plot::years_from_frame(&studies, col)?);
+            fo.sort = crate::plot::forest::Sort::Year;
+            format!("Studies in order of year (column `{col}`; file order for ties), as in the figure.")
+        }
+        None => "Studies in file order, as in the figure.".to_string(),
+    };
+    let order: Vec<usize> = crate::plot::forest::study_order(&res, &fo)?.concat();
+    let md = markdown(ds, a, &studies, &labels, &res, &options, (&order, &order_note));
     write(&paths.md, md.as_bytes(), &mut files)?;
     if opts.figures {
         let fig_dir = paths.svg.parent().map(Path::to_path_buf).unwrap_or_default();
         create_dir(&fig_dir)?;
-        let mut fo = crate::plot::forest::ForestOptions {
-            title: Some(a.title.clone().unwrap_or_else(|| a.name.clone())),
-            dpi: opts.dpi,
-            ..Default::default()
-        };
-        if let Some(col) = &a.year {
-            fo.years = Some(crate::plot::years_from_frame(&studies, col)?);
-            fo.sort = crate::plot::forest::Sort::Year;
-        }
         for p in [&paths.svg, &paths.png] {
             crate::plot::forest::write(&res, &fo, p)?;
             files.push(p.clone());
@@ -928,11 +938,12 @@ pub fn markdown(
     excluded_labels: &[Option<String>],
     res: &PoolResult,
     options: &PoolOptions,
+    order: (&[usize], &str),
 ) -> String {
     let mut md = if !res.measure.is_proportion() {
-        markdown_comparative(ds, a, studies, res)
+        markdown_comparative(ds, a, studies, res, order)
     } else {
-        markdown_proportions(ds, a, studies, excluded_labels, res, options)
+        markdown_proportions(ds, a, studies, excluded_labels, res, options, order)
     };
     md.push_str(&small_study_effects(studies, res, options));
     let warnings = res.convergence_warnings();
@@ -1076,6 +1087,7 @@ fn markdown_proportions(
     excluded_labels: &[Option<String>],
     res: &PoolResult,
     options: &PoolOptions,
+    (order, order_note): (&[usize], &str),
 ) -> String {
     let mut o = String::new();
     let lv = level_label(res.level);
@@ -1244,8 +1256,15 @@ fn markdown_proportions(
     }
 
     let _ = writeln!(o, "## Studies\n");
-    let blocks: Vec<(Option<&str>, Vec<usize>)> = if res.subgroups.is_empty() {
-        vec![(None, (0..res.studies.len()).collect())]
+    let grouped = !res.subgroups.is_empty();
+    let weights = if grouped {
+        " Weights: within the study's subgroup, and in the overall model (the figure's)."
+    } else {
+        ""
+    };
+    let _ = writeln!(o, "{order_note}{weights}\n");
+    let blocks: Vec<(Option<&str>, Vec<usize>)> = if !grouped {
+        vec![(None, order.to_vec())]
     } else {
         res.subgroups
             .iter()
@@ -1253,7 +1272,9 @@ fn markdown_proportions(
                 let code = g.name.as_deref();
                 (
                     Some(g.display_name()),
-                    (0..res.studies.len())
+                    order
+                        .iter()
+                        .copied()
                         .filter(|&i| res.studies[i].group.as_deref() == code)
                         .collect(),
                 )
@@ -1265,19 +1286,25 @@ fn markdown_proportions(
             let _ = writeln!(o, "### {}\n", md_cell(n));
         }
         let wlabel = if name.is_some() {
-            "weight in subgroup %"
+            "weight in subgroup % | overall weight %"
         } else {
             "weight %"
         };
         let _ = writeln!(
             o,
-            "| study | row | events/total | proportion % [{lv} CI] | {wlabel} |\n|---|--:|--:|--:|--:|"
+            "| study | row | events/total | proportion % [{lv} CI] | {wlabel} |\n|---|--:|--:|--:|--:|{}",
+            if name.is_some() { "--:|" } else { "" }
         );
         for i in idx {
             let s = &res.studies[i];
+            let overall = if name.is_some() {
+                format!(" {} |", fmt_num(s.weight_overall, 1))
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 o,
-                "| {} | {} | {}/{} | {} | {} |",
+                "| {} | {} | {}/{} | {} | {} |{overall}",
                 md_cell(&s.study),
                 s.row,
                 fmt_num(s.events, 0),
@@ -1293,7 +1320,13 @@ fn markdown_proportions(
 
 /// The Markdown report of a two-group (or other non-proportion) analysis: the conventions in
 /// words, both models, and the studies with their arms.
-fn markdown_comparative(ds: &DatasetAnalyses, a: &Analysis, studies: &Studies, res: &PoolResult) -> String {
+fn markdown_comparative(
+    ds: &DatasetAnalyses,
+    a: &Analysis,
+    studies: &Studies,
+    res: &PoolResult,
+    (order, order_note): (&[usize], &str),
+) -> String {
     let mut o = String::new();
     let lv = level_label(res.level);
     let m = res.measure;
@@ -1412,11 +1445,17 @@ fn markdown_comparative(ds: &DatasetAnalyses, a: &Analysis, studies: &Studies, r
         let _ = writeln!(o);
     }
     let _ = writeln!(o, "## Studies\n");
+    let _ = writeln!(o, "{order_note}\n");
     let _ = writeln!(
         o,
-        "| study | row | group 1 | group 2 | {m} [{lv} CI] | weight % |\n|---|--:|--:|--:|--:|--:|"
+        "| study | row | group 1 | group 2 | {m} [{lv} CI] | {} |\n|---|--:|--:|--:|--:|--:|",
+        if res.subgroups.is_empty() {
+            "weight %"
+        } else {
+            "overall weight %"
+        }
     );
-    for s in &res.studies {
+    for s in order.iter().map(|&i| &res.studies[i]) {
         let (g1, g2) = crate::report::arm_text(s.input.as_ref());
         let eff = if s.dropped {
             "not estimable".to_string()

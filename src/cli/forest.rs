@@ -41,6 +41,35 @@ pub struct FigureArgs {
     /// Title of the horizontal axis [default: "Proportion (%)"].
     #[arg(long)]
     pub xlab: Option<String>,
+    /// A TrueType/OpenType font file for the figure's text (e.g. one with Korean or rare Chinese
+    /// characters): PNG glyphs and text widths come from it, SVG files name its family first.
+    /// Characters it lacks come from the bundled DejaVu Sans and Droid Sans Fallback.
+    #[arg(long, value_name = "FILE.ttf")]
+    pub font: Option<PathBuf>,
+}
+
+/// Load `--font`, if given.
+fn load_font(fig: &FigureArgs) -> Result<()> {
+    if let Some(path) = &fig.font {
+        let bytes = std::fs::read(path).map_err(|e| Error::Input {
+            file: path.clone(),
+            message: format!("cannot read the font (--font): {e}"),
+        })?;
+        plot::font::use_font(bytes, path, None)?;
+    }
+    Ok(())
+}
+
+/// A warning on stderr for each label the figure draws with boxes.
+fn warn_undrawable<'a>(labels: impl IntoIterator<Item = &'a str>) {
+    for (label, chars) in plot::table::undrawable(labels) {
+        let cs: Vec<String> = chars.iter().map(|c| format!("{c} (U+{:04X})", *c as u32)).collect();
+        eprintln!(
+            "warning: \"{label}\": the figure's fonts cannot draw {}; they are drawn as boxes (give a font \
+             that has them with --font FILE.ttf)",
+            cs.join(", ")
+        );
+    }
 }
 
 /// Options of forest-type figures (forest and summary plots).
@@ -165,6 +194,7 @@ fn check_outputs(fig: &FigureArgs, input: &Path) -> Result<()> {
             )));
         }
     }
+    load_font(fig)?;
     if !(fig.dpi.is_finite() && (10.0..=2400.0).contains(&fig.dpi)) {
         return Err(Error::Usage(format!(
             "--dpi must be between 10 and 2400, got {}",
@@ -282,14 +312,7 @@ pub fn run_forest(cmd: &ForestCmd) -> Result<i32> {
     o.subgroup_prediction = cmd.subgroup_prediction;
     o.study_header = cmd.study_header.clone();
     let (studies, res) = pooled(&cmd.data, &cmd.model)?;
-    if !studies.excluded.is_empty() {
-        let rows: Vec<String> = studies
-            .excluded
-            .iter()
-            .map(|(r, why)| format!("row {r} ({why})"))
-            .collect();
-        o.footnotes.push(format!("Left out of the data: {}.", rows.join(", ")));
-    }
+    o.footnotes.extend(forest::excluded_note(&studies.excluded));
     let year_col = match (&cmd.year, o.sort) {
         (Some(c), _) => Some(c.clone()),
         (None, Sort::Year) => Some("year".to_string()),
@@ -299,6 +322,7 @@ pub fn run_forest(cmd: &ForestCmd) -> Result<i32> {
         o.years = Some(plot::years_from_frame(&studies, &c)?);
     }
     let fig = forest::figure(&res, &o)?;
+    warn_undrawable(forest::study_labels(&res));
     for out in &cmd.figure.out {
         plot::write_figure(&fig, out, o.dpi)?;
     }
@@ -324,6 +348,7 @@ pub fn run_summary(cmd: &SummaryPlotCmd) -> Result<i32> {
     }
     let (_, res) = pooled(&cmd.data, &cmd.model)?;
     let fig = summary::figure(&res, &o)?;
+    warn_undrawable(res.subgroups.iter().map(|g| g.display_name()));
     for out in &cmd.figure.out {
         plot::write_figure(&fig, out, o.dpi)?;
     }

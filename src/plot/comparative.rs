@@ -475,7 +475,7 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
     if arms.two_groups() {
         sub.extend(ah.iter().cloned());
     }
-    sub.push("Weight".into());
+    sub.push(super::forest::weight_header(res, opts.weights).into());
     sub.push(method_header(res));
     let mut rows = vec![Row {
         kind: RowKind::Bold,
@@ -679,6 +679,7 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
     }
     footnotes.extend(res.convergence_warnings());
     footnotes.extend(opts.footnotes.iter().cloned());
+    footnotes.extend(super::table::undrawable_note(super::forest::study_labels(res)));
     if !res.conventions.is_empty() {
         footnotes.push(format!(
             "Conventions: {}.",
@@ -954,7 +955,7 @@ fn decorate(fig: &mut Figure, g: &Geometry, p: &Parts) {
 
 fn shift_x(shape: &mut Shape, dx: f64) {
     match shape {
-        Shape::Rect { x0, x1, .. } | Shape::Line { x0, x1, .. } => {
+        Shape::Rect { x0, x1, .. } | Shape::Line { x0, x1, .. } | Shape::Dashed { x0, x1, .. } => {
             *x0 += dx;
             *x1 += dx;
         }

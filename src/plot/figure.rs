@@ -166,6 +166,18 @@ pub enum Shape {
         width: f64,
         color: Color,
     },
+    /// Dashed straight line: dashes of `dash` pixels with gaps of `gap` pixels, from (x0, y0).
+    /// One element in the SVG (`stroke-dasharray`), so that it stays one line in an editor.
+    Dashed {
+        x0: f64,
+        y0: f64,
+        x1: f64,
+        y1: f64,
+        width: f64,
+        color: Color,
+        dash: f64,
+        gap: f64,
+    },
     /// Filled convex polygon with an optional outline (colour, width) drawn inside-out around the
     /// edge.
     Polygon {
@@ -201,6 +213,23 @@ impl Shape {
                     (x0.min(*x1) - h, y0.min(*y1) - h, x0.max(*x1) + h, y0.max(*y1) + h)
                 }
             }
+            Shape::Dashed {
+                x0,
+                y0,
+                x1,
+                y1,
+                width,
+                color,
+                ..
+            } => Shape::Line {
+                x0: *x0,
+                y0: *y0,
+                x1: *x1,
+                y1: *y1,
+                width: *width,
+                color: *color,
+            }
+            .bbox(),
             Shape::Polygon { points, stroke, .. } => {
                 let h = stroke.map(|s| s.1 / 2.0).unwrap_or(0.0);
                 let mut b = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
@@ -320,24 +349,22 @@ impl Figure {
         dash: f64,
         gap: f64,
     ) {
-        let (dx, dy) = (to.0 - from.0, to.1 - from.1);
-        let len = (dx * dx + dy * dy).sqrt();
-        if len <= 0.0 {
+        if from == to {
             return;
         }
-        let (ux, uy) = (dx / len, dy / len);
-        let mut s = 0.0;
-        while s < len {
-            let e = (s + dash).min(len);
-            self.line(
-                role,
-                (from.0 + ux * s, from.1 + uy * s),
-                (from.0 + ux * e, from.1 + uy * e),
+        self.push(
+            role,
+            Shape::Dashed {
+                x0: from.0,
+                y0: from.1,
+                x1: to.0,
+                y1: to.1,
                 width,
                 color,
-            );
-            s = e + gap;
-        }
+                dash,
+                gap,
+            },
+        );
     }
 
     /// Shapes with the given role.
@@ -359,14 +386,47 @@ impl Figure {
         let u = SVG_UNITS_PER_PX;
         let size = ((self.width * u) as u32, (self.height * u) as u32);
         let mut buf = String::new();
+        let mut dashes: Vec<(f64, f64)> = Vec::new();
         {
             let mut be = SVGBackend::with_string(&mut buf, size);
             let c = |v: f64| (v * u).round() as i32;
             for item in &self.items {
                 // Drawing into a String cannot fail.
-                let _ = draw_svg(&mut be, &item.shape, u, &c);
+                let _ = match &item.shape {
+                    Shape::Dashed {
+                        x0,
+                        y0,
+                        x1,
+                        y1,
+                        width,
+                        color,
+                        dash,
+                        gap,
+                    } => {
+                        // plotters has no dashed stroke: draw one line with a marker opacity, and
+                        // write its dash pattern in place of the marker below.
+                        let k = dashes.len();
+                        dashes.push((*dash, *gap));
+                        let mut st = style(*color, ((width * u).round() as u32).max(1), false);
+                        st.color.3 = dash_marker(k);
+                        be.draw_line((c(*x0), c(*y0)), (c(*x1), c(*y1)), &st)
+                            .map_err(|e| e.to_string())
+                    }
+                    shape => draw_svg(&mut be, shape, u, &c),
+                };
             }
             let _ = be.present();
+        }
+        for (k, (dash, gap)) in dashes.iter().enumerate() {
+            buf = buf.replacen(
+                &format!("<line opacity=\"{}\"", dash_marker(k)),
+                &format!(
+                    "<line opacity=\"1\" stroke-dasharray=\"{} {}\"",
+                    fmt_units(dash * u),
+                    fmt_units(gap * u)
+                ),
+                1,
+            );
         }
         // Size in pixels, drawing in quarter pixels.
         let from = format!("<svg width=\"{}\" height=\"{}\"", size.0, size.1);
@@ -426,6 +486,18 @@ fn style(color: Color, width: u32, filled: bool) -> ShapeStyle {
     }
 }
 
+/// The opacity that marks the `k`-th dashed line of an SVG while plotters draws it (every other
+/// shape is opaque): 1 − (k + 1)/2²⁰, exact in binary, printed with all its digits.
+fn dash_marker(k: usize) -> f64 {
+    1.0 - (k as f64 + 1.0) / 1_048_576.0
+}
+
+/// An SVG length in user units: an integer, or up to 3 decimals.
+fn fmt_units(v: f64) -> String {
+    let s = format!("{v:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// The plotters text size whose SVG `font-size` (plotters writes size / 1.24) is exactly `target`.
 fn plotters_font_size(target: f64) -> f64 {
     let mut s = target * 1.24;
@@ -464,6 +536,22 @@ fn draw_svg(be: &mut SVGBackend<'_>, shape: &Shape, u: f64, c: &dyn Fn(f64) -> i
             y1,
             width,
             color,
+        } => be
+            .draw_line(
+                (c(*x0), c(*y0)),
+                (c(*x1), c(*y1)),
+                &style(*color, stroke_units(*width), false),
+            )
+            .map_err(|e| e.to_string()),
+        // Drawn by `Figure::to_svg` (one element with its dash pattern); solid here.
+        Shape::Dashed {
+            x0,
+            y0,
+            x1,
+            y1,
+            width,
+            color,
+            ..
         } => be
             .draw_line(
                 (c(*x0), c(*y0)),
@@ -513,7 +601,7 @@ fn draw_svg(be: &mut SVGBackend<'_>, shape: &Shape, u: f64, c: &dyn Fn(f64) -> i
                 Anchor::End => HPos::Right,
             };
             let fs = if t.bold { FontStyle::Bold } else { FontStyle::Normal };
-            let mut desc = FontDesc::new(FontFamily::Name(font::SVG_FAMILY), plotters_font_size(t.size * u), fs);
+            let mut desc = FontDesc::new(FontFamily::Name(font::svg_family()), plotters_font_size(t.size * u), fs);
             // plotters anchors the text's top at y with dy = 0.76em.
             let top = t.baseline - font::TOP_TO_BASELINE_EM * t.size;
             let (x, y) = if t.vertical {
@@ -643,6 +731,35 @@ fn draw_png(be: &mut Bmp<'_>, shape: &Shape, s: f64) -> std::result::Result<(), 
                 ];
                 fill_poly(be, &quad, s, *color)
             }
+        }
+        Shape::Dashed {
+            x0,
+            y0,
+            x1,
+            y1,
+            width,
+            color,
+            dash,
+            gap,
+        } => {
+            let (dx, dy) = (x1 - x0, y1 - y0);
+            let len = (dx * dx + dy * dy).sqrt();
+            let (ux, uy) = (dx / len, dy / len);
+            let mut t = 0.0;
+            while t < len && *dash > 0.0 {
+                let e = (t + dash).min(len);
+                let seg = Shape::Line {
+                    x0: x0 + ux * t,
+                    y0: y0 + uy * t,
+                    x1: x0 + ux * e,
+                    y1: y0 + uy * e,
+                    width: *width,
+                    color: *color,
+                };
+                draw_png(be, &seg, s)?;
+                t = e + gap.max(0.0);
+            }
+            Ok(())
         }
         Shape::Polygon { points, fill, stroke } => match stroke {
             None => fill_poly(be, points, s, *fill),
@@ -790,6 +907,41 @@ mod tests {
         );
         assert!(svg.contains("font-size=\"48\""), "{svg}");
         assert!(svg.contains("font-family=\"DejaVu Sans, Verdana, sans-serif\""));
+    }
+
+    #[test]
+    fn a_dashed_line_is_one_svg_element() {
+        let mut f = Figure::new(100.0, 200.0);
+        f.dashed_line(
+            Role::PooledLine,
+            (50.0, 10.0),
+            (50.0, 190.0),
+            1.0,
+            Color(0x66, 0x66, 0x66),
+            3.0,
+            3.0,
+        );
+        f.line(Role::Axis, (10.0, 195.0), (90.0, 195.0), 1.0, Color::BLACK);
+        f.dashed_line(Role::Guide, (10.0, 10.0), (90.0, 190.0), 1.0, Color::BLACK, 4.0, 2.5);
+        let svg = f.to_svg();
+        assert_eq!(svg.matches("<line").count(), 3, "{svg}");
+        assert!(
+            svg.contains(
+                "<line opacity=\"1\" stroke-dasharray=\"12 12\" stroke=\"#666666\" stroke-width=\"4\" x1=\"200\" y1=\"40\" x2=\"200\" y2=\"760\"/>"
+            ),
+            "{svg}"
+        );
+        assert!(svg.contains("stroke-dasharray=\"16 10\""), "{svg}");
+        assert!(!svg.contains("opacity=\"0."), "{svg}");
+        // The PNG still shows dashes: pixels on the line alternate between ink and white.
+        let png = f.to_png(96.0).unwrap();
+        let img = png::Decoder::new(std::io::Cursor::new(png));
+        let mut reader = img.read_info().unwrap();
+        let mut data = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut data).unwrap();
+        let grey = |y: usize| data[y * info.line_size + 50 * (info.line_size / 100)];
+        let inked = (10..190).filter(|&y| grey(y) < 200).count();
+        assert!(inked > 60 && inked < 120, "{inked} of 180 pixels inked");
     }
 
     #[test]

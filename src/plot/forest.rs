@@ -246,6 +246,65 @@ pub fn model_label(res: &PoolResult) -> &'static str {
     }
 }
 
+/// The model of a proportion forest plot in one line, e.g. "Random effects, REML; logit scale;
+/// z-test; 95% CI (studies: Clopper–Pearson)".
+pub fn model_line(res: &PoolResult) -> String {
+    use crate::effect::{CiMethod, Measure};
+    use crate::model::{Method, Test};
+    let model = match res.method {
+        m if m.is_common() => "Common effect (inverse variance)".to_string(),
+        Method::GLMM => "Random effects, GLMM (logistic mixed model)".to_string(),
+        m => format!("Random effects, {m}"),
+    };
+    let scale = match res.measure {
+        Measure::PR => "raw proportion",
+        Measure::PLN => "log",
+        Measure::PLO => "logit",
+        Measure::PAS => "arcsine",
+        Measure::PFT => "Freeman\u{2013}Tukey double arcsine",
+        _ => "effect",
+    };
+    let test = match res.test {
+        Test::Z => "z-test",
+        Test::T => "t-test",
+        Test::Knha => "Knapp\u{2013}Hartung test",
+    };
+    let study_ci = match res.study_ci {
+        CiMethod::CP => "Clopper\u{2013}Pearson",
+        CiMethod::WS => "Wilson",
+        CiMethod::Wald => "Wald",
+        CiMethod::AC => "Agresti\u{2013}Coull",
+    };
+    let tau2 = if res.tau2_common && !res.subgroups.is_empty() && !res.method.is_common() {
+        "; one \u{3c4}\u{b2} for all subgroups"
+    } else {
+        ""
+    };
+    format!(
+        "{model}{tau2}; {scale} scale; {test}; {} CI (studies: {study_ci})",
+        level_label(res.level)
+    )
+}
+
+/// The footnote naming the rows left out of the data (a missing count, `na = drop`): `None`
+/// when none was.
+pub fn excluded_note(excluded: &[(usize, String)]) -> Option<String> {
+    if excluded.is_empty() {
+        return None;
+    }
+    let rows: Vec<String> = excluded.iter().map(|(r, why)| format!("row {r} ({why})")).collect();
+    Some(format!("Left out of the data: {}.", rows.join(", ")))
+}
+
+/// The header of a forest plot's weight column: which weights it shows when there are subgroups.
+pub fn weight_header(res: &PoolResult, weights: Weights) -> &'static str {
+    match (res.subgroups.is_empty(), weights) {
+        (true, _) => "Weight",
+        (false, Weights::Overall) => "Weight (overall)",
+        (false, Weights::Subgroup) => "Weight (in subgroup)",
+    }
+}
+
 /// The heterogeneity line of a fit: `Heterogeneity: I² = …%, τ² = …, χ² = …, df = … (p = …)`
 /// (τ² left out for common-effect models); `None` for a single study.
 pub fn heterogeneity_text(f: &Pooled, common: bool, d: &Digits) -> Option<String> {
@@ -305,6 +364,14 @@ fn weight_text(w: f64, d: &Digits) -> String {
     } else {
         String::new()
     }
+}
+
+/// The study and subgroup labels a forest plot prints.
+pub fn study_labels(res: &PoolResult) -> impl Iterator<Item = &str> {
+    res.studies
+        .iter()
+        .map(|s| s.study.as_str())
+        .chain(res.subgroups.iter().map(|g| g.display_name()))
 }
 
 /// The positions (in `res.studies`) of the studies of each block, sorted: one block per subgroup,
@@ -530,7 +597,7 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
         rows.push(pi_row(o));
         values.extend([v(in_unit(o.proportion.pi_lb)), v(in_unit(o.proportion.pi_ub))]);
     }
-    let mut footer = Vec::new();
+    let mut footer = vec![model_line(res)];
     if let Some(h) = heterogeneity_text(o, common, d) {
         footer.push(h);
     }
@@ -544,6 +611,7 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
     );
     footer.extend(res.convergence_warnings());
     footer.extend(opts.footnotes.iter().cloned());
+    footer.extend(table::undrawable_note(study_labels(res)));
 
     let (lo, hi, ticks) = axis_for(&values, opts)?;
     let st = opts.style.clone();
@@ -553,7 +621,9 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
     est_col.span = 3;
     let mut lb_col = Column::new("", Anchor::End);
     lb_col.gap_before = Some(space);
-    let mut ub_col = Column::new("", Anchor::End);
+    // The upper limits start one space after the lower ones ("[5.0; 53.8]", no padding inside
+    // the brackets): the lower limits align on their ";", the upper ones on their first digit.
+    let mut ub_col = Column::new("", Anchor::Start);
     ub_col.gap_before = Some(space);
     Ok(Table {
         title: opts.title.clone(),
@@ -566,7 +636,14 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
             est_col,
             lb_col,
             ub_col,
-            Column::new(if has_weights { "Weight" } else { "" }, Anchor::End),
+            Column::new(
+                if has_weights {
+                    weight_header(res, opts.weights)
+                } else {
+                    ""
+                },
+                Anchor::End,
+            ),
         ],
         rows,
         footer,

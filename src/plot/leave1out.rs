@@ -98,7 +98,9 @@ pub fn table(
     est_col.span = 3;
     let mut lb_col = Column::new("", Anchor::End);
     lb_col.gap_before = Some(space);
-    let mut ub_col = Column::new("", Anchor::End);
+    // The upper limits start one space after the lower ones ("[5.0; 53.8]", no padding inside
+    // the brackets): the lower limits align on their ";", the upper ones on their first digit.
+    let mut ub_col = Column::new("", Anchor::Start);
     ub_col.gap_before = Some(space);
     let title = opts.title.clone().or_else(|| {
         Some(match kind {

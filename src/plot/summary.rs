@@ -113,7 +113,7 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
         });
         values.extend([v(p.pi_lb), v(p.pi_ub)]);
     }
-    let mut footer = Vec::new();
+    let mut footer = vec![forest::model_line(res)];
     if let Some(h) = forest::heterogeneity_text(o, common, &opts.digits) {
         footer.push(h);
     }
@@ -131,7 +131,9 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
     est_col.span = 3;
     let mut lb_col = Column::new("", Anchor::End);
     lb_col.gap_before = Some(space);
-    let mut ub_col = Column::new("", Anchor::End);
+    // The upper limits start one space after the lower ones ("[5.0; 53.8]", no padding inside
+    // the brackets): the lower limits align on their ";", the upper ones on their first digit.
+    let mut ub_col = Column::new("", Anchor::Start);
     ub_col.gap_before = Some(space);
     let header = if res.subgroups.is_empty() {
         "Analysis".to_string()

@@ -13,6 +13,39 @@ use super::figure::{Anchor, Color, Figure, Role, Shape};
 use super::font;
 use crate::report::fmt_num;
 
+/// The labels among `labels` with characters no font draws (each label once): (label, the
+/// characters).
+pub fn undrawable<'a>(labels: impl IntoIterator<Item = &'a str>) -> Vec<(String, Vec<char>)> {
+    let mut out: Vec<(String, Vec<char>)> = Vec::new();
+    for l in labels {
+        let m = font::missing_chars(l);
+        if !m.is_empty() && !out.iter().any(|(o, _)| o == l) {
+            out.push((l.to_string(), m));
+        }
+    }
+    out
+}
+
+/// The footnote naming the labels a figure draws with boxes for missing characters (`None` when
+/// every character is drawn).
+pub fn undrawable_note<'a>(labels: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let bad = undrawable(labels);
+    if bad.is_empty() {
+        return None;
+    }
+    let list: Vec<String> = bad
+        .iter()
+        .map(|(l, cs)| {
+            let cs: Vec<String> = cs.iter().map(|c| format!("{c} (U+{:04X})", *c as u32)).collect();
+            format!("\"{l}\": {}", cs.join(", "))
+        })
+        .collect();
+    Some(format!(
+        "Characters the fonts cannot draw, shown as boxes: {}; a font file that has them can be given.",
+        list.join("; ")
+    ))
+}
+
 /// Sizes (CSS pixels, 1/96 inch) and colours.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Style {
@@ -34,7 +67,8 @@ pub struct Style {
     pub line: f64,
     /// Largest square side, as a fraction of the row height.
     pub square_max: f64,
-    /// Smallest square side in px (so that tiny weights stay visible).
+    /// Smallest square side in px (so that tiny weights, such as a study at 0% or 100% with its
+    /// large variance, stay visible).
     pub square_min: f64,
     /// Diamond height as a fraction of the row height.
     pub diamond: f64,
@@ -58,7 +92,7 @@ impl Default for Style {
             plot_width: 280.0,
             line: 1.0,
             square_max: 0.8,
-            square_min: 3.0,
+            square_min: 6.0,
             diamond: 0.7,
             ink: Color::BLACK,
             square: Color(0x80, 0x80, 0x80),
@@ -557,9 +591,9 @@ fn draw_mark(fig: &mut Figure, mark: &Mark, yc: f64, plot: (f64, f64), xmap: &dy
             if inside(xe) {
                 let side = (st.square_max * st.row * size.clamp(0.0, 1.0).sqrt()).max(st.square_min);
                 let h = side / 2.0;
-                // Centred on the estimate; at the axis ends it reaches into the column gap
-                // (which is wider than half the largest square).
-                let xc = xe;
+                // Centred on the estimate, but kept inside the plot column: a study at 0% or
+                // 100% (whose weight, and so square, is small) is not half hidden at the axis end.
+                let xc = xe.clamp(plot.0 + h, (plot.1 - h).max(plot.0 + h));
                 fig.push(
                     Role::Square,
                     Shape::Rect {

@@ -333,7 +333,7 @@ fn svg_has_every_label_number_square_and_diamond() {
             "Events",
             "Total",
             "Proportion (%) [95% CI]",
-            "Weight",
+            forest::weight_header(&res, Weights::Overall),
             "Proportion (%)",
         ] {
             assert!(has(h), "{name}: header {h:?} missing");
@@ -1075,6 +1075,13 @@ fn summary_plot_has_one_diamond_per_subgroup() {
         assert!(texts.contains(&g.k.to_string()));
     }
     assert!(texts.iter().any(|t| t.starts_with("Test for subgroup differences")));
+    // The model, scale and level, as in the forest plot.
+    assert!(
+        texts.contains(
+            &"Random effects, REML; logit scale; z-test; 95% CI (studies: Clopper\u{2013}Pearson)".to_string()
+        ),
+        "{texts:?}"
+    );
     let fig = summary::figure(&res, &ForestOptions::default()).unwrap();
     assert_fits_without_overlap(&fig);
 }
@@ -1295,7 +1302,10 @@ fn glmm_forest_has_no_weight_column() {
         };
         let t = texts(&glmm);
         let weight_cell = |s: &str| s == "NA%" || s.strip_suffix('%').is_some_and(|n| n.parse::<f64>().is_ok());
-        assert!(!t.iter().any(|s| weight_cell(s) || s == "Weight"), "{name}: {t:?}");
+        assert!(
+            !t.iter().any(|s| weight_cell(s) || s.starts_with("Weight")),
+            "{name}: {t:?}"
+        );
         let fig = forest::figure(&glmm, &ForestOptions::default()).unwrap();
         let square = Style::default().square;
         let sizes: Vec<f64> = fig
@@ -1313,7 +1323,7 @@ fn glmm_forest_has_no_weight_column() {
         );
         let t = texts(&pooled(name, grouped));
         assert!(
-            t.iter().any(|s| s == "Weight") && t.iter().any(|s| weight_cell(s)),
+            t.iter().any(|s| s.starts_with("Weight")) && t.iter().any(|s| weight_cell(s)),
             "{name}: {t:?}"
         );
     }
@@ -1795,4 +1805,238 @@ fn funnel_of_risk_ratios_is_labelled_as_risk_ratios_and_summary_plot_refuses_the
         .code(2);
     assert_stderr_has(&out, "summary-plot draws pooled proportions; for RR use forest");
     assert!(!dir.path().join("s.svg").exists());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue: what a first-time user saw (CJK names, studies at 0%/100%, labels, brackets, dashes)
+
+/// Studies at 100% or 0% (large variance, small weight) next to large ones.
+fn extremes() -> PoolResult {
+    let studies = Studies::from_counts(
+        [
+            "Ando 2012",
+            "Sato 2015",
+            "Lee 2019",
+            "Kim 2020",
+            "Big 2021",
+            "Bigger 2022",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        vec![4.0, 5.0, 9.0, 0.0, 60.0, 150.0],
+        vec![4.0, 5.0, 9.0, 12.0, 200.0, 400.0],
+        None,
+    )
+    .unwrap();
+    pool(&studies, &PoolOptions::default()).unwrap()
+}
+
+/// Every study's square is at least the minimum size and lies wholly inside the plot column,
+/// also at 0% and 100% (4/4, 5/5, 9/9, 0/12).
+#[test]
+fn squares_at_0_and_100_percent_are_visible_and_inside_the_plot() {
+    let res = extremes();
+    let opts = ForestOptions::default();
+    let (fig, geom) = table::layout_with_geometry(&forest::table(&res, &opts).unwrap());
+    let squares: Vec<(f64, f64, f64, f64)> = fig
+        .with_role(Role::Square)
+        .map(|s| match s {
+            Shape::Rect { x0, y0, x1, y1, .. } => (*x0, *y0, *x1, *y1),
+            other => panic!("a square that is not a rectangle: {other:?}"),
+        })
+        .collect();
+    assert_eq!(squares.len(), 6);
+    let (p0, p1) = geom.plot_x;
+    let min = opts.style.square_min;
+    assert!(min >= 0.3 * opts.style.row, "minimum square {min} px");
+    for (i, &(x0, y0, x1, y1)) in squares.iter().enumerate() {
+        assert!(
+            x0 >= p0 - 1e-9 && x1 <= p1 + 1e-9,
+            "square {i}: {x0}..{x1} outside {p0}..{p1}"
+        );
+        assert!(
+            x1 - x0 >= min - 1e-9 && y1 - y0 >= min - 1e-9,
+            "square {i}: {}",
+            x1 - x0
+        );
+    }
+    // The 100% studies touch the right end, the 0% one the left end.
+    let at_end = squares.iter().filter(|s| (s.2 - p1).abs() < 1e-9).count();
+    assert_eq!(at_end, 3);
+    assert!(squares.iter().any(|s| (s.0 - p0).abs() < 1e-9));
+}
+
+/// The CI columns read "[lb; ub]" with one space after the semicolon in every row, whatever the
+/// widths of the limits ("[39.8; 100.0]" and "[5.0; 53.8]" in one figure): no padding inside
+/// the brackets.
+#[test]
+fn no_padding_inside_ci_brackets() {
+    let fig = forest::figure(&extremes(), &ForestOptions::default()).unwrap();
+    let space = metarepro::plot::font::text_width(" ", Style::default().font, false);
+    let mut rows = 0;
+    for (_, lb) in fig.texts().filter(|(r, t)| *r == Role::Number && t.text.ends_with(';')) {
+        let ub = fig
+            .texts()
+            .map(|(_, t)| t)
+            .find(|t| t.baseline == lb.baseline && t.text.ends_with(']'))
+            .expect("the upper limit on the same row");
+        let gap = ub.bbox().0 - lb.bbox().2;
+        assert!(
+            (gap - space).abs() < 1e-6,
+            "{} {}: gap {gap}, a space is {space}",
+            lb.text,
+            ub.text
+        );
+        rows += 1;
+    }
+    // Six studies, the common-effect and random-effects rows and the prediction interval.
+    assert_eq!(rows, 9);
+}
+
+/// The figure alone names the model, the scale, the test and the level, and the weight column
+/// says which weights it shows when there are subgroups.
+#[test]
+fn figure_names_model_scale_level_and_weights() {
+    let res = pooled("debruin2009", true);
+    let texts: Vec<String> = forest::figure(&res, &ForestOptions::default())
+        .unwrap()
+        .texts()
+        .map(|(_, t)| t.text.clone())
+        .collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t == "Random effects, REML; logit scale; z-test; 95% CI (studies: Clopper\u{2013}Pearson)"),
+        "{texts:?}"
+    );
+    assert!(texts.iter().any(|t| t == "Weight (overall)"), "{texts:?}");
+    let sub = ForestOptions {
+        weights: Weights::Subgroup,
+        ..ForestOptions::default()
+    };
+    let texts: Vec<String> = forest::figure(&res, &sub)
+        .unwrap()
+        .texts()
+        .map(|(_, t)| t.text.clone())
+        .collect();
+    assert!(texts.iter().any(|t| t == "Weight (in subgroup)"), "{texts:?}");
+    // Another model, test and level.
+    let other = pool(
+        &studies_of("pritz1997", false),
+        &PoolOptions {
+            method: metarepro::model::Method::DL,
+            measure: metarepro::effect::Measure::PFT,
+            test: metarepro::model::Test::Knha,
+            level: 0.9,
+            ..PoolOptions::default()
+        },
+    )
+    .unwrap();
+    let texts: Vec<String> = forest::figure(&other, &ForestOptions::default())
+        .unwrap()
+        .texts()
+        .map(|(_, t)| t.text.clone())
+        .collect();
+    assert!(
+        texts.iter().any(|t| t
+            == "Random effects, DL; Freeman\u{2013}Tukey double arcsine scale; Knapp\u{2013}Hartung test; 90% CI (studies: Clopper\u{2013}Pearson)"),
+        "{texts:?}"
+    );
+    // No subgroups: plain "Weight".
+    assert!(texts.iter().any(|t| t == "Weight"), "{texts:?}");
+}
+
+fn csv_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Study names in Chinese and Japanese script draw (bundled fallback font): no warning, no
+/// footnote. A name with characters no bundled font has (Hangul) gets a warning on stderr naming
+/// the study and the characters, and a footnote on the figure. The rows left out for a missing
+/// count are a footnote too.
+#[test]
+fn cli_forest_cjk_names_and_undrawable_characters() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = csv_file(
+        tmp.path(),
+        "cjk.csv",
+        "study,events,total\n李 et al. 2021,12,30\n佐藤 2019,5,20\nSmith 2018,4,4\nJones 2017,,10\n",
+    );
+    let svg = tmp.path().join("f.svg");
+    let png = tmp.path().join("f.png");
+    let out = metarepro()
+        .args(["forest", csv.to_str().unwrap(), "--na", "drop", "--dpi", "96"])
+        .args(["--out", svg.to_str().unwrap(), "--out", png.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("cannot draw"), "{stderr}");
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("李 et al. 2021") && text.contains("佐藤 2019"));
+    assert!(!text.contains("cannot draw"), "{text}");
+    assert!(
+        text.contains("Left out of the data: row 4 (missing &quot;events&quot;)."),
+        "{text}"
+    );
+    assert!(text.contains("Random effects, REML; logit scale"), "{text}");
+
+    let csv = csv_file(
+        tmp.path(),
+        "kr.csv",
+        "study,events,total\n김 2020,7,15\nLee 2019,3,12\n",
+    );
+    let out = metarepro()
+        .args(["forest", csv.to_str().unwrap(), "--out", svg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: \"김 2020\"") && stderr.contains("김 (U+AE40)") && stderr.contains("--font"),
+        "{stderr}"
+    );
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        text.contains("Characters the fonts cannot draw, shown as boxes: &quot;김 2020&quot;: 김 (U+AE40)"),
+        "{text}"
+    );
+}
+
+/// `--font FILE.ttf`: the SVG names its family first; a file that is not a font is an error
+/// naming it, and nothing is written.
+#[test]
+fn cli_forest_user_font() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = csv_file(tmp.path(), "a.csv", "study,events,total\n李 2021,7,15\nLee 2019,3,12\n");
+    let svg = tmp.path().join("f.svg");
+    let font = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/fonts/DroidSansFallbackFull.ttf");
+    let out = metarepro()
+        .args(["forest", csv.to_str().unwrap(), "--font", font.to_str().unwrap()])
+        .args(["--out", svg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        text.contains("font-family=\"Droid Sans Fallback, DejaVu Sans, Verdana, sans-serif\""),
+        "{text}"
+    );
+    let bad = csv_file(tmp.path(), "bad.ttf", "not a font");
+    let svg2 = tmp.path().join("g.svg");
+    let out = metarepro()
+        .args(["forest", csv.to_str().unwrap(), "--font", bad.to_str().unwrap()])
+        .args(["--out", svg2.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.ttf") && stderr.contains("not a TrueType/OpenType font"),
+        "{stderr}"
+    );
+    assert!(!svg2.exists());
 }

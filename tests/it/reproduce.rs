@@ -856,7 +856,8 @@ fn readme_commands_run_as_shown() {
             .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
     )
     .expect("PATH");
-    let (mut ran, mut skipped) = (0, 0);
+    let outputs = shown_outputs(&readme);
+    let (mut ran, mut skipped, mut compared) = (0, 0, 0);
     for (mut markers, commands) in blocks {
         for (line, shown) in commands {
             let key = normalise(&shown);
@@ -897,6 +898,16 @@ fn readme_commands_run_as_shown() {
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
             );
+            if let Some((_, shown_out)) = outputs.iter().find(|(l, _)| *l == line) {
+                let stdout = String::from_utf8_lossy(&out.stdout);
+                if let Err(e) = output_matches(shown_out, &stdout) {
+                    panic!(
+                        "README line {line}: the output shown after `{key}` is not what it prints: {e}\n\
+                         printed:\n{stdout}"
+                    );
+                }
+                compared += 1;
+            }
             ran += 1;
         }
         if let Some(m) = markers.iter().find(|m| !m.used) {
@@ -904,7 +915,106 @@ fn readme_commands_run_as_shown() {
         }
     }
     assert!(ran >= 5, "only {ran} README commands found");
-    eprintln!("README: {ran} commands run, {skipped} not run");
+    assert!(
+        compared >= 4,
+        "only {compared} README outputs compared with what the commands print"
+    );
+    eprintln!("README: {ran} commands run, {skipped} not run, {compared} outputs compared");
+}
+
+/// The output the README shows for a command: a ```sh block of one command followed (after
+/// blank lines only) by a plain ``` block. The README line of the command and the shown lines.
+fn shown_outputs(markdown: &str) -> Vec<(usize, Vec<String>)> {
+    let lines: Vec<&str> = markdown.lines().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        if !matches!(lines[i].trim(), "```sh" | "```bash" | "```shell") {
+            i += 1;
+            continue;
+        }
+        let start = i + 1;
+        let mut end = start;
+        while end < lines.len() && !lines[end].trim_start().starts_with("```") {
+            end += 1;
+        }
+        let body: Vec<&str> = lines[start..end.min(lines.len())]
+            .iter()
+            .copied()
+            .filter(|l| !normalise(l).is_empty())
+            .collect();
+        // One command (continued lines end in a backslash).
+        let one = body.iter().filter(|l| !l.trim_end().ends_with('\\')).count() == 1;
+        let first = (start..end).find(|&j| !normalise(lines[j]).is_empty());
+        let mut j = end + 1;
+        while j < lines.len() && lines[j].trim().is_empty() {
+            j += 1;
+        }
+        if let (true, Some(first), Some("```")) = (one, first, lines.get(j).map(|l| l.trim())) {
+            let mut k = j + 1;
+            let mut shown = Vec::new();
+            while k < lines.len() && !lines[k].trim_start().starts_with("```") {
+                shown.push(lines[k].to_string());
+                k += 1;
+            }
+            out.push((first + 1, shown));
+            i = k + 1;
+        } else {
+            i = end + 1;
+        }
+    }
+    out
+}
+
+/// Whether `printed` has every non-blank line of `shown`, in order, exactly (trailing spaces
+/// aside); printed lines may come between them (a shown block may be an excerpt). `...` stands
+/// for any text within a line, and a line that is only `...` for any lines.
+fn output_matches(shown: &[String], printed: &str) -> Result<(), String> {
+    let printed: Vec<&str> = printed.lines().map(str::trim_end).collect();
+    let line_matches = |pat: &str, line: &str| {
+        let pieces: Vec<&str> = pat.split("...").collect();
+        if pieces.len() == 1 {
+            return pat == line;
+        }
+        let (head, tail) = (pieces[0], pieces[pieces.len() - 1]);
+        if !line.starts_with(head) || line.len() < head.len() + tail.len() || !line.ends_with(tail) {
+            return false;
+        }
+        let mut rest = &line[head.len()..line.len() - tail.len()];
+        for p in &pieces[1..pieces.len() - 1] {
+            match rest.find(p) {
+                Some(at) => rest = &rest[at + p.len()..],
+                None => return false,
+            }
+        }
+        true
+    };
+    let mut at = 0;
+    for pat in shown.iter().map(|l| l.trim_end()) {
+        if pat.trim().is_empty() || pat.trim() == "..." {
+            continue;
+        }
+        match printed[at..].iter().position(|l| line_matches(pat, l)) {
+            Some(p) => at += p + 1,
+            None => return Err(format!("no printed line (after line {at}) reads {pat:?}")),
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn readme_outputs_are_parsed_and_compared() {
+    let md = "```sh\nmetarepro pool a.csv \\\n  --by g\n```\n\n```\nQ = 1, p-val <0.0001\n...\nend ... done\n```\n\
+              ```sh\nmetarepro a\nmetarepro b\n```\n```\nnot compared\n```\n";
+    let got = shown_outputs(md);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].0, 2);
+    assert_eq!(got[0].1, vec!["Q = 1, p-val <0.0001", "...", "end ... done"]);
+    assert!(output_matches(&got[0].1, "head\nQ = 1, p-val <0.0001\nx\nend of it: done\n").is_ok());
+    // The README's old text: a space the program does not print.
+    let old = vec!["Q = 1, p-val < 0.0001".to_string()];
+    assert!(output_matches(&old, "Q = 1, p-val <0.0001\n").is_err());
+    assert!(output_matches(&["a".into(), "b".into()], "b\na\n").is_err());
 }
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -941,4 +1051,171 @@ fn readme_blocks_are_parsed() {
         ]
     );
     assert_eq!(normalise("a 'b # c' # d"), "a 'b # c'");
+}
+
+/// The resolution recorded in a PNG's pHYs chunk, in dots per inch (rounded).
+fn png_dpi(png: &[u8]) -> Option<f64> {
+    let mut at = 8;
+    while at + 8 <= png.len() {
+        let len = u32::from_be_bytes(png[at..at + 4].try_into().ok()?) as usize;
+        let kind = &png[at + 4..at + 8];
+        let data = png.get(at + 8..at + 8 + len)?;
+        if kind == b"pHYs" && data.len() == 9 && data[8] == 1 {
+            let ppm = u32::from_be_bytes(data[0..4].try_into().ok()?) as f64;
+            return Some((ppm * 0.0254).round());
+        }
+        at += 12 + len;
+    }
+    None
+}
+
+/// The number README.md quotes right before `after` (e.g. "300" in "default to 300 dpi"), found
+/// after the first occurrence of `context`.
+fn readme_number(readme: &str, context: &str, after: &str) -> f64 {
+    let from = readme
+        .find(context)
+        .unwrap_or_else(|| panic!("README.md no longer says {context:?}"));
+    let rest = &readme[from..];
+    let end = rest
+        .find(after)
+        .unwrap_or_else(|| panic!("README.md: no {after:?} after {context:?}"));
+    let head = rest[..end].trim_end();
+    let digits: String = head
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("README.md: no number before {after:?} after {context:?}"))
+}
+
+/// The resolutions README.md states are the ones the program writes: `forest`'s default (a PNG
+/// drawn now) and `reproduce`'s (the shipped figures).
+#[test]
+fn readme_dpi_is_what_the_program_writes() {
+    let readme = read(Path::new("README.md"));
+    let forest_dpi = readme_number(&readme, "PNGs from `forest` default to", " dpi");
+    let reproduce_dpi = readme_number(&readme, "`reproduce` draws the shipped", " dpi");
+    let tmp = tempfile::tempdir().expect("temporary folder");
+    let out = tmp.path().join("f.png");
+    let r = metarepro(&["forest", "datasets/pritz1997/studies.csv", "--out", &s(&out)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let png = std::fs::read(&out).expect("the PNG");
+    assert_eq!(png_dpi(&png), Some(forest_dpi), "forest's default resolution");
+    let shipped = std::fs::read("figures/pritz1997_improvement_plo.png").expect("a shipped figure");
+    assert_eq!(
+        png_dpi(&shipped),
+        Some(reproduce_dpi),
+        "the shipped figures' resolution"
+    );
+    let t = tree(&["pritz1997"]);
+    let r = metarepro(&["reproduce", "--root", &s(t.path()), "pritz1997"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let fresh = std::fs::read(t.path().join("figures/pritz1997_improvement_plo.png")).expect("reproduce's PNG");
+    assert_eq!(png_dpi(&fresh), Some(reproduce_dpi), "reproduce's resolution");
+}
+
+/// A folder holding only scripts (`datasets/metadat/`) is not offered as a dataset.
+#[test]
+fn only_folders_with_analyses_or_claims_are_datasets() {
+    let r = metarepro(&["reproduce", "no_such_dataset"]);
+    assert_ne!(r.code, 0);
+    let list = r
+        .stderr
+        .split("the datasets are: ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no list of datasets in {:?}", r.stderr));
+    let names: Vec<&str> = list.trim().split(", ").collect();
+    assert!(
+        names.contains(&"pritz1997") && names.contains(&"barba2019"),
+        "{names:?}"
+    );
+    assert!(!names.contains(&"metadat"), "{names:?}");
+    for n in names {
+        let d = Path::new("datasets").join(n);
+        assert!(
+            d.join("analysis.toml").is_file() || d.join("claims.toml").is_file(),
+            "{n} is offered but has neither file"
+        );
+    }
+}
+
+/// The studies of a Markdown report's `## Studies` tables, in order.
+fn report_studies(md: &str) -> Vec<String> {
+    let at = md.find("## Studies").expect("a Studies section");
+    md[at..]
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| study "))
+        .map(|l| l.split('|').nth(1).unwrap_or("").trim().to_string())
+        .collect()
+}
+
+/// The study labels of a forest plot SVG in drawing order (top to bottom): the texts that are
+/// also a report's study names.
+fn figure_studies(svg: &str, names: &[String]) -> Vec<String> {
+    svg.lines()
+        .map(str::trim)
+        .filter(|l| names.iter().any(|n| n == l))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `reproduce`: the report lists the studies in the figure's order and says which order it is;
+/// the figure says which weights it shows and the report shows both; the figure names the
+/// model and, for two-group data too, the rows left out for missing counts.
+#[test]
+fn reproduce_figure_and_report_agree() {
+    let t = tree(&["rpild_treatment", "rpild_comparative"]);
+    let r = metarepro(&[
+        "reproduce",
+        "--root",
+        &s(t.path()),
+        "--no-verify",
+        "rpild_treatment",
+        "rpild_comparative",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let root = t.path();
+    let md = read(&root.join("reports/rpild_treatment/survival_6m_by_class.md"));
+    let svg = read(&root.join("figures/rpild_treatment_survival_6m_by_class.svg"));
+    assert!(md.contains("Studies in order of year (column `year`"), "{md}");
+    let in_report = report_studies(&md);
+    assert!(in_report.len() >= 5, "{in_report:?}");
+    assert_eq!(figure_studies(&svg, &in_report), in_report, "figure and report order");
+    // So 2018 (4/4) comes before Fan 2022 in the biologics block: by year, not by row.
+    let so = in_report.iter().position(|s| s == "So 2018").expect("So 2018");
+    assert_eq!(in_report[so + 1], "Fan 2022");
+    // Weights: the figure's are the overall ones, and the report shows them beside the
+    // within-subgroup ones.
+    assert!(svg.contains("Weight (overall)"), "header");
+    assert!(md.contains("| weight in subgroup % | overall weight % |"), "{md}");
+    let json: serde_json::Value =
+        serde_json::from_str(&read(&root.join("reports/rpild_treatment/survival_6m_by_class.json"))).unwrap();
+    for st in json["studies"].as_array().unwrap() {
+        let w = metarepro::report::fmt_num(st["weight_overall"].as_f64().unwrap(), 1);
+        assert!(svg.contains(&format!("{w}%")), "figure: overall weight {w}%");
+        let row = md
+            .lines()
+            .find(|l| l.starts_with(&format!("| {} | {} |", st["study"].as_str().unwrap(), st["row"])))
+            .expect("the study's report row");
+        assert!(row.ends_with(&format!(" {w} |")), "{row}");
+    }
+    assert!(
+        svg.contains("Random effects, REML; logit scale; z-test; 95% CI"),
+        "model line"
+    );
+    // Two-group figure: the rows dropped for missing counts, as in the report.
+    let md = read(&root.join("reports/rpild_comparative/tof_mortality_main_mh.md"));
+    let svg = read(&root.join("figures/rpild_comparative_tof_mortality_main_mh.svg"));
+    assert!(md.contains("- row 7:"), "{md}");
+    assert!(
+        svg.contains("Left out of the data: row 7 (missing"),
+        "two-group figure footnote"
+    );
+    let in_report = report_studies(&md);
+    assert_eq!(figure_studies(&svg, &in_report), in_report, "two-group order");
 }

@@ -399,6 +399,7 @@ pub fn parse_claim(spec: &ClaimSpec) -> std::result::Result<Option<BiasClaim>, K
         }
     }
     for (k, g) in [
+        ("n", spec.n.is_some()),
         ("I2", spec.i2.is_some()),
         ("tau2", spec.tau2.is_some()),
         ("Q", spec.q.is_some()),

@@ -18,12 +18,20 @@
 //! printed = "74.7% (95% CI, 62.8% to 85.7%)"
 //! source = "abstract"
 //! k = 7                       # optional, as printed; also n, I2, tau2, Q, p, pi
+//! [[claim]]                   # a small-study test (see [`super::bias`])
+//! label = "Egger's test"
+//! test = "egger"              # egger, begg, trimfill, peters, harbord, fsn
+//! p = "0.03"                  # "<0.001" is a bound; also z or t, bias, k0, printed, ...
 //! ```
+//!
+//! Every table refuses keys it does not know (an error naming the key), so a misspelt key is not
+//! silently ignored.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::bias::BiasClaim;
 use super::printed::{self, PNum, Printed};
 use crate::error::{Error, Result};
 
@@ -66,6 +74,7 @@ impl AsPrinted {
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct Paper {
     pub citation: String,
     pub doi: Option<String>,
@@ -75,6 +84,7 @@ pub struct Paper {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct DataSpec {
     pub file: PathBuf,
     pub events: Option<String>,
@@ -92,6 +102,7 @@ pub struct DataSpec {
 
 /// The analysis as the paper states it; every key optional.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct MethodSpec {
     pub measure: Option<String>,
     pub method: Option<String>,
@@ -107,10 +118,15 @@ pub struct MethodSpec {
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct ClaimSpec {
     pub label: String,
     pub outcome: Option<String>,
     pub subgroup: Option<String>,
+    /// The printed result. Required except on a small-study test claim, where it is the
+    /// estimate (with CI) the test gives: trim-and-fill's adjusted estimate, Egger's limit
+    /// estimate.
+    #[serde(default)]
     pub printed: String,
     pub source: Option<String>,
     pub k: Option<u64>,
@@ -128,9 +144,33 @@ pub struct ClaimSpec {
     pub filters: Option<OneOrMany>,
     pub quote: Option<String>,
     pub note: Option<String>,
+    /// A small-study / publication-bias test: egger, begg, trimfill, peters, harbord, fsn.
+    pub test: Option<String>,
+    /// Trim-and-fill: the printed number of missing studies.
+    pub k0: Option<AsPrinted>,
+    /// The printed test statistic (z or t).
+    pub z: Option<AsPrinted>,
+    pub t: Option<AsPrinted>,
+    /// Begg's test: Kendall's tau.
+    pub tau: Option<AsPrinted>,
+    /// Egger's, Peters' and Harbord's tests: the coefficient tested (Egger's bias coefficient).
+    pub bias: Option<AsPrinted>,
+    /// Fail-safe N: the printed number.
+    pub fsn: Option<AsPrinted>,
+    /// Egger's test: predictor (sei, vi, ni, ninv, sqrtni, sqrtninv) and model (rma, lm).
+    pub predictor: Option<String>,
+    pub model: Option<String>,
+    /// Trim-and-fill: estimator (L0, R0, Q0) and side (left, right).
+    pub estimator: Option<String>,
+    pub side: Option<String>,
+    /// Fail-safe N: type (Rosenthal, Orwin, Rosenberg), α, Orwin's target.
+    pub fsn_type: Option<String>,
+    pub alpha: Option<f64>,
+    pub target: Option<f64>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct ClaimsFile {
     pub paper: Paper,
     pub data: Option<DataSpec>,
@@ -149,6 +189,9 @@ pub struct Claim {
     pub tau2: Option<PNum>,
     pub q: Option<PNum>,
     pub p: Option<PNum>,
+    /// The small-study test the claim states, with its printed numbers (`None`: a pooled
+    /// estimate).
+    pub bias: Option<BiasClaim>,
 }
 
 impl Claim {
@@ -218,7 +261,14 @@ pub fn parse(text: &str, path: &Path) -> Result<Claims> {
         if !seen.insert(spec.label.clone()) {
             return Err(err("label", "used twice; labels must be unique".into()));
         }
-        let printed = printed::parse(&spec.printed).map_err(|m| err("printed", m))?;
+        let bias = super::bias::parse_claim(spec).map_err(|(what, m)| err(what, m))?;
+        let printed = if bias.is_some() && spec.printed.trim().is_empty() {
+            Printed::none()
+        } else if spec.printed.trim().is_empty() {
+            return Err(err("printed", "missing: the printed result is required".into()));
+        } else {
+            printed::parse(&spec.printed).map_err(|m| err("printed", m))?
+        };
         let pi = match &spec.pi {
             Some(t) => Some(printed::parse_interval(t).map_err(|m| err("pi", m))?),
             None => None,
@@ -232,7 +282,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Claims> {
             i2: num("I2", &spec.i2)?,
             tau2: num("tau2", &spec.tau2)?,
             q: num("Q", &spec.q)?,
-            p: num("p", &spec.p)?,
+            p: if bias.is_some() { None } else { num("p", &spec.p)? },
+            bias,
             spec: spec.clone(),
         });
     }

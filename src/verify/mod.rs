@@ -5,11 +5,13 @@
 //! - [`printed`]: parse printed text into numbers with their precision;
 //! - [`rounding`]: rounding-aware verdicts (`match`, `off by N`, `mismatch`);
 //! - [`claims`]: the claims file (TOML);
+//! - [`bias`]: printed small-study tests (Egger, Begg, trim-and-fill, ...), recomputed;
 //! - [`search`]: analysis settings, their evaluation, the method search;
 //! - [`published`]: checks of the published numbers alone;
 //! - [`report`]: terminal, Markdown and JSON renderings;
 //! - [`figure`]: the published estimates beside the recomputed ones, as a forest-type figure.
 
+pub mod bias;
 pub mod claims;
 pub mod figure;
 pub mod printed;
@@ -74,6 +76,10 @@ pub struct ClaimReport {
     /// Why the claim could not be recomputed from the data, if it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_note: Option<String>,
+    /// A small-study test claim: the test and its options as recomputed (absent for a pooled
+    /// estimate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test: Option<String>,
 }
 
 /// The whole verification of one claims file.
@@ -140,8 +146,12 @@ pub fn prepare(claims: &Claims) -> Result<Option<Prepared>> {
     for f in spec.filters.as_ref().map(|f| f.to_vec()).unwrap_or_default() {
         base.filters.push(LoadOptions::parse_filter(&f)?);
     }
+    // The inputs the stated measure reads: single-group counts (events, total) for proportions;
+    // for other measures metafor's column names (ai, bi, ci, di; yi, vi; ...), whose pooled
+    // estimates are not recomputed (only small-study test claims are).
+    let kind = stated_measure(claims)?.input_kind();
     // Read the file once to fail early on a bad file.
-    let frame = data::read_frame(&path, base.delimiter)?;
+    let table = data::read_table(&path, base.delimiter)?;
     let mut sets: Vec<crate::data::Studies> = Vec::new();
     let mut keys: BTreeMap<Vec<crate::data::RowFilter>, std::result::Result<usize, String>> = BTreeMap::new();
     let mut targets = Vec::new();
@@ -161,7 +171,12 @@ pub fn prepare(claims: &Claims) -> Result<Option<Prepared>> {
                     filters: filters.clone(),
                     ..base.clone()
                 };
-                match data::select(frame.clone(), &path, &opts) {
+                let selected = if kind == data::InputKind::Proportion {
+                    data::select(table.frame.clone(), &path, &opts)
+                } else {
+                    data::select_inputs(table.clone(), &path, &opts, kind, 0.95)
+                };
+                match selected {
                     Ok(s) => {
                         sets.push(s);
                         Ok(sets.len() - 1)
@@ -203,6 +218,12 @@ pub fn prepare(claims: &Claims) -> Result<Option<Prepared>> {
     Ok(Some(Prepared { sets, targets }))
 }
 
+/// The measure the claims file states (metafor's PLO when it states none).
+fn stated_measure(claims: &Claims) -> Result<crate::effect::Measure> {
+    let m = claims.file.method.as_ref().and_then(|m| m.measure.as_deref());
+    m.unwrap_or("PLO").parse()
+}
+
 /// Subgroup names compare without case, and with `_`, `-` and runs of spaces alike
 /// ("triple therapy" = "triple_therapy", "cDMARDs" = "cdmards").
 fn group_key(s: &str) -> String {
@@ -225,16 +246,26 @@ pub fn verify(claims: &Claims, options: &VerifyOptions) -> Result<VerifyReport> 
         (Some(_), None) => Some(Setting::from_spec(&MethodSpec::default())?),
         _ => None,
     };
+    // Pooled estimates are recomputed from single-group counts only.
+    let counts = setting.is_none_or(|s| s.measure.is_proportion());
     let recomputed: Vec<Option<Values>> = match (&prepared, &setting) {
-        (Some(p), Some(s)) => search::evaluate(p, s),
+        (Some(p), Some(s)) if counts => search::evaluate(p, s),
         _ => vec![None; claims.claims.len()],
     };
     let cross = cross_checks(&claims.claims);
     let mut reports = Vec::new();
     for (i, c) in claims.claims.iter().enumerate() {
+        if let Some(b) = &c.bias {
+            reports.push(bias_report(c, b, i, prepared.as_ref(), setting.as_ref()));
+            continue;
+        }
         let data_note = match &prepared {
             Some(p) => match &p.targets[i] {
                 Err(e) => Some(e.clone()),
+                Ok(_) if !counts => Some(format!(
+                    "pooled estimates are recomputed from single-group counts (proportions); the stated measure {} is not one (small-study test claims are recomputed)",
+                    setting.map(|s| s.measure.as_str()).unwrap_or("?")
+                )),
                 Ok(_) if recomputed[i].is_none() => {
                     Some("the stated setting could not be fitted to these studies".into())
                 }
@@ -349,9 +380,25 @@ pub fn verify(claims: &Claims, options: &VerifyOptions) -> Result<VerifyReport> 
             implied,
             checks,
             data_note,
+            test: None,
         });
     }
+    let searchable = prepared.as_ref().is_some_and(|p| {
+        claims
+            .claims
+            .iter()
+            .zip(&p.targets)
+            .any(|(c, t)| c.bias.is_none() && t.is_ok())
+    }) || claims.claims.iter().all(|c| c.bias.is_none());
     let method_search = match (&prepared, options.search) {
+        (Some(_), true) if !counts => Some(SearchResult {
+            skipped: Some("the method search recomputes pooled proportions from single-group counts; the stated measure is not a proportion".into()),
+            ..Default::default()
+        }),
+        (Some(_), true) if !searchable => Some(SearchResult {
+            skipped: Some("no pooled-estimate claim to search with (small-study test claims are recomputed with the stated method only)".into()),
+            ..Default::default()
+        }),
         (Some(p), true) => {
             let any_pi = claims.claims.iter().any(|c| c.pi.is_some());
             let any_sub = claims.claims.iter().any(|c| c.spec.subgroup.is_some());
@@ -383,6 +430,120 @@ pub fn verify(claims: &Claims, options: &VerifyOptions) -> Result<VerifyReport> 
         claims: reports,
         method_search: method_search.unwrap_or_default(),
     })
+}
+
+/// The report of a small-study test claim: recomputed with the stated setting on the claim's
+/// studies, each printed number judged at its printed precision.
+fn bias_report(
+    c: &Claim,
+    b: &bias::BiasClaim,
+    i: usize,
+    prepared: Option<&Prepared>,
+    setting: Option<&Setting>,
+) -> ClaimReport {
+    let drop = setting.is_some_and(|s| s.correction == search::CcChoice::Drop);
+    let (rec, data_note) = match (prepared, setting) {
+        (Some(p), Some(s)) => match &p.targets[i] {
+            Err(e) => (None, Some(e.clone())),
+            Ok(t) => {
+                let options = crate::model::PoolOptions {
+                    measure: s.measure,
+                    correction: s.correction.correction(),
+                    method: s.method,
+                    test: s.test,
+                    level: c.printed.level / 100.0,
+                    pft_mean: s.pft_mean,
+                    ..Default::default()
+                };
+                match bias::recompute(&p.sets[t.set], &t.idx, &options, drop, b) {
+                    Ok(r) => (Some(r), None),
+                    Err(e) => (None, Some(format!("{} could not be computed: {e}", b.test.name()))),
+                }
+            }
+        },
+        _ => (
+            None,
+            Some("no study data: a small-study test can only be checked by recomputing it from the studies".into()),
+        ),
+    };
+    let (mut numbers, bias_checks) = bias::numbers(c, b, rec.as_ref());
+    if let Some(k) = c.k() {
+        let x = rec.as_ref().map(|r| r.k as f64);
+        numbers.push(NumberReport {
+            name: "k".into(),
+            printed: k.to_string(),
+            decimals: 0,
+            recomputed: x,
+            verdict: match x {
+                Some(x) => verdict_label(compare(
+                    x,
+                    &PNum {
+                        value: k as f64,
+                        decimals: 0,
+                        text: k.to_string(),
+                    },
+                )),
+                None => "not computed".into(),
+            },
+        });
+    }
+    let has_printed = !c.spec.printed.trim().is_empty();
+    let mut checks = if has_printed {
+        published::claim_checks(c)
+    } else {
+        Vec::new()
+    };
+    checks.extend(bias_checks);
+    let implied = if has_printed {
+        published::scales(&c.printed)
+    } else {
+        Vec::new()
+    };
+    let scales_consistent = implied
+        .iter()
+        .filter(|s| s.symmetric)
+        .map(|s| s.scale.name().to_string())
+        .collect();
+    let worst = numbers
+        .iter()
+        .map(|n| match n.verdict.as_str() {
+            "match" => 0,
+            v if v.starts_with("off by") => 1,
+            "not computed" => 2,
+            _ => 3,
+        })
+        .max()
+        .unwrap_or(0);
+    let verdict = match (worst, rec.is_some()) {
+        (_, false) | (2, _) => "not computed",
+        (0, true) => "match",
+        (1, true) => "near miss",
+        _ => "mismatch",
+    }
+    .to_string();
+    let mut test = b.describe();
+    if let Some(d) = rec.as_ref().and_then(|r| r.detail.as_ref()) {
+        test.push_str(&format!("; {d}"));
+    }
+    ClaimReport {
+        label: c.spec.label.clone(),
+        printed: if has_printed {
+            c.spec.printed.clone()
+        } else {
+            b.summary()
+        },
+        source: c.spec.source.clone(),
+        outcome: c.spec.outcome.clone(),
+        subgroup: c.spec.subgroup.clone(),
+        unit: c.printed.unit,
+        numbers,
+        verdict,
+        scales_consistent,
+        implied,
+        checks,
+        data_note,
+        test: Some(test),
+    }
 }
 
 /// Months of a survival outcome name (`survival_6m`, `survival_1y`), if it is one.
@@ -426,7 +587,9 @@ pub fn cross_checks(claims: &[Claim]) -> Vec<Vec<Check>> {
     for i in 0..claims.len() {
         for j in (i + 1)..claims.len() {
             let (a, b) = (&claims[i], &claims[j]);
-            if a.spec.outcome.is_none()
+            if a.bias.is_some()
+                || b.bias.is_some()
+                || a.spec.outcome.is_none()
                 || norm(&a.spec.outcome) != norm(&b.spec.outcome)
                 || norm(&a.spec.subgroup) != norm(&b.spec.subgroup)
             {
@@ -475,6 +638,9 @@ pub fn cross_checks(claims: &[Claim]) -> Vec<Vec<Check>> {
     for i in 0..claims.len() {
         for j in 0..claims.len() {
             let (a, b) = (&claims[i], &claims[j]);
+            if a.bias.is_some() || b.bias.is_some() {
+                continue;
+            }
             let (Some(ta), Some(tb)) = (
                 a.spec.outcome.as_deref().and_then(survival_months),
                 b.spec.outcome.as_deref().and_then(survival_months),
@@ -503,13 +669,14 @@ pub fn cross_checks(claims: &[Claim]) -> Vec<Vec<Check>> {
     // Subgroup k and n adding up to the overall claim of the same outcome.
     for i in 0..claims.len() {
         let total = &claims[i];
-        if total.spec.subgroup.is_some() || total.spec.outcome.is_none() {
+        if total.bias.is_some() || total.spec.subgroup.is_some() || total.spec.outcome.is_none() {
             continue;
         }
         let subs: Vec<&Claim> = claims
             .iter()
             .filter(|c| {
-                c.spec.subgroup.is_some()
+                c.bias.is_none()
+                    && c.spec.subgroup.is_some()
                     && norm(&c.spec.outcome) == norm(&total.spec.outcome)
                     && norm(&c.spec.source) == norm(&total.spec.source)
             })

@@ -59,6 +59,25 @@ pub struct Printed {
     pub label: Option<String>,
 }
 
+impl Printed {
+    /// No printed result (a claim that prints only a test's p-value or count).
+    pub fn none() -> Printed {
+        Printed {
+            text: String::new(),
+            estimate: None,
+            ci_lb: None,
+            ci_ub: None,
+            unit: Unit::Difference,
+            level: 95.0,
+            x_of_n: None,
+            k: None,
+            n: None,
+            i2: None,
+            label: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
     Num {

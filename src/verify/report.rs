@@ -50,6 +50,9 @@ pub fn terminal(r: &VerifyReport, colour_on: bool) -> String {
             c.printed,
             c.source.as_deref().map(|s| format!("   ({s})")).unwrap_or_default()
         );
+        if let Some(t) = &c.test {
+            let _ = writeln!(o, "  test: {t}");
+        }
         if let Some(n) = &c.data_note {
             let _ = writeln!(o, "  data: {n}");
         }
@@ -90,6 +93,9 @@ pub fn terminal(r: &VerifyReport, colour_on: bool) -> String {
                 k.detail
             );
         }
+    }
+    if let Some(why) = &r.method_search.skipped {
+        let _ = writeln!(o, "\nMethod search not run: {why}");
     }
     if let Some(s) = Some(&r.method_search).filter(|s| s.ran) {
         let _ = writeln!(o);
@@ -189,6 +195,9 @@ pub fn markdown(r: &VerifyReport, figure: Option<&str>) -> String {
     for c in &r.claims {
         let _ = writeln!(o, "\n## {}\n", esc(&c.label));
         let _ = writeln!(o, "Printed: `{}`\n", c.printed);
+        if let Some(t) = &c.test {
+            let _ = writeln!(o, "Test: {}\n", esc(t));
+        }
         if let Some(n) = &c.data_note {
             let _ = writeln!(o, "Data: {n}\n");
         }
@@ -222,6 +231,9 @@ pub fn markdown(r: &VerifyReport, figure: Option<&str>) -> String {
         for k in &c.checks {
             let _ = writeln!(o, "| {} | {} | {} |", esc(&k.name), k.status, esc(&k.detail));
         }
+    }
+    if let Some(why) = &r.method_search.skipped {
+        let _ = writeln!(o, "\n## Method search\n\nNot run: {}", esc(why));
     }
     if let Some(s) = Some(&r.method_search).filter(|s| s.ran) {
         let _ = writeln!(

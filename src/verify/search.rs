@@ -54,7 +54,8 @@ impl CcChoice {
         }
     }
 
-    fn correction(self) -> Correction {
+    /// The correction the choice applies (none for `Drop`, which leaves the studies out).
+    pub fn correction(self) -> Correction {
         match self {
             CcChoice::HalfOnly0 => Correction {
                 add: 0.5,
@@ -562,6 +563,9 @@ pub fn pick(v: &Values, name: &str, unit: Unit) -> f64 {
 pub struct SearchResult {
     /// Whether the search ran (it needs `--search` and study data).
     pub ran: bool,
+    /// Why the search was asked for but not run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
     /// Settings tried.
     pub tried: usize,
     /// Claims whose numbers the search used (proportion claims with study data).
@@ -657,6 +661,7 @@ pub fn search(
     let used: Vec<usize> = (0..claims.claims.len())
         .filter(|&i| {
             p.targets[i].is_ok()
+                && claims.claims[i].bias.is_none()
                 && matches!(claims.claims[i].printed.unit, Unit::Percent | Unit::Proportion)
                 && !claim_numbers(&claims.claims[i].printed, claims.claims[i].pi.as_ref()).is_empty()
         })
@@ -796,6 +801,7 @@ pub fn search(
         .map(|_| matches.iter().any(|m| m.agrees_with_stated == Some(true)));
     let constrained = constrained_dims(&matches, grid);
     Ok(SearchResult {
+        skipped: None,
         ran: true,
         tried,
         claims_used: used.iter().map(|&i| claims.claims[i].spec.label.clone()).collect(),

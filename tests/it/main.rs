@@ -14,3 +14,4 @@ mod properties;
 mod reproduce;
 mod selection;
 mod sensitivity;
+mod verify_bias;

@@ -398,6 +398,98 @@ fn bias_tests_match_r_meta() {
     );
 }
 
+/// `metarepro bias --format json` gives R meta's Peters and Harbord tests and metasens'
+/// limitmeta (REML, beta0) under the documented keys: on dat.nielweise2007 (OR; the study with no
+/// events in either group left out of the two tests, k = 17 of 18) and on dat.bcg's RR (Harbord
+/// with the log-RR score); the table says which studies were left out and names the limit
+/// meta-analysis' model.
+#[test]
+fn bias_command_meta_conventions() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut c = Checker::default();
+    for (csv, measure, fixture) in [
+        ("tests/fixtures/bias_meta/nielweise2007.csv", "OR", "nielweise2007"),
+        ("tests/fixtures/bias/bcg.csv", "RR", "bcg_rr"),
+    ] {
+        let fx: Value = serde_json::from_str(
+            &std::fs::read_to_string(root.join(format!("tests/fixtures/bias_meta/{fixture}.json"))).unwrap(),
+        )
+        .unwrap();
+        let out = metarepro(&["bias", csv, "--measure", measure, "--format", "json"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mb = &fx["metabias"];
+        for (test, ours_key, meta_key) in [
+            ("peters", "slope", "bias"),
+            ("peters", "tval", "statistic"),
+            ("peters", "pval", "pval"),
+            ("harbord", "bias", "bias"),
+            ("harbord", "tval", "statistic"),
+            ("harbord", "pval", "pval"),
+        ] {
+            c.num(
+                &format!("{fixture} {test}.{ours_key}"),
+                v[test][ours_key].as_f64().unwrap_or(f64::NAN),
+                &mb[test][meta_key],
+            );
+        }
+        c.same(
+            &format!("{fixture} peters.k"),
+            v["peters"]["k"].as_u64(),
+            mb["k_used"].as_u64(),
+        );
+        let case = fx["limitmeta"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["method"] == "REML")
+            .unwrap();
+        let l = &v["limitmeta"];
+        assert_eq!(l["method_adjust"], "beta0");
+        for (ours, theirs) in [
+            ("estimate", "estimate"),
+            ("ci_lb", "ci_lb"),
+            ("ci_ub", "ci_ub"),
+            ("pval", "pval"),
+            ("tau2", "tau2"),
+            ("G2", "G2"),
+        ] {
+            c.num(
+                &format!("{fixture} limitmeta.{ours}"),
+                l[ours].as_f64().unwrap_or(f64::NAN),
+                &case[theirs],
+            );
+        }
+        c.num(
+            &format!("{fixture} limitmeta.small_study_test.q"),
+            l["small_study_test"]["q"].as_f64().unwrap_or(f64::NAN),
+            &case["Q_small"],
+        );
+        let e = l["effect"]["estimate"].as_f64().unwrap();
+        let want = case["estimate"].as_f64().unwrap().exp();
+        assert!(
+            (e - want).abs() < 1e-9 * want,
+            "limitmeta effect {e} vs exp(estimate) {want}"
+        );
+        assert_eq!(l["shrunken"].as_array().map(|a| a.len()), Some(floats(&fx["yi"]).len()));
+    }
+    assert!(c.compared >= 20, "only {} values compared", c.compared);
+    assert!(c.failures.is_empty(), "{}", c.failures.join("\n"));
+    let t = metarepro(&["bias", "tests/fixtures/bias_meta/nielweise2007.csv", "--measure", "OR"]);
+    assert!(t.status.success(), "{}", String::from_utf8_lossy(&t.stderr));
+    let text = String::from_utf8_lossy(&t.stdout);
+    for want in [
+        "17 of 18 studies (without events or without non-events in both groups left out, as R meta)",
+        "Limit meta-analysis (R metasens limitmeta",
+        "random-effects model, tau^2 = 0.0139 (REML); adjustment beta0",
+        "test of small-study effects: Q - Q' = 1.87 (df = 1)",
+    ] {
+        assert!(text.contains(want), "table lacks {want:?}:\n{text}");
+    }
+    let rr = metarepro(&["bias", "tests/fixtures/bias/bcg.csv", "--measure", "RR"]);
+    assert!(String::from_utf8_lossy(&rr.stdout).contains("score of the log RR, as R meta"));
+}
+
 /// The exact p of ranktest for small k without ties differs from the normal approximation; with
 /// ties the approximation is used (as R's cor.test), and the result says which.
 #[test]

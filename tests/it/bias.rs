@@ -3,7 +3,9 @@
 //! model, ranktest (exact and with ties), trimfill L0/R0/Q0 × side (estimated, left, right) for
 //! a random- and a common-effect model, fsn Rosenthal/Orwin/Rosenberg, and for the 2×2 tables of
 //! dat.bcg Peters' and Harbord's tests as the base-R script computes them from the published
-//! formulas. Every value to 1e-6 relative or 1e-10 absolute; the number compared is printed.
+//! formulas; and against R meta 8.3-0 / metasens 1.5-2 (`tests/fixtures/make_bias_meta_fixtures.R`)
+//! Peters' and Harbord's tests as `metabias` computes them and the limit meta-analysis
+//! (`limitmeta`). Every value to 1e-6 relative or 1e-10 absolute; the number compared is printed.
 
 use std::path::{Path, PathBuf};
 

@@ -3,7 +3,9 @@
 //! `ranktest`), trim-and-fill ([`trimfill`], `trimfill.rma.uni`) and fail-safe N ([`fsn`],
 //! `fsn`); for 2×2 tables Peters' test ([`peters`], Peters et al., JAMA 2006) and Harbord's
 //! score-based test ([`harbord`], Harbord et al., Stat Med 2006), which metafor lacks (R meta's
-//! `metabias`). The formulas and their sources are in `docs/bias.md`.
+//! `metabias`, whose conventions they follow); and the limit meta-analysis ([`limitmeta`], R
+//! metasens `limitmeta`; Rücker et al., Biostatistics 2011). The formulas and their sources are
+//! in `docs/bias.md`.
 
 use ndarray::Array2;
 use serde::Serialize;
@@ -800,46 +802,65 @@ pub struct TableTest {
     pub df: f64,
     /// The other coefficient: Peters' intercept (the effect at 1/N = 0); Harbord's slope.
     pub other: f64,
+    /// The studies in the regression: those with events, and non-events, in at least one group
+    /// (R meta's `metabias` leaves the others out, as `metabin` does).
+    pub k: usize,
 }
 
 /// A 2×2 table: events and non-events in group 1 (`ai`, `bi`) and group 2 (`ci`, `di`).
 pub type Table = [f64; 4];
 
-fn check_tables(tables: &[Table], yi: Option<&[f64]>) -> Result<()> {
-    let k = tables.len();
-    if k < 3 {
-        return Err(Error::Computation(format!(
-            "the test needs at least 3 studies, got {k}"
-        )));
-    }
-    if yi.is_some_and(|y| y.len() != k) {
+/// Whether a 2×2 table is informative for Peters' and Harbord's tests: it has events, and
+/// non-events, in at least one group. R meta's `metabin` (`allstudies = FALSE`) gives the others
+/// no effect size for the OR, and `metabias` leaves them out (their weight or score variance is
+/// undefined).
+pub fn informative_table(t: &Table) -> bool {
+    let [a, b, c, d] = *t;
+    a + c > 0.0 && b + d > 0.0
+}
+
+/// The positions of the informative tables, checked: at least 3 studies, `yi` as long as the
+/// tables.
+fn check_tables(tables: &[Table], yi: Option<&[f64]>) -> Result<Vec<usize>> {
+    if yi.is_some_and(|y| y.len() != tables.len()) {
         return Err(Error::Computation(
             "effect sizes and 2x2 tables of different lengths".into(),
         ));
     }
-    Ok(())
+    let used: Vec<usize> = (0..tables.len()).filter(|&i| informative_table(&tables[i])).collect();
+    let k = used.len();
+    if k < 3 {
+        let left = tables.len() - k;
+        return Err(Error::Computation(if left > 0 {
+            format!(
+                "the test needs at least 3 studies with events and non-events, got {k} ({left} without events or without non-events in both groups left out)"
+            )
+        } else {
+            format!("the test needs at least 3 studies, got {k}")
+        }));
+    }
+    Ok(used)
 }
 
 /// Peters et al. (JAMA 2006;295:676–80): weighted least squares of yi on 1/N (N = ai + bi + ci +
 /// di), weights 1/(1/(ai + ci) + 1/(bi + di)) (the inverse variance of the log OR at the
-/// pooled event rate); t-test of the slope on k − 2 df.
+/// pooled event rate); t-test of the slope on k − 2 df. As R meta's `metabias(method.bias =
+/// "Peters")`: the uncorrected counts in the weights, the studies without events or without
+/// non-events in both groups left out ([`informative_table`]).
 pub fn peters(tables: &[Table], yi: &[f64]) -> Result<TableTest> {
-    check_tables(tables, Some(yi))?;
-    let k = tables.len();
+    let used = check_tables(tables, Some(yi))?;
+    let k = used.len();
     let mut x = Array2::<f64>::ones((k, 2));
     let mut w = Vec::with_capacity(k);
-    for (i, &[a, b, c, d]) in tables.iter().enumerate() {
+    let mut y = Vec::with_capacity(k);
+    for (j, &i) in used.iter().enumerate() {
+        let [a, b, c, d] = tables[i];
         let n = a + b + c + d;
-        if !(a + c > 0.0 && b + d > 0.0) {
-            return Err(Error::Computation(format!(
-                "Peters' test: study {} has no events or no non-events in both groups (weight undefined)",
-                i + 1
-            )));
-        }
-        x[[i, 1]] = 1.0 / n;
+        x[[j, 1]] = 1.0 / n;
         w.push(1.0 / (1.0 / (a + c) + 1.0 / (b + d)));
+        y.push(yi[i]);
     }
-    let f = Lm::fit(&x, yi, &w)?;
+    let f = Lm::fit(&x, &y, &w)?;
     Ok(TableTest {
         estimate: f.beta[1],
         se: f.se[1],
@@ -847,28 +868,51 @@ pub fn peters(tables: &[Table], yi: &[f64]) -> Result<TableTest> {
         pval: f.p(1),
         df: f.df,
         other: f.beta[0],
+        k,
     })
 }
 
 /// Harbord et al. (Stat Med 2006;25:3443–57): with Z = ai − (ai + bi)(ai + ci)/N (the efficient
-/// score) and V = (ai + bi)(ci + di)(ai + ci)(bi + di)/(N²(N − 1)) (its variance), ordinary
-/// least squares of Z/√V on √V; t-test of the intercept on k − 2 df.
+/// score of the log OR) and V = (ai + bi)(ci + di)(ai + ci)(bi + di)/(N²(N − 1)) (its variance),
+/// ordinary least squares of Z/√V on √V; t-test of the intercept on k − 2 df. As R meta's
+/// `metabias(method.bias = "Harbord")` for the OR (and for measures other than the RR): the
+/// studies without events or without non-events in both groups left out ([`informative_table`]).
+/// For the RR meta uses the score of the log RR: [`harbord_rr`].
 pub fn harbord(tables: &[Table]) -> Result<TableTest> {
-    check_tables(tables, None)?;
-    let k = tables.len();
+    harbord_scores(tables, false)
+}
+
+/// Harbord's test with the efficient score of the log RR, as R meta's `metabias(method.bias =
+/// "Harbord")` computes it for `sm = "RR"` (after Harbord, Harris and Sterne, Stata J 2009):
+/// with n1 = ai + bi, N = ai + bi + ci + di, events e = ai + ci and non-events f = bi + di,
+/// Z = (ai N − e n1)/f and V = N e/(4 f); then as [`harbord`].
+pub fn harbord_rr(tables: &[Table]) -> Result<TableTest> {
+    harbord_scores(tables, true)
+}
+
+fn harbord_scores(tables: &[Table], rr: bool) -> Result<TableTest> {
+    let used = check_tables(tables, None)?;
+    let k = used.len();
     let mut x = Array2::<f64>::ones((k, 2));
     let mut y = Vec::with_capacity(k);
-    for (i, &[a, b, c, d]) in tables.iter().enumerate() {
+    for (j, &i) in used.iter().enumerate() {
+        let [a, b, c, d] = tables[i];
         let n = a + b + c + d;
-        let z = a - (a + b) * (a + c) / n;
-        let v = (a + b) * (c + d) * (a + c) * (b + d) / (n * n * (n - 1.0));
+        let (z, v) = if rr {
+            ((a * n - (a + c) * (a + b)) / (b + d), n / 4.0 * (a + c) / (b + d))
+        } else {
+            (
+                a - (a + b) * (a + c) / n,
+                (a + b) * (c + d) * (a + c) * (b + d) / (n * n * (n - 1.0)),
+            )
+        };
         if !(v > 0.0 && v.is_finite()) {
             return Err(Error::Computation(format!(
-                "Harbord's test: study {} has a score variance of 0 (no events or no non-events)",
+                "Harbord's test: study {} has a score variance of {v}",
                 i + 1
             )));
         }
-        x[[i, 1]] = v.sqrt();
+        x[[j, 1]] = v.sqrt();
         y.push(z / v.sqrt());
     }
     let f = Lm::fit(&x, &y, &vec![1.0; k])?;
@@ -879,6 +923,7 @@ pub fn harbord(tables: &[Table]) -> Result<TableTest> {
         pval: f.p(0),
         df: f.df,
         other: f.beta[1],
+        k,
     })
 }
 
@@ -939,6 +984,8 @@ pub struct BiasAssessment {
     /// Peters' and Harbord's tests (`None` when the data are not 2×2 tables).
     pub peters: Option<std::result::Result<TableTest, String>>,
     pub harbord: Option<std::result::Result<TableTest, String>>,
+    /// The limit meta-analysis (R metasens `limitmeta`, adjustment beta0).
+    pub limitmeta: std::result::Result<LimitMeta, String>,
 }
 
 /// Every test of this module on the effect sizes `es` (pooled with `opts`); `tables` are the
@@ -952,7 +999,15 @@ pub fn assess(es: &EffectSizes, opts: &RmaOptions, tables: Option<&[Table]>, o: 
         trimfill: trimfill(es, opts, o.side, o.estimator).map_err(msg),
         fsn: fsn(&es.yi, &es.vi, o.fsn_alpha, o.fsn_target).map_err(msg),
         peters: tables.map(|t| peters(t, &es.yi).map_err(msg)),
-        harbord: tables.map(|t| harbord(t).map_err(msg)),
+        harbord: tables.map(|t| {
+            if es.measure == crate::effect::Measure::RR {
+                harbord_rr(t)
+            } else {
+                harbord(t)
+            }
+            .map_err(msg)
+        }),
+        limitmeta: limitmeta(es, opts).map_err(msg),
     }
 }
 
@@ -992,6 +1047,155 @@ pub fn assess_studies(
         .filter(|t| !t.is_empty() && options.measure.family() == crate::effect::Family::Binary);
     let a = assess(&es, &options.rma_options(), tables.as_deref(), o);
     Ok((a, es))
+}
+
+/// One estimate of the limit meta-analysis, with its z-based CI and test of a zero effect.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LimitAdjust {
+    pub estimate: f64,
+    pub se: f64,
+    pub zval: f64,
+    pub pval: f64,
+    pub ci_lb: f64,
+    pub ci_ub: f64,
+}
+
+impl LimitAdjust {
+    fn new(estimate: f64, se: f64, level: f64) -> LimitAdjust {
+        let crit = dist::critical(level, None);
+        let zval = estimate / se;
+        LimitAdjust {
+            estimate,
+            se,
+            zval,
+            pval: dist::two_sided(zval, None),
+            ci_lb: estimate - crit * se,
+            ci_ub: estimate + crit * se,
+        }
+    }
+}
+
+/// The limit meta-analysis of Rücker, Schwarzer, Carpenter, Binder and Schumacher
+/// (Biostatistics 2011;12:122–42), as R metasens 1.5-2 `limitmeta` computes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LimitMeta {
+    pub k: usize,
+    /// τ² of the random-effects model the limit is taken under (the analysis' estimator;
+    /// 0 for a common-effect analysis).
+    pub tau2: f64,
+    /// The adjusted estimate metasens reports by default (`method.adjust = "beta0"`): the
+    /// expected effect of a study of infinite precision, β_r + τ α_r.
+    pub beta0: LimitAdjust,
+    /// The slope of the radial regression of the shrunken estimates (`"betalim"`).
+    pub betalim: LimitAdjust,
+    /// The common-effect estimate of the shrunken estimates (`"mulim"`).
+    pub mulim: LimitAdjust,
+    /// Intercept α_r and slope β_r of the generalised radial regression: ordinary least squares
+    /// of yi/√(vi + τ²) on 1/√(vi + τ²).
+    pub alpha_r: f64,
+    pub beta_r: f64,
+    /// Cochran's Q (k − 1 df) and its split (Rücker et al. 2011, pp. 133–4): Q = Q_small +
+    /// Q_resid, Q_resid the residual sum of squares of the radial regression of yi/√vi on 1/√vi
+    /// (k − 2 df), Q_small the test of small-study effects (1 df).
+    pub q: f64,
+    pub q_small: f64,
+    pub q_small_pval: f64,
+    pub q_resid: f64,
+    pub q_resid_df: f64,
+    pub q_resid_pval: f64,
+    /// G² = 1 − R² of the radial regression of the shrunken estimates: the heterogeneity not
+    /// explained by small-study effects.
+    pub g2: f64,
+    /// The shrunken ("limit") study estimates β_r + τ/√(vi + τ²) (yi − β_r), analysis scale.
+    pub shrunken: Vec<f64>,
+}
+
+/// Ordinary least squares of yi/si on 1/si (a radial or Galbraith regression with intercept):
+/// (intercept, slope, residual sum of squares, R², Σ(1/si − mean)²).
+fn radial_regression(yi: &[f64], si: &[f64]) -> (f64, f64, f64, f64, f64) {
+    let k = yi.len() as f64;
+    let x: Vec<f64> = si.iter().map(|s| 1.0 / s).collect();
+    let y: Vec<f64> = yi.iter().zip(si).map(|(y, s)| y / s).collect();
+    let mx = x.iter().sum::<f64>() / k;
+    let my = y.iter().sum::<f64>() / k;
+    let sxx: f64 = x.iter().map(|v| (v - mx).powi(2)).sum();
+    let sxy: f64 = x.iter().zip(&y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let syy: f64 = y.iter().map(|v| (v - my).powi(2)).sum();
+    let slope = sxy / sxx;
+    let intercept = my - slope * mx;
+    let rss: f64 = x.iter().zip(&y).map(|(a, b)| (b - intercept - slope * a).powi(2)).sum();
+    (intercept, slope, rss, 1.0 - rss / syy, sxx)
+}
+
+/// The limit meta-analysis (R metasens `limitmeta`) of `es` under the random-effects model
+/// `opts` (its τ² estimator; τ² = 0 for a common-effect model): with wi = 1/(vi + τ²), the
+/// generalised radial regression of yi√wi on √wi gives α_r and β_r; the limit estimate is
+/// β_r + τ α_r with variance (1 + τ² mean(w) − 2τ mean(√w))/Σ(√wi − mean(√w))²; the CI and test
+/// are z-based at `opts.level` (also for t-based analyses, as metasens). The formulas and the
+/// source are in `docs/bias.md`.
+pub fn limitmeta(es: &EffectSizes, opts: &RmaOptions) -> Result<LimitMeta> {
+    let k = es.k();
+    if k < 3 {
+        return Err(Error::Computation(format!(
+            "the limit meta-analysis needs at least 3 studies, got {k}"
+        )));
+    }
+    let fit = rma(&es.yi, &es.vi, opts)?;
+    if !fit.converged {
+        return Err(Error::Computation(format!(
+            "the limit meta-analysis' random-effects fit did not converge: {}",
+            fit.convergence_note.clone().unwrap_or_default()
+        )));
+    }
+    let tau2 = fit.tau2;
+    let tau = tau2.sqrt();
+    let kf = k as f64;
+    let se_tau: Vec<f64> = es.vi.iter().map(|v| (v + tau2).sqrt()).collect();
+    let sei: Vec<f64> = es.vi.iter().map(|v| v.sqrt()).collect();
+    let (alpha_r, beta_r, _, _, sxx) = radial_regression(&es.yi, &se_tau);
+    if !(sxx > 0.0 && sxx.is_finite()) {
+        return Err(Error::Computation(
+            "the limit meta-analysis needs studies of different precision: every study has the same variance".into(),
+        ));
+    }
+    let w: Vec<f64> = se_tau.iter().map(|s| 1.0 / (s * s)).collect();
+    let mean_w = w.iter().sum::<f64>() / kf;
+    let mean_sw = w.iter().map(|w| w.sqrt()).sum::<f64>() / kf;
+    let var = (1.0 + tau2 * mean_w - 2.0 * tau * mean_sw) / sxx;
+    let beta0 = LimitAdjust::new(beta_r + tau * alpha_r, var.sqrt(), opts.level);
+    let shrunken: Vec<f64> = es
+        .yi
+        .iter()
+        .zip(&se_tau)
+        .map(|(y, s)| beta_r + tau / s * (y - beta_r))
+        .collect();
+    let (_, slope_l, _, r2_l, sxx_l) = radial_regression(&shrunken, &sei);
+    let betalim = LimitAdjust::new(slope_l, (1.0 / sxx_l).sqrt(), opts.level);
+    let wf: Vec<f64> = es.vi.iter().map(|v| 1.0 / v).collect();
+    let swf: f64 = wf.iter().sum();
+    let mu = wf.iter().zip(&shrunken).map(|(w, y)| w * y).sum::<f64>() / swf;
+    let mulim = LimitAdjust::new(mu, (1.0 / swf).sqrt(), opts.level);
+    let (_, _, q_resid, _, _) = radial_regression(&es.yi, &sei);
+    let q = fit.q;
+    let q_small = q - q_resid;
+    let q_resid_df = kf - 2.0;
+    Ok(LimitMeta {
+        k,
+        tau2,
+        beta0,
+        betalim,
+        mulim,
+        alpha_r,
+        beta_r,
+        q,
+        q_small,
+        q_small_pval: dist::pchisq_upper(q_small, 1.0),
+        q_resid,
+        q_resid_df,
+        q_resid_pval: dist::pchisq_upper(q_resid, q_resid_df),
+        g2: 1.0 - r2_l,
+        shrunken,
+    })
 }
 
 #[cfg(test)]

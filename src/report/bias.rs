@@ -6,13 +6,17 @@
 //! "ci_lb", "ci_ub", "tau2"}, "begg": {"tau", "pval", "exact"}, "trimfill": {"k0", "se_k0",
 //! "p_k0", "side", "side_given", "estimator", "k", "estimate", "se", "zval" | "tval", "pval",
 //! "ci_lb", "ci_ub", "tau2", "I2", "filled": [{"yi", "vi"}], "effect": {"estimate", "ci_lb",
-//! "ci_ub"}}, "fsn": {"alpha", "rosenthal", "orwin", "rosenberg"}, "peters", "harbord"}`; a test
-//! that could not be computed is `{"error": "..."}`.
+//! "ci_ub"}}, "fsn": {"alpha", "rosenthal", "orwin", "rosenberg"}, "peters", "harbord" (each with
+//! "k", the studies in the regression), "limitmeta": {"method_adjust", "k", "tau2", "estimate",
+//! "se", "zval", "pval", "ci_lb", "ci_ub", "alpha_r", "beta_r", "q", "q_df", "small_study_test":
+//! {"q", "df", "pval"}, "residual_heterogeneity": {"q", "df", "pval"}, "G2", "shrunken", "betalim",
+//! "mulim", "effect": {"estimate", "ci_lb", "ci_ub"}}}`; a test that could not be computed is
+//! `{"error": "..."}`.
 
 use serde_json::{json, Map, Value};
 
 use super::{fmt_num, fmt_p};
-use crate::diagnostics::bias::{BiasAssessment, EffectCi, TableTest};
+use crate::diagnostics::bias::{BiasAssessment, EffectCi, LimitAdjust, TableTest};
 use crate::effect::{BackTransform, Measure};
 use crate::model::{Method, Test};
 
@@ -47,7 +51,14 @@ fn err(e: &str) -> Value {
 fn table_test(t: &TableTest, estimate: &str, other: &str) -> Value {
     json!({
         estimate: n(t.estimate), "se": n(t.se), "tval": n(t.tval), "pval": n(t.pval),
-        "df": n(t.df), other: n(t.other),
+        "df": n(t.df), other: n(t.other), "k": t.k,
+    })
+}
+
+fn limit_adjust(a: &LimitAdjust) -> Value {
+    json!({
+        "estimate": n(a.estimate), "se": n(a.se), "zval": n(a.zval), "pval": n(a.pval),
+        "ci_lb": n(a.ci_lb), "ci_ub": n(a.ci_ub),
     })
 }
 
@@ -119,6 +130,30 @@ pub fn to_value(a: &BiasAssessment, ctx: &BiasContext) -> Value {
         };
         m.insert("harbord".into(), v);
     }
+    let lm = match &a.limitmeta {
+        Ok(l) => {
+            let mut v = limit_adjust(&l.beta0);
+            let (x, y) = (ctx.back.apply(l.beta0.ci_lb), ctx.back.apply(l.beta0.ci_ub));
+            if let Value::Object(o) = &mut v {
+                let extra = json!({
+                    "method_adjust": "beta0", "k": l.k, "tau2": n(l.tau2),
+                    "alpha_r": n(l.alpha_r), "beta_r": n(l.beta_r), "q": n(l.q), "q_df": l.k - 1,
+                    "small_study_test": {"q": n(l.q_small), "df": 1, "pval": n(l.q_small_pval)},
+                    "residual_heterogeneity": {"q": n(l.q_resid), "df": n(l.q_resid_df), "pval": n(l.q_resid_pval)},
+                    "G2": n(l.g2),
+                    "shrunken": l.shrunken.iter().map(|&x| n(x)).collect::<Vec<_>>(),
+                    "betalim": limit_adjust(&l.betalim), "mulim": limit_adjust(&l.mulim),
+                    "effect": {"estimate": n(ctx.back.apply(l.beta0.estimate)), "ci_lb": n(x.min(y)), "ci_ub": n(x.max(y))},
+                });
+                if let Value::Object(e) = extra {
+                    o.extend(e);
+                }
+            }
+            v
+        }
+        Err(e) => err(e),
+    };
+    m.insert("limitmeta".into(), lm);
     Value::Object(m)
 }
 
@@ -207,11 +242,22 @@ pub fn render_table(a: &BiasAssessment, ctx: &BiasContext) -> String {
         )),
         Err(e) => s.push_str(&format!("  not computed: {e}\n")),
     }
+    let left_out = |t: &TableTest| {
+        if t.k < a.k {
+            format!(
+                "  {} of {} studies (without events or without non-events in both groups left out, as R meta)\n",
+                t.k, a.k
+            )
+        } else {
+            String::new()
+        }
+    };
     if let Some(p) = &a.peters {
         s.push_str("\nPeters' test (regression of the effect on 1/N; Peters et al., JAMA 2006)\n");
         match p {
             Ok(t) => s.push_str(&format!(
-                "  slope = {} (SE {}), t(df = {}) = {}, {}\n",
+                "{}  slope = {} (SE {}), t(df = {}) = {}, {}\n",
+                left_out(t),
                 fmt_num(t.estimate, 4),
                 fmt_num(t.se, 4),
                 fmt_num(t.df, 0),
@@ -222,10 +268,15 @@ pub fn render_table(a: &BiasAssessment, ctx: &BiasContext) -> String {
         }
     }
     if let Some(h) = &a.harbord {
-        s.push_str("\nHarbord's score-based test (Harbord et al., Stat Med 2006)\n");
+        s.push_str(if ctx.measure == Measure::RR {
+            "\nHarbord's score-based test (Harbord et al., Stat Med 2006; score of the log RR, as R meta)\n"
+        } else {
+            "\nHarbord's score-based test (Harbord et al., Stat Med 2006)\n"
+        });
         match h {
             Ok(t) => s.push_str(&format!(
-                "  bias (intercept) = {} (SE {}), t(df = {}) = {}, {}\n",
+                "{}  bias (intercept) = {} (SE {}), t(df = {}) = {}, {}\n",
+                left_out(t),
                 fmt_num(t.estimate, 4),
                 fmt_num(t.se, 4),
                 fmt_num(t.df, 0),
@@ -282,6 +333,48 @@ pub fn render_table(a: &BiasAssessment, ctx: &BiasContext) -> String {
                 }
                 s.push('\n');
             }
+        }
+        Err(e) => s.push_str(&format!("  not computed: {e}\n")),
+    }
+    s.push_str("\nLimit meta-analysis (R metasens limitmeta; Rucker et al., Biostatistics 2011)\n");
+    match &a.limitmeta {
+        Ok(l) => {
+            let b = &l.beta0;
+            s.push_str(&format!(
+                "  {}; adjustment beta0: the expected effect as the standard error goes to 0\n  adjusted estimate: {} (SE {}; {}% CI {} to {}), z = {}, {}\n",
+                if ctx.method.is_common() {
+                    "common-effect model (tau^2 = 0)".to_string()
+                } else {
+                    format!("random-effects model, tau^2 = {} ({})", fmt_num(l.tau2, 4), ctx.method)
+                },
+                fmt_num(b.estimate, 4),
+                fmt_num(b.se, 4),
+                fmt_num(100.0 * ctx.level, 0),
+                fmt_num(b.ci_lb, 4),
+                fmt_num(b.ci_ub, 4),
+                fmt_num(b.zval, 4),
+                p_text(b.pval)
+            ));
+            if ctx.back != BackTransform::Identity {
+                let (x, y) = (ctx.back.apply(b.ci_lb), ctx.back.apply(b.ci_ub));
+                s.push_str(&format!(
+                    "  {}: {} ({}% CI {} to {})\n",
+                    ctx.measure.natural_name(),
+                    fmt_num(ctx.back.apply(b.estimate), 4),
+                    fmt_num(100.0 * ctx.level, 0),
+                    fmt_num(x.min(y), 4),
+                    fmt_num(x.max(y), 4)
+                ));
+            }
+            s.push_str(&format!(
+                "  test of small-study effects: Q - Q' = {} (df = 1), {}\n  residual heterogeneity beyond small-study effects: Q' = {} (df = {}), {}; G^2 = {}%\n",
+                fmt_num(l.q_small, 2),
+                p_text(l.q_small_pval),
+                fmt_num(l.q_resid, 2),
+                fmt_num(l.q_resid_df, 0),
+                p_text(l.q_resid_pval),
+                fmt_num(100.0 * l.g2, 1)
+            ));
         }
         Err(e) => s.push_str(&format!("  not computed: {e}\n")),
     }

@@ -3,12 +3,15 @@
 //! model, ranktest (exact and with ties), trimfill L0/R0/Q0 × side (estimated, left, right) for
 //! a random- and a common-effect model, fsn Rosenthal/Orwin/Rosenberg, and for the 2×2 tables of
 //! dat.bcg Peters' and Harbord's tests as the base-R script computes them from the published
-//! formulas. Every value to 1e-6 relative or 1e-10 absolute; the number compared is printed.
+//! formulas; and against R meta 8.3-0 / metasens 1.5-2 (`tests/fixtures/make_bias_meta_fixtures.R`)
+//! Peters' and Harbord's tests as `metabias` computes them and the limit meta-analysis
+//! (`limitmeta`). Every value to 1e-6 relative or 1e-10 absolute; the number compared is printed.
 
 use std::path::{Path, PathBuf};
 
 use metarepro::diagnostics::bias::{
-    fsn, harbord, peters, ranktest, regtest, trimfill, Estimator, Predictor, RegModel, Side, Table,
+    fsn, harbord, harbord_rr, limitmeta, peters, ranktest, regtest, trimfill, Estimator, LimitAdjust, Predictor,
+    RegModel, Side, Table,
 };
 use metarepro::effect::{EffectSizes, Measure};
 use metarepro::model::{Method, RmaOptions, Test};
@@ -263,6 +266,230 @@ fn bias_tests_match_metafor() {
         c.compared,
         c.failures.join("\n")
     );
+}
+
+fn meta_fixture_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bias_meta");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    files.sort();
+    files
+}
+
+fn adjust(c: &mut Checker, what: &str, a: &LimitAdjust, r: &Value) {
+    c.num(&format!("{what}.estimate"), a.estimate, &r["estimate"]);
+    c.num(&format!("{what}.se"), a.se, &r["se"]);
+    c.num(&format!("{what}.ci_lb"), a.ci_lb, &r["ci_lb"]);
+    c.num(&format!("{what}.ci_ub"), a.ci_ub, &r["ci_ub"]);
+    c.num(&format!("{what}.zval"), a.zval, &r["zval"]);
+    c.num(&format!("{what}.pval"), a.pval, &r["pval"]);
+}
+
+/// Peters' and Harbord's tests against R meta 8.3-0 `metabias` (OR and RR of dat.bcg; the OR of
+/// dat.nielweise2007, whose study without events in either group meta leaves out), and the limit
+/// meta-analysis against R metasens 1.5-2 `limitmeta` (DL, REML and common effect; beta0,
+/// betalim, mulim, the Q split, G² and the shrunken estimates), fixtures written by
+/// `tests/fixtures/make_bias_meta_fixtures.R`.
+#[test]
+fn bias_tests_match_r_meta() {
+    let files = meta_fixture_files();
+    assert!(files.len() >= 6, "expected six meta fixtures, found {}", files.len());
+    let mut c = Checker::default();
+    let (mut n_tables, mut n_limit) = (0, 0);
+    for path in &files {
+        let fx: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let name = fx["name"].as_str().unwrap().to_string();
+        let measure: Measure = fx["measure"].as_str().unwrap().parse().unwrap();
+        let yi = floats(&fx["yi"]);
+        let vi = floats(&fx["vi"]);
+        let k = yi.len();
+        assert!(k >= 9 && vi.len() == k, "{name}: empty or inconsistent fixture");
+        if !fx["tables"].is_null() {
+            n_tables += 1;
+            let t = &fx["tables"];
+            let (a, b, cc, d) = (floats(&t["ai"]), floats(&t["bi"]), floats(&t["ci"]), floats(&t["di"]));
+            let tables: Vec<Table> = (0..k).map(|i| [a[i], b[i], cc[i], d[i]]).collect();
+            let mb = &fx["metabias"];
+            // meta's TE of the studies it keeps are escalc's yi (incr 1/2 where a cell is 0).
+            let used: Vec<bool> = mb["used"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u.as_bool().unwrap())
+                .collect();
+            let te = floats(&mb["TE"]);
+            for i in (0..k).filter(|&i| used[i]) {
+                c.num(&format!("{name} TE[{i}]"), yi[i], &Value::from(te[i]));
+            }
+            let p = peters(&tables, &yi).unwrap();
+            let r = &mb["peters"];
+            c.same(&format!("{name} peters.k"), p.k as u64, mb["k_used"].as_u64().unwrap());
+            c.num(&format!("{name} peters.bias"), p.estimate, &r["bias"]);
+            c.num(&format!("{name} peters.se"), p.se, &r["se_bias"]);
+            c.num(&format!("{name} peters.t"), p.tval, &r["statistic"]);
+            c.num(&format!("{name} peters.pval"), p.pval, &r["pval"]);
+            c.num(&format!("{name} peters.df"), p.df, &r["df"]);
+            c.num(&format!("{name} peters.intercept"), p.other, &r["intercept"]);
+            let h = if measure == Measure::RR {
+                harbord_rr(&tables).unwrap()
+            } else {
+                harbord(&tables).unwrap()
+            };
+            let r = &mb["harbord"];
+            c.same(&format!("{name} harbord.k"), h.k as u64, mb["k_used"].as_u64().unwrap());
+            // meta regresses Z/V on 1/sqrt(V) with weights V: its slope ("bias") is the
+            // intercept of Z/sqrt(V) on sqrt(V), and the other way round.
+            c.num(&format!("{name} harbord.bias"), h.estimate, &r["bias"]);
+            c.num(&format!("{name} harbord.se"), h.se, &r["se_bias"]);
+            c.num(&format!("{name} harbord.t"), h.tval, &r["statistic"]);
+            c.num(&format!("{name} harbord.pval"), h.pval, &r["pval"]);
+            c.num(&format!("{name} harbord.df"), h.df, &r["df"]);
+            c.num(&format!("{name} harbord.slope"), h.other, &r["intercept"]);
+        }
+        let es = EffectSizes {
+            measure,
+            yi: yi.clone(),
+            vi: vi.clone(),
+            ni: vec![f64::NAN; k],
+            corrected: vec![false; k],
+        };
+        for case in fx["limitmeta"].as_array().unwrap() {
+            n_limit += 1;
+            let method: Method = case["method"].as_str().unwrap().parse().unwrap();
+            let label = format!("{name} limitmeta {method}");
+            let opts = RmaOptions {
+                method,
+                ..RmaOptions::default()
+            };
+            let l = limitmeta(&es, &opts).unwrap();
+            c.same(&format!("{label} k"), l.k as u64, case["k"].as_u64().unwrap());
+            c.num(&format!("{label} tau2"), l.tau2, &case["tau2"]);
+            adjust(&mut c, &format!("{label} beta0"), &l.beta0, case);
+            adjust(&mut c, &format!("{label} betalim"), &l.betalim, &case["betalim"]);
+            adjust(&mut c, &format!("{label} mulim"), &l.mulim, &case["mulim"]);
+            c.num(&format!("{label} alpha_r"), l.alpha_r, &case["alpha_r"]);
+            c.num(&format!("{label} beta_r"), l.beta_r, &case["beta_r"]);
+            c.num(&format!("{label} Q"), l.q, &case["Q"]);
+            c.num(&format!("{label} Q_small"), l.q_small, &case["Q_small"]);
+            c.num(&format!("{label} Q_resid"), l.q_resid, &case["Q_resid"]);
+            c.num(&format!("{label} p_small"), l.q_small_pval, &case["pval_small"]);
+            c.num(&format!("{label} p_resid"), l.q_resid_pval, &case["pval_resid"]);
+            c.num(&format!("{label} G2"), l.g2, &case["G2"]);
+            c.vec(&format!("{label} TE.limit"), &l.shrunken, &case["TE_limit"]);
+        }
+    }
+    println!(
+        "bias vs R meta/metasens: {} values compared ({} 2x2 datasets, {} limitmeta cases)",
+        c.compared, n_tables, n_limit
+    );
+    assert!(
+        n_tables >= 3 && n_limit >= 15 && c.compared > 500,
+        "meta fixtures too small: {} values, {} 2x2 datasets, {} limitmeta cases",
+        c.compared,
+        n_tables,
+        n_limit
+    );
+    assert!(
+        c.failures.is_empty(),
+        "{} of {} values differ:\n{}",
+        c.failures.len(),
+        c.compared,
+        c.failures.join("\n")
+    );
+}
+
+/// `metarepro bias --format json` gives R meta's Peters and Harbord tests and metasens'
+/// limitmeta (REML, beta0) under the documented keys: on dat.nielweise2007 (OR; the study with no
+/// events in either group left out of the two tests, k = 17 of 18) and on dat.bcg's RR (Harbord
+/// with the log-RR score); the table says which studies were left out and names the limit
+/// meta-analysis' model.
+#[test]
+fn bias_command_meta_conventions() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut c = Checker::default();
+    for (csv, measure, fixture) in [
+        ("tests/fixtures/bias_meta/nielweise2007.csv", "OR", "nielweise2007"),
+        ("tests/fixtures/bias/bcg.csv", "RR", "bcg_rr"),
+    ] {
+        let fx: Value = serde_json::from_str(
+            &std::fs::read_to_string(root.join(format!("tests/fixtures/bias_meta/{fixture}.json"))).unwrap(),
+        )
+        .unwrap();
+        let out = metarepro(&["bias", csv, "--measure", measure, "--format", "json"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mb = &fx["metabias"];
+        for (test, ours_key, meta_key) in [
+            ("peters", "slope", "bias"),
+            ("peters", "tval", "statistic"),
+            ("peters", "pval", "pval"),
+            ("harbord", "bias", "bias"),
+            ("harbord", "tval", "statistic"),
+            ("harbord", "pval", "pval"),
+        ] {
+            c.num(
+                &format!("{fixture} {test}.{ours_key}"),
+                v[test][ours_key].as_f64().unwrap_or(f64::NAN),
+                &mb[test][meta_key],
+            );
+        }
+        c.same(
+            &format!("{fixture} peters.k"),
+            v["peters"]["k"].as_u64(),
+            mb["k_used"].as_u64(),
+        );
+        let case = fx["limitmeta"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["method"] == "REML")
+            .unwrap();
+        let l = &v["limitmeta"];
+        assert_eq!(l["method_adjust"], "beta0");
+        for (ours, theirs) in [
+            ("estimate", "estimate"),
+            ("ci_lb", "ci_lb"),
+            ("ci_ub", "ci_ub"),
+            ("pval", "pval"),
+            ("tau2", "tau2"),
+            ("G2", "G2"),
+        ] {
+            c.num(
+                &format!("{fixture} limitmeta.{ours}"),
+                l[ours].as_f64().unwrap_or(f64::NAN),
+                &case[theirs],
+            );
+        }
+        c.num(
+            &format!("{fixture} limitmeta.small_study_test.q"),
+            l["small_study_test"]["q"].as_f64().unwrap_or(f64::NAN),
+            &case["Q_small"],
+        );
+        let e = l["effect"]["estimate"].as_f64().unwrap();
+        let want = case["estimate"].as_f64().unwrap().exp();
+        assert!(
+            (e - want).abs() < 1e-9 * want,
+            "limitmeta effect {e} vs exp(estimate) {want}"
+        );
+        assert_eq!(l["shrunken"].as_array().map(|a| a.len()), Some(floats(&fx["yi"]).len()));
+    }
+    assert!(c.compared >= 20, "only {} values compared", c.compared);
+    assert!(c.failures.is_empty(), "{}", c.failures.join("\n"));
+    let t = metarepro(&["bias", "tests/fixtures/bias_meta/nielweise2007.csv", "--measure", "OR"]);
+    assert!(t.status.success(), "{}", String::from_utf8_lossy(&t.stderr));
+    let text = String::from_utf8_lossy(&t.stdout);
+    for want in [
+        "17 of 18 studies (without events or without non-events in both groups left out, as R meta)",
+        "Limit meta-analysis (R metasens limitmeta",
+        "random-effects model, tau^2 = 0.0139 (REML); adjustment beta0",
+        "test of small-study effects: Q - Q' = 1.87 (df = 1)",
+    ] {
+        assert!(text.contains(want), "table lacks {want:?}:\n{text}");
+    }
+    let rr = metarepro(&["bias", "tests/fixtures/bias/bcg.csv", "--measure", "RR"]);
+    assert!(String::from_utf8_lossy(&rr.stdout).contains("score of the log RR, as R meta"));
 }
 
 /// The exact p of ranktest for small k without ties differs from the normal approximation; with

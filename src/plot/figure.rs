@@ -764,8 +764,24 @@ fn draw_png(be: &mut Bmp<'_>, shape: &Shape, s: f64) -> std::result::Result<(), 
         Shape::Polygon { points, fill, stroke } => match stroke {
             None => fill_poly(be, points, s, *fill),
             Some((col, w)) => {
-                fill_poly(be, &offset_convex(points, w / 2.0), s, *col)?;
-                fill_poly(be, &offset_convex(points, -w / 2.0), s, *fill)
+                // The outline lies inside the shape: an outward offset would push the tips of a
+                // flat diamond out by w / sin(half the tip angle) (a mitre), drawing a CI wider
+                // than it is. Where the shape is thinner than the outline, it is all outline.
+                fill_poly(be, points, s, *col)?;
+                let inner = offset_convex(points, -w);
+                let area = |p: &[(f64, f64)]| -> f64 {
+                    (0..p.len())
+                        .map(|i| {
+                            let (a, b) = (p[i], p[(i + 1) % p.len()]);
+                            a.0 * b.1 - b.0 * a.1
+                        })
+                        .sum()
+                };
+                let (a0, a1) = (area(points), area(&inner));
+                if a0 * a1 > 0.0 && a1.abs() < a0.abs() {
+                    fill_poly(be, &inner, s, *fill)?;
+                }
+                Ok(())
             }
         },
         Shape::Circle {
@@ -880,6 +896,46 @@ mod tests {
         for t in [40.0, 42.0, 48.0, 56.0, 44.0, 50.0, 41.0] {
             assert_eq!(plotters_font_size(t) / 1.24, t);
         }
+    }
+
+    /// A flat diamond's outline stays within its tips in the PNG (an outward, mitred outline
+    /// reached ~10 outline widths past them, so a pooled CI looked wider than it is).
+    #[test]
+    fn png_diamond_ends_at_its_tips() {
+        let mut f = Figure::new(300.0, 40.0);
+        let (x0, x1, y) = (50.0, 250.0, 20.0);
+        f.push(
+            Role::Diamond,
+            Shape::Polygon {
+                points: vec![(x0, y), (150.0, y - 6.0), (x1, y), (150.0, y + 6.0)],
+                fill: Color(160, 160, 160),
+                stroke: Some((Color(0, 0, 0), 1.0)),
+            },
+        );
+        let dpi = 96.0;
+        let bytes = f.to_png(dpi).unwrap();
+        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        let (w, h) = (info.width as usize, info.height as usize);
+        let channels = info.line_size / w;
+        let scale = w as f64 / 300.0;
+        let dark_columns: Vec<usize> = (0..w)
+            .filter(|&x| (0..h).any(|yy| buf[yy * info.line_size + x * channels] < 128))
+            .collect();
+        let (first, last) = (
+            dark_columns[0] as f64 / scale,
+            *dark_columns.last().unwrap() as f64 / scale,
+        );
+        assert!(
+            first >= x0 - 1.0 && last <= x1 + 1.0,
+            "outline from {first} to {last}, tips {x0}, {x1}"
+        );
+        assert!(
+            first <= x0 + 3.0 && last >= x1 - 3.0,
+            "outline from {first} to {last}, tips {x0}, {x1}"
+        );
     }
 
     #[test]

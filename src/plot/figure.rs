@@ -529,6 +529,8 @@ fn draw_svg(be: &mut SVGBackend<'_>, shape: &Shape, u: f64, c: &dyn Fn(f64) -> i
         Shape::Rect { x0, y0, x1, y1, fill } => be
             .draw_rect((c(*x0), c(*y0)), (c(*x1), c(*y1)), &style(*fill, 0, true), true)
             .map_err(|e| e.to_string()),
+        // A dashed line is drawn by `Figure::to_svg` (one element with its dash pattern); solid
+        // here.
         Shape::Line {
             x0,
             y0,
@@ -536,15 +538,8 @@ fn draw_svg(be: &mut SVGBackend<'_>, shape: &Shape, u: f64, c: &dyn Fn(f64) -> i
             y1,
             width,
             color,
-        } => be
-            .draw_line(
-                (c(*x0), c(*y0)),
-                (c(*x1), c(*y1)),
-                &style(*color, stroke_units(*width), false),
-            )
-            .map_err(|e| e.to_string()),
-        // Drawn by `Figure::to_svg` (one element with its dash pattern); solid here.
-        Shape::Dashed {
+        }
+        | Shape::Dashed {
             x0,
             y0,
             x1,

@@ -239,11 +239,43 @@ pub fn load(path: &Path) -> Result<Claims> {
     parse(&text, path)
 }
 
+/// For a misspelt key ("unknown field `subgrup`, expected one of `label`, `subgroup`, ..."): the
+/// nearest valid keys, as "; did you mean `subgroup`?" (empty when none is close).
+fn nearest_key_hint(message: &str) -> String {
+    let Some(rest) = message.split("unknown field `").nth(1) else {
+        return String::new();
+    };
+    let Some((key, expected)) = rest.split_once('`') else {
+        return String::new();
+    };
+    // One- and two-letter keys (`k`, `n`, `p`, `Q`, ...) are suggested only for the same letters
+    // in another case: any longer misspelling contains them.
+    let valid: Vec<&str> = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|v| v.len() > 2 || v.eq_ignore_ascii_case(key))
+        .collect();
+    let close = crate::data::close_labels(key, valid);
+    match close.as_slice() {
+        [] => String::new(),
+        [one] => format!("; did you mean `{one}`?"),
+        many => format!(
+            "; did you mean one of {}?",
+            many.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
 /// Parse claims from TOML text (`path` names it in errors).
 pub fn parse(text: &str, path: &Path) -> Result<Claims> {
     let file: ClaimsFile = toml::from_str(text).map_err(|e| Error::Input {
         file: path.to_path_buf(),
-        message: format!("not a valid claims file: {e}"),
+        message: format!(
+            "not a valid claims file: {}{}",
+            e.to_string().trim_end(),
+            nearest_key_hint(&e.to_string())
+        ),
     })?;
     if file.claims.is_empty() {
         return Err(Error::Input {
@@ -292,4 +324,35 @@ pub fn parse(text: &str, path: &Path) -> Result<Claims> {
         file,
         claims,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A misspelt key is an error naming the key, its line, and the nearest valid key.
+    #[test]
+    fn misspelt_keys_name_the_nearest_valid_one() {
+        let file = |claim: &str| format!("[paper]\ncitation = \"x\"\n[[claim]]\nprinted = \"58.4%\"\n{claim}\n");
+        for (bad, hint) in [
+            ("subgrup = \"hospital\"", "did you mean `subgroup`?"),
+            ("i2 = \"48%\"", "did you mean `I2`?"),
+            ("outcom = \"remission\"", "did you mean `outcome`?"),
+        ] {
+            let e = parse(&file(bad), Path::new("c.toml")).unwrap_err().to_string();
+            let key = bad.split(' ').next().unwrap();
+            assert!(
+                e.contains(&format!("unknown field `{key}`")) && e.contains(hint),
+                "{bad}: {e}"
+            );
+        }
+        // Nothing close: no guess.
+        let e = parse(&file("zzzzzz = \"1\""), Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("unknown field `zzzzzz`") && !e.contains("did you mean"),
+            "{e}"
+        );
+    }
 }

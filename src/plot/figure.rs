@@ -645,6 +645,18 @@ fn fill_rect(
         .map_err(|e| e.to_string())
 }
 
+/// Twice the signed area of a polygon (the shoelace sum): positive for a clockwise polygon in
+/// y-down screen coordinates.
+fn signed_area(points: &[(f64, f64)]) -> f64 {
+    let n = points.len();
+    (0..n)
+        .map(|i| {
+            let (a, b) = (points[i], points[(i + 1) % n]);
+            a.0 * b.1 - b.0 * a.1
+        })
+        .sum()
+}
+
 /// Offset a convex polygon's edges outwards by `d` (inwards for negative `d`).
 pub fn offset_convex(points: &[(f64, f64)], d: f64) -> Vec<(f64, f64)> {
     let n = points.len();
@@ -652,13 +664,7 @@ pub fn offset_convex(points: &[(f64, f64)], d: f64) -> Vec<(f64, f64)> {
         return points.to_vec();
     }
     // Orientation: positive area = clockwise in y-down screen coordinates.
-    let area: f64 = (0..n)
-        .map(|i| {
-            let (a, b) = (points[i], points[(i + 1) % n]);
-            a.0 * b.1 - b.0 * a.1
-        })
-        .sum();
-    let sign = if area > 0.0 { 1.0 } else { -1.0 };
+    let sign = if signed_area(points) > 0.0 { 1.0 } else { -1.0 };
     // Outward normal of each edge, and the offset edge lines.
     let lines: Vec<((f64, f64), (f64, f64))> = (0..n)
         .map(|i| {
@@ -764,15 +770,7 @@ fn draw_png(be: &mut Bmp<'_>, shape: &Shape, s: f64) -> std::result::Result<(), 
                 // than it is. Where the shape is thinner than the outline, it is all outline.
                 fill_poly(be, points, s, *col)?;
                 let inner = offset_convex(points, -w);
-                let area = |p: &[(f64, f64)]| -> f64 {
-                    (0..p.len())
-                        .map(|i| {
-                            let (a, b) = (p[i], p[(i + 1) % p.len()]);
-                            a.0 * b.1 - b.0 * a.1
-                        })
-                        .sum()
-                };
-                let (a0, a1) = (area(points), area(&inner));
+                let (a0, a1) = (signed_area(points), signed_area(&inner));
                 if a0 * a1 > 0.0 && a1.abs() < a0.abs() {
                     fill_poly(be, &inner, s, *fill)?;
                 }

@@ -86,8 +86,8 @@ use crate::data::{parse_count_text, RowFilter, StudyInput, MAX_COUNT, MISSING};
 use crate::effect::comparative::{escalc_inputs, EscalcOptions};
 use crate::effect::{escalc, BackTransform, EffectSizes, Measure};
 use crate::error::{Error, Result};
-use crate::model::fast::{rma_int_with, test_crit, IntFit};
-use crate::model::{PoolOptions, Pooling, RmaFit};
+use crate::model::fast::{rma_int_with, test_crit};
+use crate::model::{FitRow, PoolOptions, Pooling, RowKey};
 use crate::report::stream::{csv_f64, csv_text};
 pub use crate::report::stream::{is_parquet_output, ColumnData, TableRows, TableWriter};
 
@@ -141,65 +141,6 @@ impl Default for BatchOptions {
             pool: PoolOptions::default(),
             chunk: 4096,
             unsorted: false,
-        }
-    }
-}
-
-/// One output row: an analysis (subgroup `None`) or one of its subgroups.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BatchRow {
-    pub analysis: String,
-    pub subgroup: Option<String>,
-    pub k: u32,
-    pub estimate: f64,
-    pub se: f64,
-    pub ci_lb: f64,
-    pub ci_ub: f64,
-    pub pval: f64,
-    pub tau2: f64,
-    #[serde(rename = "I2")]
-    pub i2: f64,
-    #[serde(rename = "Q")]
-    pub q: f64,
-    #[serde(rename = "Q_p")]
-    pub q_p: f64,
-    /// Proportion measures: the estimate and CI as proportions (NaN for other measures).
-    pub proportion: f64,
-    pub proportion_ci_lb: f64,
-    pub proportion_ci_ub: f64,
-    /// Other measures: the estimate and CI on the natural scale (NaN for proportion measures,
-    /// whose outputs have no such columns).
-    pub effect: f64,
-    pub effect_ci_lb: f64,
-    pub effect_ci_ub: f64,
-    pub converged: bool,
-    pub message: Option<String>,
-}
-
-impl BatchRow {
-    fn failed(analysis: &str, subgroup: Option<String>, k: usize, message: String) -> BatchRow {
-        let nan = f64::NAN;
-        BatchRow {
-            analysis: analysis.to_string(),
-            subgroup,
-            k: k as u32,
-            estimate: nan,
-            se: nan,
-            ci_lb: nan,
-            ci_ub: nan,
-            pval: nan,
-            tau2: nan,
-            i2: nan,
-            q: nan,
-            q_p: nan,
-            proportion: nan,
-            proportion_ci_lb: nan,
-            proportion_ci_ub: nan,
-            effect: nan,
-            effect_ci_lb: nan,
-            effect_ci_ub: nan,
-            converged: false,
-            message: Some(message),
         }
     }
 }
@@ -346,121 +287,39 @@ fn parse_counts(a: &Analysis, o: &BatchOptions) -> std::result::Result<(Vec<f64>
     Ok((ev, tot))
 }
 
-/// A row from a fit of a proportion measure, with the proportion back-transformed.
-fn fitted_row(id: &str, subgroup: Option<String>, back: &BackTransform, f: &IntFit) -> BatchRow {
-    let c = &f.core;
-    proportion_row(
-        id,
-        subgroup,
-        c.k,
-        [c.estimate, f.se, f.ci_lb, f.ci_ub, f.pval],
-        [c.tau2, c.i2, c.q, f.q_p],
-        (c.converged, c.iterations),
-        back,
-    )
-}
-
-/// A row of a proportion measure (`est`, `het`, `convergence` as in [`BatchRow::set_fit`]),
-/// with the proportion back-transformed.
-fn proportion_row(
-    id: &str,
-    subgroup: Option<String>,
-    k: usize,
-    est: [f64; 5],
-    het: [f64; 4],
-    convergence: (bool, usize),
-    back: &BackTransform,
-) -> BatchRow {
-    let mut row = BatchRow::failed(id, subgroup, k, String::new());
-    row.set_fit(est, het, convergence);
-    let [estimate, _, ci_lb, ci_ub, _] = est;
-    let (a, b) = (back.apply(ci_lb), back.apply(ci_ub));
-    row.proportion = back.apply(estimate);
-    row.proportion_ci_lb = a.min(b);
-    row.proportion_ci_ub = a.max(b);
+/// The row of a fit of a measure that is not a proportion, with the effect and its CI on the
+/// natural scale. A fit without a finite estimate and SE (e.g. M-H sums over a table with no
+/// patients) fails.
+fn effect_row(row: FitRow) -> FitRow {
+    if row.error.is_none() && !(row.estimate.is_finite() && row.se.is_finite()) {
+        let message = format!(
+            "the pooled estimate is not defined (estimate {}, se {})",
+            row.estimate, row.se
+        );
+        return FitRow::failed(row.key, row.k, message);
+    }
     row
-}
-
-impl BatchRow {
-    /// The numbers of a fit on the measure's scale: `est` = estimate, se, ci_lb, ci_ub, pval;
-    /// `het` = tau2, I2, Q, Q_p; `convergence` = whether the τ² estimator (or the GLMM) met its
-    /// criterion, and its iterations. A fit that stopped early keeps its numbers, flagged.
-    fn set_fit(&mut self, est: [f64; 5], het: [f64; 4], convergence: (bool, usize)) {
-        [self.estimate, self.se, self.ci_lb, self.ci_ub, self.pval] = est;
-        [self.tau2, self.i2, self.q, self.q_p] = het;
-        let (converged, iterations) = convergence;
-        self.converged = converged;
-        self.message = (!converged).then(|| {
-            format!(
-                "not converged: the iterative estimator stopped after {iterations} iterations before its threshold held"
-            )
-        });
-    }
-
-    /// A row of a measure that is not a proportion (`est`, `het`, `convergence` as in
-    /// [`Self::set_fit`]), with the effect and its CI on the natural scale. A fit without a
-    /// finite estimate and SE (e.g. M-H sums over a table with no patients) fails.
-    fn effect_row(
-        id: &str,
-        subgroup: Option<String>,
-        k: usize,
-        est: [f64; 5],
-        het: [f64; 4],
-        convergence: (bool, usize),
-        back: &BackTransform,
-    ) -> BatchRow {
-        let [estimate, se, ci_lb, ci_ub, _] = est;
-        if !(estimate.is_finite() && se.is_finite()) {
-            return BatchRow::failed(
-                id,
-                subgroup,
-                k,
-                format!("the pooled estimate is not defined (estimate {estimate}, se {se})"),
-            );
-        }
-        let mut row = BatchRow::failed(id, subgroup, k, String::new());
-        row.set_fit(est, het, convergence);
-        let (a, b) = (back.apply(ci_lb), back.apply(ci_ub));
-        row.effect = back.apply(estimate);
-        row.effect_ci_lb = a.min(b);
-        row.effect_ci_ub = a.max(b);
-        row
-    }
 }
 
 /// The GLMM of one analysis (`rma.glmm(measure = "PLO")`; Q is the Wald test). Zero and all
 /// events need no correction.
-fn fit_glmm_row(id: &str, subgroup: Option<String>, events: &[f64], total: &[f64], o: &PoolOptions) -> BatchRow {
-    let k = events.len();
+fn fit_glmm_row(key: RowKey, events: &[f64], total: &[f64], o: &PoolOptions) -> FitRow {
     match crate::model::glmm::glmm_int(events, total, &crate::model::glmm::options_from_pool(o)) {
-        Ok(f) => {
-            // Q: the Wald test.
-            let c = &f.coefficients[0];
-            proportion_row(
-                id,
-                subgroup,
-                k,
-                [c.estimate, c.se, c.ci_lb, c.ci_ub, c.pval],
-                [f.tau2, f.i2, f.q, f.q_p],
-                (f.converged, f.iterations),
-                &BackTransform::with_mean(o.measure, total, o.pft_mean),
-            )
-        }
-        Err(e) => BatchRow::failed(id, subgroup, k, e.to_string()),
+        Ok(f) => FitRow::from_fit(key, &f, &BackTransform::with_mean(o.measure, total, o.pft_mean)),
+        Err(e) => FitRow::failed(key, events.len(), e.to_string()),
     }
 }
 
-fn fit_row(id: &str, subgroup: Option<String>, events: &[f64], total: &[f64], o: &PoolOptions) -> BatchRow {
+fn fit_row(key: RowKey, events: &[f64], total: &[f64], o: &PoolOptions) -> FitRow {
     if o.method == crate::model::Method::GLMM {
-        return fit_glmm_row(id, subgroup, events, total, o);
+        return fit_glmm_row(key, events, total, o);
     }
     let k = events.len();
     let es = escalc(o.measure, events, total, o.correction);
     for i in 0..k {
         if !es.is_defined(i) {
-            return BatchRow::failed(
-                id,
-                subgroup,
+            return FitRow::failed(
+                key,
                 k,
                 format!(
                     "study {} ({} of {}): the {} effect size is not defined without a continuity correction; add one (the correction and the studies it applies to) or use another measure",
@@ -475,13 +334,8 @@ fn fit_row(id: &str, subgroup: Option<String>, events: &[f64], total: &[f64], o:
     let ro = o.rma_options();
     let (test, ddf, crit) = test_crit(ro.test, ro.level, k);
     match rma_int_with(&es.yi, &es.vi, &ro, test, ddf, crit) {
-        Ok(f) => fitted_row(
-            id,
-            subgroup,
-            &BackTransform::with_mean(o.measure, total, o.pft_mean),
-            &f,
-        ),
-        Err(e) => BatchRow::failed(id, subgroup, k, e.to_string()),
+        Ok(f) => FitRow::from_int(key, &f, &BackTransform::with_mean(o.measure, total, o.pft_mean)),
+        Err(e) => FitRow::failed(key, k, e.to_string()),
     }
 }
 
@@ -543,19 +397,13 @@ fn table_options(o: &PoolOptions) -> PoolOptions {
 }
 
 /// One fit (overall or a subgroup) of 2×2 tables: `inputs` and their effect sizes `es`.
-fn fit_tables_row(
-    id: &str,
-    subgroup: Option<String>,
-    inputs: &[StudyInput],
-    es: &EffectSizes,
-    o: &PoolOptions,
-) -> BatchRow {
+fn fit_tables_row(key: RowKey, inputs: &[StudyInput], es: &EffectSizes, o: &PoolOptions) -> FitRow {
     let back = BackTransform::for_measure(o.measure, &[]);
     if o.pooling != Pooling::IV {
         // The M-H or Peto fit, and with a random-effects method the rule of `pool`.
         return match crate::model::comparative::fit_inputs(inputs, es, o, None) {
-            Ok(set) => rma_fit_row(id, subgroup, &set.main, &back),
-            Err(e) => BatchRow::failed(id, subgroup, inputs.len(), e.to_string()),
+            Ok(set) => effect_row(FitRow::from_fit(key, &set.main, &back)),
+            Err(e) => FitRow::failed(key, inputs.len(), e.to_string()),
         };
     }
     // Inverse variance: the studies with an effect size (drop00 may leave some without).
@@ -570,9 +418,8 @@ fn fit_tables_row(
         (&filtered.0[..], &filtered.1[..])
     };
     if yi.is_empty() {
-        return BatchRow::failed(
-            id,
-            subgroup,
+        return FitRow::failed(
+            key,
             0,
             "no study has an effect size (every table is a double-zero table, left out by drop00)".into(),
         );
@@ -580,38 +427,16 @@ fn fit_tables_row(
     let ro = o.rma_options();
     let (test, ddf, crit) = test_crit(ro.test, ro.level, yi.len());
     match rma_int_with(yi, vi, &ro, test, ddf, crit) {
-        Ok(f) => BatchRow::effect_row(
-            id,
-            subgroup,
-            f.core.k,
-            [f.core.estimate, f.se, f.ci_lb, f.ci_ub, f.pval],
-            [f.core.tau2, f.core.i2, f.core.q, f.q_p],
-            (f.core.converged, f.core.iterations),
-            &back,
-        ),
-        Err(e) => BatchRow::failed(id, subgroup, yi.len(), e.to_string()),
+        Ok(f) => effect_row(FitRow::from_int(key, &f, &back)),
+        Err(e) => FitRow::failed(key, yi.len(), e.to_string()),
     }
-}
-
-/// The row of a fit in the shape of `rma` (M-H, Peto, or their random-effects pools).
-fn rma_fit_row(id: &str, subgroup: Option<String>, f: &RmaFit, back: &BackTransform) -> BatchRow {
-    let c = &f.coefficients[0];
-    BatchRow::effect_row(
-        id,
-        subgroup,
-        f.k,
-        [c.estimate, c.se, c.ci_lb, c.ci_ub, c.pval],
-        [f.tau2, f.i2, f.q, f.q_p],
-        (f.converged, f.iterations),
-        back,
-    )
 }
 
 /// Pool one analysis of 2×2 tables: the effect sizes of all its studies, then the overall fit
 /// and one fit per subgroup (sorted), as `pool` does.
-fn pool_tables(a: &Analysis, o: &BatchOptions) -> Vec<BatchRow> {
+fn pool_tables(a: &Analysis, o: &BatchOptions) -> Vec<FitRow> {
     let po = table_options(&o.pool);
-    let fail = |m: String| vec![BatchRow::failed(&a.id, None, a.records.len(), m)];
+    let fail = |m: String| vec![FitRow::failed(RowKey::analysis(&a.id, None), a.records.len(), m)];
     let inputs = match parse_tables(a, &o.columns) {
         Ok(x) => x,
         Err(m) => return fail(m),
@@ -640,7 +465,7 @@ fn pool_tables(a: &Analysis, o: &BatchOptions) -> Vec<BatchRow> {
             }
         }
     }
-    let mut out = vec![fit_tables_row(&a.id, None, &inputs, es, &po)];
+    let mut out = vec![fit_tables_row(RowKey::analysis(&a.id, None), &inputs, es, &po)];
     if o.by.is_some() {
         let groups: Vec<&str> = a.records.iter().map(|r| r.group.as_deref().unwrap_or("")).collect();
         let mut levels = groups.clone();
@@ -650,8 +475,7 @@ fn pool_tables(a: &Analysis, o: &BatchOptions) -> Vec<BatchRow> {
             let idx: Vec<usize> = (0..groups.len()).filter(|&i| groups[i] == g).collect();
             let sub_inputs: Vec<StudyInput> = idx.iter().map(|&i| inputs[i]).collect();
             out.push(fit_tables_row(
-                &a.id,
-                Some(g.to_string()),
+                RowKey::analysis(&a.id, Some(g.to_string())),
                 &sub_inputs,
                 &es.subset(&idx),
                 &po,
@@ -666,7 +490,7 @@ pub const LEFT_OUT_LISTED: usize = 20;
 
 /// Pool one analysis: its overall row, then one row per subgroup (sorted) when grouped. Rows
 /// left out ([`Record::left_out`]) are not pooled; an analysis with no other row fails.
-pub fn pool_analysis(a: &Analysis, o: &BatchOptions) -> Vec<BatchRow> {
+pub fn pool_analysis(a: &Analysis, o: &BatchOptions) -> Vec<FitRow> {
     if a.records.iter().all(|r| r.left_out.is_none()) {
         return pool_records(a, o);
     }
@@ -676,9 +500,8 @@ pub fn pool_analysis(a: &Analysis, o: &BatchOptions) -> Vec<BatchRow> {
     };
     if kept.records.is_empty() {
         let first = a.records.iter().find_map(|r| r.left_out.as_deref()).unwrap_or_default();
-        return vec![BatchRow::failed(
-            &a.id,
-            None,
+        return vec![FitRow::failed(
+            RowKey::analysis(&a.id, None),
             0,
             format!(
                 "no rows left: {} left out (line {}: {first})",
@@ -694,15 +517,15 @@ pub fn pool_analysis(a: &Analysis, o: &BatchOptions) -> Vec<BatchRow> {
 }
 
 /// [`pool_analysis`] of the rows that are pooled.
-fn pool_records(a: &Analysis, o: &BatchOptions) -> Vec<BatchRow> {
+fn pool_records(a: &Analysis, o: &BatchOptions) -> Vec<FitRow> {
     if !o.pool.measure.is_proportion() {
         return pool_tables(a, o);
     }
     let (events, total) = match parse_counts(a, o) {
         Ok(c) => c,
-        Err(m) => return vec![BatchRow::failed(&a.id, None, a.records.len(), m)],
+        Err(m) => return vec![FitRow::failed(RowKey::analysis(&a.id, None), a.records.len(), m)],
     };
-    let mut out = vec![fit_row(&a.id, None, &events, &total, &o.pool)];
+    let mut out = vec![fit_row(RowKey::analysis(&a.id, None), &events, &total, &o.pool)];
     if o.by.is_some() {
         let mut levels: Vec<&str> = a.records.iter().map(|r| r.group.as_deref().unwrap_or("")).collect();
         levels.sort_unstable();
@@ -713,7 +536,12 @@ fn pool_records(a: &Analysis, o: &BatchOptions) -> Vec<BatchRow> {
                 .collect();
             let ev: Vec<f64> = idx.iter().map(|&i| events[i]).collect();
             let tot: Vec<f64> = idx.iter().map(|&i| total[i]).collect();
-            out.push(fit_row(&a.id, Some(g.to_string()), &ev, &tot, &o.pool));
+            out.push(fit_row(
+                RowKey::analysis(&a.id, Some(g.to_string())),
+                &ev,
+                &tot,
+                &o.pool,
+            ));
         }
     }
     out
@@ -1363,36 +1191,67 @@ impl Source {
 // Streaming output
 // ---------------------------------------------------------------------------------------------
 
+/// The analysis and subgroup of a batch row.
+fn row_key(r: &FitRow) -> (&str, Option<&str>) {
+    match &r.key {
+        RowKey::Analysis { analysis, subgroup } => (analysis, subgroup.as_deref()),
+        RowKey::Study { .. } => ("", None),
+    }
+}
+
+/// The number columns of a batch row: the fit on the measure's scale, then `proportion*` and,
+/// with `effect`, `effect*` (the natural-scale values go in one set, the other is NaN).
+fn row_numbers(r: &FitRow, effect: bool) -> ([f64; 12], [f64; 3]) {
+    let nat = [r.natural.estimate, r.natural.ci_lb, r.natural.ci_ub];
+    let nan = [f64::NAN; 3];
+    let (proportion, effects) = if effect { (nan, nat) } else { (nat, nan) };
+    let [p0, p1, p2] = proportion;
+    (
+        [
+            r.estimate, r.se, r.ci_lb, r.ci_ub, r.pval, r.tau2, r.i2, r.q, r.q_p, p0, p1, p2,
+        ],
+        effects,
+    )
+}
+
+/// The names of [`row_numbers`].
+const NUMBER_COLUMNS: [&str; 12] = [
+    "estimate",
+    "se",
+    "ci_lb",
+    "ci_ub",
+    "pval",
+    "tau2",
+    "I2",
+    "Q",
+    "Q_p",
+    "proportion",
+    "proportion_ci_lb",
+    "proportion_ci_ub",
+];
+const EFFECT_COLUMNS: [&str; 3] = ["effect", "effect_ci_lb", "effect_ci_ub"];
+
 /// The columns of batch rows (`effect`: with the natural-scale effect columns).
-fn row_columns<R>(rows: &[R], row: fn(&R) -> &BatchRow, effect: bool) -> Vec<(&'static str, ColumnData<'_>)> {
-    let f = |g: fn(&BatchRow) -> f64| ColumnData::F64(rows.iter().map(|r| g(row(r))).collect());
+fn row_columns<R>(rows: &[R], row: fn(&R) -> &FitRow, effect: bool) -> Vec<(&'static str, ColumnData<'_>)> {
+    let numbers: Vec<_> = rows.iter().map(|r| row_numbers(row(r), effect)).collect();
     let mut cols = vec![
         (
             "analysis",
-            ColumnData::Text(rows.iter().map(|r| Some(row(r).analysis.as_str())).collect()),
+            ColumnData::Text(rows.iter().map(|r| Some(row_key(row(r)).0)).collect()),
         ),
         (
             "subgroup",
-            ColumnData::Text(rows.iter().map(|r| row(r).subgroup.as_deref()).collect()),
+            ColumnData::Text(rows.iter().map(|r| row_key(row(r)).1).collect()),
         ),
-        ("k", ColumnData::U32(rows.iter().map(|r| row(r).k).collect())),
-        ("estimate", f(|r| r.estimate)),
-        ("se", f(|r| r.se)),
-        ("ci_lb", f(|r| r.ci_lb)),
-        ("ci_ub", f(|r| r.ci_ub)),
-        ("pval", f(|r| r.pval)),
-        ("tau2", f(|r| r.tau2)),
-        ("I2", f(|r| r.i2)),
-        ("Q", f(|r| r.q)),
-        ("Q_p", f(|r| r.q_p)),
-        ("proportion", f(|r| r.proportion)),
-        ("proportion_ci_lb", f(|r| r.proportion_ci_lb)),
-        ("proportion_ci_ub", f(|r| r.proportion_ci_ub)),
+        ("k", ColumnData::U32(rows.iter().map(|r| row(r).k as u32).collect())),
     ];
+    for (j, name) in NUMBER_COLUMNS.into_iter().enumerate() {
+        cols.push((name, ColumnData::F64(numbers.iter().map(|n| n.0[j]).collect())));
+    }
     if effect {
-        cols.push(("effect", f(|r| r.effect)));
-        cols.push(("effect_ci_lb", f(|r| r.effect_ci_lb)));
-        cols.push(("effect_ci_ub", f(|r| r.effect_ci_ub)));
+        for (j, name) in EFFECT_COLUMNS.into_iter().enumerate() {
+            cols.push((name, ColumnData::F64(numbers.iter().map(|n| n.1[j]).collect())));
+        }
     }
     cols.push((
         "converged",
@@ -1400,88 +1259,73 @@ fn row_columns<R>(rows: &[R], row: fn(&R) -> &BatchRow, effect: bool) -> Vec<(&'
     ));
     cols.push((
         "message",
-        ColumnData::Text(rows.iter().map(|r| row(r).message.as_deref()).collect()),
+        ColumnData::Text(rows.iter().map(|r| row(r).message()).collect()),
     ));
     cols
 }
 
-/// The CSV lines of batch rows (`effect` as in [`row_columns`]).
-fn write_row_csv(r: &BatchRow, effect: bool, out: &mut Vec<u8>) {
-    csv_text(out, &r.analysis);
+/// The CSV headers of batch rows, without and with the `effect*` columns (the names of
+/// [`row_columns`]; a test checks that they agree).
+const CSV_HEADER: &str = "analysis,subgroup,k,estimate,se,ci_lb,ci_ub,pval,tau2,I2,Q,Q_p,proportion,\
+                          proportion_ci_lb,proportion_ci_ub,converged,message\n";
+const CSV_HEADER_EFFECT: &str = "analysis,subgroup,k,estimate,se,ci_lb,ci_ub,pval,tau2,I2,Q,Q_p,proportion,\
+                                 proportion_ci_lb,proportion_ci_ub,effect,effect_ci_lb,effect_ci_ub,converged,message\n";
+
+/// The CSV line of a batch row (`effect` as in [`row_columns`]).
+fn write_row_csv(r: &FitRow, effect: bool, out: &mut Vec<u8>) {
+    let (analysis, subgroup) = row_key(r);
+    csv_text(out, analysis);
     out.push(b',');
-    if let Some(s) = &r.subgroup {
+    if let Some(s) = subgroup {
         csv_text(out, s);
     }
     let _ = write!(out, ",{}", r.k);
-    let numbers = [
-        r.estimate,
-        r.se,
-        r.ci_lb,
-        r.ci_ub,
-        r.pval,
-        r.tau2,
-        r.i2,
-        r.q,
-        r.q_p,
-        r.proportion,
-        r.proportion_ci_lb,
-        r.proportion_ci_ub,
-    ];
-    let effects = [r.effect, r.effect_ci_lb, r.effect_ci_ub];
+    let (numbers, effects) = row_numbers(r, effect);
     let n_effect = if effect { 3 } else { 0 };
     for x in numbers.into_iter().chain(effects.into_iter().take(n_effect)) {
         out.push(b',');
         csv_f64(out, x);
     }
     out.extend_from_slice(if r.converged { b",true," } else { b",false," });
-    if let Some(m) = &r.message {
+    if let Some(m) = r.message() {
         csv_text(out, m);
     }
     out.push(b'\n');
 }
 
-/// Rows of proportion measures: the 17 columns of the module documentation, without `effect*`.
-impl TableRows for BatchRow {
-    fn columns(rows: &[Self]) -> Vec<(&'static str, ColumnData<'_>)> {
-        row_columns(rows, |r| r, false)
-    }
-
-    fn csv_header() -> &'static str {
-        "analysis,subgroup,k,estimate,se,ci_lb,ci_ub,pval,tau2,I2,Q,Q_p,proportion,proportion_ci_lb,proportion_ci_ub,converged,message\n"
-    }
-
-    fn write_csv(rows: &[Self], out: &mut Vec<u8>) {
-        for r in rows {
-            write_row_csv(r, false, out);
-        }
-    }
-}
+/// A row of a proportion measure: the 17 columns of the module documentation, without `effect*`.
+pub struct ProportionRow(pub FitRow);
 
 /// A row of a measure that is not a proportion: written with the `effect*` columns.
-struct EffectRow(BatchRow);
+pub struct EffectRow(pub FitRow);
 
-impl From<BatchRow> for EffectRow {
-    fn from(r: BatchRow) -> Self {
-        EffectRow(r)
-    }
-}
-
-impl TableRows for EffectRow {
-    fn columns(rows: &[Self]) -> Vec<(&'static str, ColumnData<'_>)> {
-        row_columns(rows, |r| &r.0, true)
-    }
-
-    fn csv_header() -> &'static str {
-        "analysis,subgroup,k,estimate,se,ci_lb,ci_ub,pval,tau2,I2,Q,Q_p,proportion,proportion_ci_lb,proportion_ci_ub,\
-         effect,effect_ci_lb,effect_ci_ub,converged,message\n"
-    }
-
-    fn write_csv(rows: &[Self], out: &mut Vec<u8>) {
-        for r in rows {
-            write_row_csv(&r.0, true, out);
+macro_rules! batch_rows {
+    ($t:ident, $effect:expr, $header:expr) => {
+        impl From<FitRow> for $t {
+            fn from(r: FitRow) -> Self {
+                $t(r)
+            }
         }
-    }
+
+        impl TableRows for $t {
+            fn columns(rows: &[Self]) -> Vec<(&'static str, ColumnData<'_>)> {
+                row_columns(rows, |r| &r.0, $effect)
+            }
+
+            fn csv_header() -> &'static str {
+                $header
+            }
+
+            fn write_csv(rows: &[Self], out: &mut Vec<u8>) {
+                for r in rows {
+                    write_row_csv(&r.0, $effect, out);
+                }
+            }
+        }
+    };
 }
+batch_rows!(ProportionRow, false, CSV_HEADER);
+batch_rows!(EffectRow, true, CSV_HEADER_EFFECT);
 
 // ---------------------------------------------------------------------------------------------
 // The run
@@ -1564,14 +1408,14 @@ pub fn run_batch(
 ) -> Result<BatchSummary> {
     check_options(&o.pool)?;
     if o.pool.measure.is_proportion() {
-        run_rows::<BatchRow>(input, output, o, progress)
+        run_rows::<ProportionRow>(input, output, o, progress)
     } else {
         run_rows::<EffectRow>(input, output, o, progress)
     }
 }
 
 /// [`run_batch`] writing rows of type `T`.
-fn run_rows<T: TableRows + From<BatchRow>>(
+fn run_rows<T: TableRows + From<FitRow>>(
     input: &Path,
     output: &Path,
     o: &BatchOptions,
@@ -1594,7 +1438,7 @@ fn run_rows<T: TableRows + From<BatchRow>>(
     let piece_size = |in_chunk: usize| PIECE.min(chunk - in_chunk);
     let mut current = read_analyses(&mut src, input, piece_size(0), o)?;
     let mut in_chunk = 0usize;
-    let mut rows: Vec<Vec<BatchRow>> = Vec::new();
+    let mut rows: Vec<Vec<FitRow>> = Vec::new();
     let mut flat: Vec<T> = Vec::new();
     while !current.is_empty() {
         let after = (in_chunk + current.len()) % chunk;
@@ -1706,6 +1550,19 @@ mod tests {
     use super::*;
     use crate::model::Control;
 
+    /// The CSV headers name the columns the Parquet writer writes, in its order.
+    #[test]
+    fn csv_headers_name_the_columns() {
+        let row = FitRow::failed(RowKey::analysis("a", None), 0, "x".into());
+        for (header, effect) in [(CSV_HEADER, false), (CSV_HEADER_EFFECT, true)] {
+            let names: Vec<&str> = row_columns(std::slice::from_ref(&row), |r| r, effect)
+                .into_iter()
+                .map(|c| c.0)
+                .collect();
+            assert_eq!(header, names.join(",") + "\n");
+        }
+    }
+
     fn record(line: usize, counts: Counts) -> Record {
         Record {
             line,
@@ -1749,7 +1606,7 @@ mod tests {
             o.pool.measure = measure;
             let rows = pool_analysis(analysis, &o);
             assert!(
-                rows[0].converged && rows[0].message.is_none(),
+                rows[0].converged && rows[0].message().is_none(),
                 "{measure}: {:?}",
                 rows[0]
             );
@@ -1761,10 +1618,7 @@ mod tests {
             let stopped = pool_analysis(analysis, &o);
             let row = &stopped[0];
             assert!(!row.converged, "{measure}: {row:?}");
-            assert!(
-                row.message.as_deref().is_some_and(|m| m.contains("not converged")),
-                "{row:?}"
-            );
+            assert!(row.message().is_some_and(|m| m.contains("not converged")), "{row:?}");
             assert!(
                 (row.tau2 - rows[0].tau2).abs() <= 1e-10 * (1.0 + rows[0].tau2),
                 "{measure}"

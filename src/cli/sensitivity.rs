@@ -12,9 +12,10 @@ use super::args::{DataArgs, ModelArgs};
 use super::pool::write_stdout;
 use crate::batch::TableWriter;
 use crate::data::Studies;
-use crate::diagnostics::{self, FitRow, GoshOptions, GoshRow};
+use crate::diagnostics::{self, GoshOptions, GoshRow};
 use crate::effect::EffectSizes;
 use crate::error::{Error, Result};
+use crate::model::FitRow;
 use crate::model::{PoolOptions, RmaOptions};
 use crate::report::{csv_field, fmt_num, fmt_prop, write_atomic};
 
@@ -272,11 +273,14 @@ fn fit_rows_report(
     first_col: &str,
 ) -> String {
     let labels = p.labels();
+    // The label of the study a row leaves out or adds (rows of `leave1out` and `cumul` are keyed
+    // by study position).
+    let label = |r: &FitRow| r.study().and_then(|i| labels.get(i)).cloned().unwrap_or_default();
     match c.format {
         Format::Json => {
             let items: Vec<serde_json::Value> = rows
                 .iter()
-                .map(|r| with(json!({"label": labels[r.study]}), "fit", r))
+                .map(|r| with(json!({"label": label(r)}), "fit", r))
                 .map(|mut v| {
                     // Flatten {"label", "fit": {...}} into one object.
                     if let Some(fit) = v.get("fit").cloned() {
@@ -299,8 +303,8 @@ fn fit_rows_report(
             );
             for r in rows {
                 let f = [
-                    csv_field(&labels[r.study]),
-                    (r.study + 1).to_string(),
+                    csv_field(&label(r)),
+                    (r.study().map_or(0, |i| i + 1)).to_string(),
                     r.k.to_string(),
                     csv_num(r.estimate),
                     csv_num(r.se),
@@ -313,9 +317,9 @@ fn fit_rows_report(
                     csv_num(r.tau2),
                     csv_num(r.i2),
                     csv_num(r.h2),
-                    csv_num(r.proportion.estimate),
-                    csv_num(r.proportion.ci_lb),
-                    csv_num(r.proportion.ci_ub),
+                    csv_num(r.natural.estimate),
+                    csv_num(r.natural.ci_lb),
+                    csv_num(r.natural.ci_ub),
                     csv_field(r.error.as_deref().unwrap_or("")),
                 ];
                 s.push_str(&f.join(","));
@@ -344,21 +348,16 @@ fn fit_rows_report(
             let mut t: Vec<Vec<String>> = Vec::new();
             for r in rows.iter() {
                 let (e, lb, ub) = (
-                    shown(r.proportion.estimate),
-                    shown(r.proportion.ci_lb),
-                    shown(r.proportion.ci_ub),
+                    shown(r.natural.estimate),
+                    shown(r.natural.ci_lb),
+                    shown(r.natural.ci_ub),
                 );
-                t.push(vec![
-                    labels[r.study].clone(),
-                    r.k.to_string(),
-                    e,
-                    format!("[{lb}; {ub}]"),
-                ]);
+                t.push(vec![label(r), r.k.to_string(), e, format!("[{lb}; {ub}]")]);
             }
             let full_cells = (
-                shown(full.proportion.estimate),
-                shown(full.proportion.ci_lb),
-                shown(full.proportion.ci_ub),
+                shown(full.natural.estimate),
+                shown(full.natural.ci_lb),
+                shown(full.natural.ci_ub),
             );
             let mut t: Vec<Vec<String>> = rows
                 .iter()

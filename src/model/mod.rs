@@ -14,6 +14,7 @@ pub mod glmm;
 pub mod linalg;
 pub mod metareg;
 pub mod mh;
+pub mod row;
 pub mod spec;
 pub mod subgroup;
 pub mod tau2;
@@ -29,6 +30,7 @@ use linalg::{intercept, wls};
 
 pub use confint::Tau2Ci;
 pub use mh::{rma_mh, rma_peto, MhOptions, MhTests, Pooling, RdVariance};
+pub use row::{FitRow, NaturalCi, RowKey};
 pub use spec::ModelSpec;
 pub use subgroup::{EffectSummary, PoolOptions, PoolResult, Pooled, ProportionSummary, StudyRow, SubgroupTest};
 

@@ -6,8 +6,8 @@ use super::figure::{Anchor, Figure};
 use super::font;
 use super::forest::{self, ForestOptions};
 use super::table::{self, AxisSpec, Column, Mark, Row, RowKind, Table};
-use crate::diagnostics::FitRow;
 use crate::error::{Error, Result};
+use crate::model::FitRow;
 use crate::report::{fmt_num, fmt_prop};
 
 /// Which analysis the rows come from.
@@ -39,9 +39,9 @@ pub fn table(
         vec![
             label,
             r.k.to_string(),
-            fmt_prop(r.proportion.estimate, dec, pct),
-            format!("[{};", fmt_prop(r.proportion.ci_lb, dec, pct)),
-            format!("{}]", fmt_prop(r.proportion.ci_ub, dec, pct)),
+            fmt_prop(r.natural.estimate, dec, pct),
+            format!("[{};", fmt_prop(r.natural.ci_lb, dec, pct)),
+            format!("{}]", fmt_prop(r.natural.ci_ub, dec, pct)),
             if r.i2.is_finite() {
                 format!("{}%", fmt_num(r.i2, opts.digits.i2))
             } else {
@@ -52,14 +52,14 @@ pub fn table(
     };
     for r in rows {
         let name = labels
-            .get(r.study)
+            .get(r.study().unwrap_or(usize::MAX))
             .cloned()
-            .unwrap_or_else(|| format!("study {}", r.study + 1));
+            .unwrap_or_else(|| format!("study {}", r.study().map_or(0, |i| i + 1)));
         let label = match kind {
             Kind::LeaveOneOut => format!("Omitting {name}"),
             Kind::Cumulative => format!("+ {name}"),
         };
-        let p = &r.proportion;
+        let p = &r.natural;
         let mark = if p.estimate.is_finite() {
             values.extend([v(p.ci_lb), v(p.ci_ub)]);
             Mark::Point {
@@ -76,7 +76,7 @@ pub fn table(
             mark,
         });
     }
-    let p = &full.proportion;
+    let p = &full.natural;
     values.extend([v(p.ci_lb), v(p.ci_ub)]);
     out.push(Row {
         kind: RowKind::Bold,

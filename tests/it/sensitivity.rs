@@ -16,12 +16,12 @@ use std::path::{Path, PathBuf};
 use metarepro::batch::{run_batch, BatchOptions};
 use metarepro::data::Studies;
 use metarepro::diagnostics::{
-    self, bootstrap_tau2, cumul, cumul_order, gosh, influence, leave1out, permutest, BootstrapOptions, FitRow,
-    GoshOptions, GoshRow, PermTestOptions,
+    self, bootstrap_tau2, cumul, cumul_order, gosh, influence, leave1out, permutest, BootstrapOptions, GoshOptions,
+    GoshRow, PermTestOptions,
 };
 use metarepro::effect::{escalc, AddTo, Correction, EffectSizes, Measure};
 use metarepro::model::fast::rma_int;
-use metarepro::model::{pool, rma, Method, PoolOptions, RmaOptions, Test};
+use metarepro::model::{pool, rma, FitRow, Method, PoolOptions, RmaOptions, Test};
 use serde_json::Value;
 
 const REL: f64 = 1e-6;

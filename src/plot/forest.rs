@@ -569,6 +569,11 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
                 Weights::Overall => block.iter().map(|&i| res.studies[i].weight_overall).sum(),
                 Weights::Subgroup => 100.0,
             };
+            // Both models per subgroup, as for all studies: the common-effect diamond above.
+            if let (false, Some(c)) = (common, g.common.as_deref()) {
+                rows.push(pooled_row("Common effect model", c, None));
+                values.extend([v(in_unit(c.proportion.ci_lb)), v(in_unit(c.proportion.ci_ub))]);
+            }
             rows.push(pooled_row(label, g, Some(w)));
             values.extend([v(in_unit(g.proportion.ci_lb)), v(in_unit(g.proportion.ci_ub))]);
             if opts.prediction && opts.subgroup_prediction && show_pi(g) {

@@ -871,6 +871,8 @@ pub fn subgroup_test_text(res: &PoolResult) -> Option<String> {
     let t = res.subgroup_test.as_ref()?;
     let kind = if t.kind == "common_tau2" {
         "mixed-effects model with common τ²"
+    } else if report::subgroup_test_of_random(res) {
+        "between subgroups, random-effects estimates"
     } else {
         "between subgroups"
     };
@@ -1171,10 +1173,13 @@ fn markdown_proportions(
         ""
     } else if res.method.is_common() {
         "; a common-effect model in each subgroup"
-    } else if options.tau2_common {
-        "; a random-effects model in each subgroup, one τ² common to all subgroups"
-    } else {
+    } else if res.subgroups.iter().all(|g| g.common.is_none()) {
+        // (the GLMM: no common-effect fit)
         "; a random-effects model in each subgroup, a separate τ² per subgroup"
+    } else if options.tau2_common {
+        "; common-effect and random-effects models in each subgroup, one τ² common to all subgroups"
+    } else {
+        "; common-effect and random-effects models in each subgroup, a separate τ² per subgroup"
     };
     let _ = writeln!(
         o,
@@ -1225,10 +1230,14 @@ fn markdown_proportions(
     if let Some(t) = subgroup_test_text(res) {
         let _ = writeln!(o, "{t}.\n");
     }
-    let both_sub = random && res.subgroups.iter().any(|g| g.common.is_some());
+    let both_sub = random
+        && res
+            .subgroups
+            .iter()
+            .any(|g| g.common.is_some() && report::single_study(res, g).is_none());
     let main = match (random, both_sub) {
         (true, true) => {
-            "The overall row and each subgroup's row are the random-effects model; the common-effect model of the same studies is shown above each"
+            "The overall row and each pooled subgroup's row are the random-effects model; the common-effect model of the same studies is shown above each"
         }
         (true, false) => "The overall row is the random-effects model; the common-effect model of all studies is shown above it",
         (false, _) => "The overall row is the common-effect model (no τ² and no prediction interval)",

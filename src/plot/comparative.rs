@@ -661,7 +661,7 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
         _ => footer.push(overall_effect_line(o)),
     }
     if let Some(t) = &res.subgroup_test {
-        footer.push(subgroup_line(t));
+        footer.push(super::forest::model_of_test(res, subgroup_line(t)));
     }
 
     // Footnotes: the model in words, the level, the conventions, the rows left out.

@@ -347,6 +347,19 @@ pub fn subgroup_test_text(t: &SubgroupTest, d: &Digits) -> String {
     }
 }
 
+/// A line of the test for subgroup differences naming the model whose estimates it compares,
+/// where each subgroup shows both models: `Test for subgroup differences (random effects
+/// model): …`.
+pub fn model_of_test(res: &PoolResult, line: String) -> String {
+    const HEAD: &str = "Test for subgroup differences";
+    match line.strip_prefix(HEAD) {
+        Some(rest) if crate::report::subgroup_test_of_random(res) => {
+            format!("{HEAD} (random effects model){rest}")
+        }
+        _ => line,
+    }
+}
+
 /// The row cells of an estimate with its CI: `est`, `[lb;`, `ub]`.
 fn estimate_cells(est: Option<f64>, lb: f64, ub: f64, scale: Scale, dec: usize) -> [String; 3] {
     let pct = scale.is_percent();
@@ -607,7 +620,7 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
         footer.push(h);
     }
     if let Some(t) = &res.subgroup_test {
-        footer.push(subgroup_test_text(t, d));
+        footer.push(model_of_test(res, subgroup_test_text(t, d)));
     }
     footer.extend(
         crate::report::truncation_notes(res, dec, sc.is_percent())

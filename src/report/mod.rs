@@ -113,6 +113,18 @@ pub fn single_study<'a>(res: &'a PoolResult, g: &Pooled) -> Option<&'a crate::mo
         .find(|s| !s.dropped && s.group.as_deref() == g.name.as_deref())
 }
 
+/// Whether the test for subgroup differences compares the subgroups' random-effects estimates
+/// while the outputs show each subgroup's common-effect model too (a random-effects analysis,
+/// separate fits): the outputs then name the model the test is of.
+pub fn subgroup_test_of_random(res: &PoolResult) -> bool {
+    !res.method.is_common()
+        && res.subgroup_test.is_some_and(|t| t.kind == "separate")
+        && res
+            .subgroups
+            .iter()
+            .any(|g| g.common.is_some() && single_study(res, g).is_none())
+}
+
 /// The fits of a pool of proportions a readable output shows, each with its name and whether it
 /// is a random-effects fit: the common effect model (when the model is random, shown beside it),
 /// the overall model, then each subgroup of more than one study (its common effect model first,

@@ -136,7 +136,11 @@ fn render_proportions(res: &PoolResult, dp: usize) -> String {
         let _ = writeln!(o);
         // Random-effects analyses show each subgroup's common-effect model too (as meta prints
         // "Common effect model" and "Random effects model" per subgroup), on its own line.
-        let both = !common_only && res.subgroups.iter().any(|g| g.common.is_some());
+        let both = !common_only
+            && res
+                .subgroups
+                .iter()
+                .any(|g| g.common.is_some() && super::single_study(res, g).is_none());
         let heading = match (common_only, res.tau2_common, both) {
             (true, _, _) => "common-effect model in each subgroup",
             (false, true, true) => {
@@ -266,6 +270,8 @@ fn render_proportions(res: &PoolResult, dp: usize) -> String {
                         "Test for subgroup differences ({}): Q(df = {}) = {}, p-val {}",
                         if t.kind == "common_tau2" {
                             "common tau^2, QM"
+                        } else if super::subgroup_test_of_random(res) {
+                            "between groups, random-effects estimates"
                         } else {
                             "between groups"
                         },
@@ -551,7 +557,12 @@ fn render_comparative(res: &PoolResult, dn: usize) -> String {
         let _ = writeln!(o);
         let _ = writeln!(
             o,
-            "Test for subgroup differences: Chi^2 = {}, df = {} (P {})",
+            "Test for subgroup differences{}: Chi^2 = {}, df = {} (P {})",
+            if super::subgroup_test_of_random(res) {
+                " (random-effects estimates)"
+            } else {
+                ""
+            },
             fmt_num(t.q, 2),
             t.df,
             p_eq(t.p)

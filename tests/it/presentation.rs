@@ -238,7 +238,16 @@ fn each_subgroup_shows_both_models() {
         assert_eq!(cl.matches('\u{2014}').count(), 2, "{cl}");
         assert_ne!(cc[4], rc[3], "the two models differ here");
     }
+    // The test for subgroup differences says whose estimates it compares.
+    assert!(
+        t.contains("Test for subgroup differences (between groups, random-effects estimates): Q(df = 1)"),
+        "{t}"
+    );
     let fe = ok(&["pool", DEBRUIN, "--by", "ethnicity", "--method", "FE"]);
+    assert!(
+        fe.contains("Test for subgroup differences (between groups): Q(df = 1)"),
+        "{fe}"
+    );
     assert!(
         !fe.contains("subgroup   model") && !fe.contains("  common  ") && !fe.contains("random"),
         "{fe}"
@@ -290,6 +299,16 @@ fn each_subgroup_shows_both_models() {
     for g in v["subgroups"].as_array().unwrap() {
         assert!(texts.contains(&pct(&g["common"]["proportion"]["estimate"])), "{g}");
     }
+    assert!(
+        md.contains("Test for subgroup differences (between subgroups, random-effects estimates): Q = "),
+        "{md}"
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with("Test for subgroup differences (random effects model): \u{3c7}\u{b2} = ")),
+        "{texts:?}"
+    );
     // A common-effect analysis: one model per subgroup.
     let tmp = tempfile::tempdir().unwrap();
     let (md, svg) = reproduce_one(tmp.path(), &debruin_csv(), "by = \"ethnicity\"\nmethod = \"EE\"\n");

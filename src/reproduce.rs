@@ -871,6 +871,8 @@ pub fn subgroup_test_text(res: &PoolResult) -> Option<String> {
     let t = res.subgroup_test.as_ref()?;
     let kind = if t.kind == "common_tau2" {
         "mixed-effects model with common τ²"
+    } else if report::subgroup_test_of_random(res) {
+        "between subgroups, random-effects estimates"
     } else {
         "between subgroups"
     };
@@ -1171,10 +1173,13 @@ fn markdown_proportions(
         ""
     } else if res.method.is_common() {
         "; a common-effect model in each subgroup"
-    } else if options.tau2_common {
-        "; a random-effects model in each subgroup, one τ² common to all subgroups"
-    } else {
+    } else if res.subgroups.iter().all(|g| g.common.is_none()) {
+        // (the GLMM: no common-effect fit)
         "; a random-effects model in each subgroup, a separate τ² per subgroup"
+    } else if options.tau2_common {
+        "; common-effect and random-effects models in each subgroup, one τ² common to all subgroups"
+    } else {
+        "; common-effect and random-effects models in each subgroup, a separate τ² per subgroup"
     };
     let _ = writeln!(
         o,
@@ -1206,7 +1211,14 @@ fn markdown_proportions(
         } else {
             g.display_name().to_string()
         };
-        summary_row(&mut o, &label, g, random, single);
+        match (single, random, g.common.as_deref()) {
+            // Both models per subgroup, as for all studies: the common-effect one above.
+            (None, true, Some(c)) => {
+                summary_row(&mut o, &format!("{label}, common effect model"), c, false, None);
+                summary_row(&mut o, &label, g, random, None);
+            }
+            _ => summary_row(&mut o, &label, g, random, single),
+        }
     }
     if random {
         if let Some(c) = &res.common {
@@ -1218,16 +1230,19 @@ fn markdown_proportions(
     if let Some(t) = subgroup_test_text(res) {
         let _ = writeln!(o, "{t}.\n");
     }
-    let main = if random {
-        "the random-effects model; the common-effect model of all studies is shown above it"
-    } else {
-        "the common-effect model (no τ² and no prediction interval)"
+    let both_sub = random
+        && res
+            .subgroups
+            .iter()
+            .any(|g| g.common.is_some() && report::single_study(res, g).is_none());
+    let main = match (random, both_sub) {
+        (true, true) => {
+            "The overall row and each pooled subgroup's row are the random-effects model; the common-effect model of the same studies is shown above each"
+        }
+        (true, false) => "The overall row is the random-effects model; the common-effect model of all studies is shown above it",
+        (false, _) => "The overall row is the common-effect model (no τ² and no prediction interval)",
     };
-    let _ = writeln!(
-        o,
-        "The overall row is {main}. τ², I² and Q are on the {} scale.\n",
-        res.measure
-    );
+    let _ = writeln!(o, "{main}. τ², I² and Q are on the {} scale.\n", res.measure);
     if one_study {
         let _ = writeln!(
             o,
@@ -1418,6 +1433,10 @@ fn markdown_comparative(
             // One study: its own effect and CI (for one study the fit is the study's).
             row(&mut o, &format!("{name} ¹"), "one study", s, false);
         } else {
+            // Both models per subgroup, as for all studies: the common-effect one above.
+            if let (false, Some(c)) = (res.method.is_common(), s.common.as_deref()) {
+                row(&mut o, name, common_name, c, false);
+            }
             row(&mut o, name, model, s, !res.method.is_common());
         }
     }

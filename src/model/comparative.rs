@@ -287,14 +287,12 @@ pub fn pool_comparative(studies: &Studies, options: &PoolOptions) -> Result<Pool
             for (j, &i) in idx.iter().enumerate() {
                 weight[i] = s.weights[j];
             }
-            subgroups.push(summarise(
-                Some(name.clone()),
-                s.main,
-                &es.subset(idx),
-                sum_events(idx),
-                options,
-                s.note,
-            ));
+            let sub = es.subset(idx);
+            let common = summarise(None, s.common, &sub, sum_events(idx), options, None);
+            let mut g = summarise(Some(name.clone()), s.main, &sub, sum_events(idx), options, s.note);
+            // The subgroup's common-effect model (the M-H or Peto fit with those poolings).
+            g.common = Some(Box::new(common));
+            subgroups.push(g);
         }
         if subgroup_test.is_none() && subgroups.len() > 1 {
             subgroup_test = Some(q_between(&subgroups));

@@ -1313,7 +1313,8 @@ pub fn pool_glmm(studies: &Studies, options: &PoolOptions) -> Result<PoolResult>
     ))
 }
 
-/// The [`PoolResult`] of a GLMM pool (no common-effect fit, no τ² common to subgroups).
+/// The [`PoolResult`] of a GLMM pool (no common-effect fit, overall or per subgroup; no τ² common
+/// to subgroups).
 fn glmm_result(
     measure: Measure,
     options: &PoolOptions,

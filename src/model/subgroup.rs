@@ -163,6 +163,12 @@ pub struct Pooled {
     /// "M-H, random": inverse-variance random effects with τ² from Q around the M-H estimate).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model_note: Option<String>,
+    /// Subgroups: the common-effect fit of the subgroup's studies, shaped as the overall `common`
+    /// (inverse variance; the M-H or Peto fit with those poolings; a copy of the subgroup's fit
+    /// when the analysis is common-effect). `None` for the overall fit (its common-effect fit is
+    /// [`PoolResult::common`]) and for the GLMM, which has no common-effect fit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub common: Option<Box<Pooled>>,
     /// The back-transformation used for `proportion`.
     #[serde(skip)]
     pub back: BackTransform,
@@ -286,6 +292,9 @@ impl PoolResult {
         }
         for g in &self.subgroups {
             add(format!("subgroup {}", g.display_name()), g);
+            if let Some(c) = &g.common {
+                add(format!("subgroup {}, common-effect model", g.display_name()), c);
+            }
         }
         out
     }
@@ -356,6 +365,7 @@ pub fn summarize(name: Option<String>, fit: RmaFit, es: &EffectSizes, events: f6
         effect: proportion,
         mh: fit.mh,
         model_note: None,
+        common: None,
         back,
         fit,
     }
@@ -487,7 +497,19 @@ pub fn pool_proportions(studies: &Studies, options: &PoolOptions) -> Result<Pool
                 weight[i] = w[j];
             }
             let ev: f64 = idx.iter().map(|&i| studies.events[i]).sum();
-            subgroups.push(summarize(Some(name.clone()), fit, &sub, ev, options));
+            let mut g = summarize(Some(name.clone()), fit, &sub, ev, options);
+            // The subgroup's common-effect model (meta prints both per subgroup).
+            let common = if options.method.is_common() {
+                g.clone()
+            } else {
+                let mut ee = rma_opts;
+                ee.method = Method::EE;
+                let cfit = rma(&sub.yi, &sub.vi, &ee)
+                    .map_err(|e| context(&format!("subgroup \"{name}\", common-effect model"), e))?;
+                summarize(None, cfit, &sub, ev, options)
+            };
+            g.common = Some(Box::new(Pooled { name: None, ..common }));
+            subgroups.push(g);
         }
         if subgroup_test.is_none() && subgroups.len() > 1 {
             subgroup_test = Some(q_between(&subgroups));

@@ -244,6 +244,15 @@ pub fn overall_effect_line(f: &Pooled) -> String {
     format!("Test for overall effect: {}", effect_test(f))
 }
 
+/// `Test for overall effect: common Z = 2.40 (P = 0.02); random Z = 1.90 (P = 0.06)`.
+fn both_effects_line(common: &Pooled, random: &Pooled) -> String {
+    format!(
+        "Test for overall effect: common {}; random {}",
+        effect_test(common),
+        effect_test(random)
+    )
+}
+
 /// `Test for subgroup differences: Chi² = 1.23, df = 2 (P = 0.54), I² = 0%`.
 pub fn subgroup_line(t: &SubgroupTest) -> String {
     let kind = if t.kind == "common_tau2" {
@@ -605,7 +614,14 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
                 Weights::Subgroup => 100.0,
             };
             let totals = arm_totals(arms, res, block, &arm_dec);
-            rows.push(pooled_row(main_label, g, totals, Some(w), &mut values));
+            // Both models per subgroup, as for all studies: the common-effect diamond above.
+            match (random, g.common.as_deref()) {
+                (true, Some(c)) => {
+                    rows.push(pooled_row("Common effect model", c, totals, None, &mut values));
+                    rows.push(pooled_row(main_label, g, blank_arms(), Some(w), &mut values));
+                }
+                _ => rows.push(pooled_row(main_label, g, totals, Some(w), &mut values)),
+            }
             if opts.subgroup_prediction {
                 if let Some(r) = pi_row(g) {
                     values.extend([g.effect.pi_lb, g.effect.pi_ub]);
@@ -613,7 +629,10 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
                 }
             }
             rows.push(Row::note(heterogeneity_line(g, random)));
-            rows.push(Row::note(overall_effect_line(g)));
+            rows.push(Row::note(match (random, g.common.as_deref()) {
+                (true, Some(c)) => both_effects_line(c, g),
+                _ => overall_effect_line(g),
+            }));
             rows.push(Row::blank());
         }
     }
@@ -638,15 +657,11 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
 
     let mut footer = vec![heterogeneity_line(o, random)];
     match (&res.common, show_common) {
-        (Some(c), true) => footer.push(format!(
-            "Test for overall effect: common {}; random {}",
-            effect_test(c),
-            effect_test(o)
-        )),
+        (Some(c), true) => footer.push(both_effects_line(c, o)),
         _ => footer.push(overall_effect_line(o)),
     }
     if let Some(t) = &res.subgroup_test {
-        footer.push(subgroup_line(t));
+        footer.push(super::forest::model_of_test(res, subgroup_line(t)));
     }
 
     // Footnotes: the model in words, the level, the conventions, the rows left out.

@@ -347,6 +347,19 @@ pub fn subgroup_test_text(t: &SubgroupTest, d: &Digits) -> String {
     }
 }
 
+/// A line of the test for subgroup differences naming the model whose estimates it compares,
+/// where each subgroup shows both models: `Test for subgroup differences (random effects
+/// model): …`.
+pub fn model_of_test(res: &PoolResult, line: String) -> String {
+    const HEAD: &str = "Test for subgroup differences";
+    match line.strip_prefix(HEAD) {
+        Some(rest) if crate::report::subgroup_test_of_random(res) => {
+            format!("{HEAD} (random effects model){rest}")
+        }
+        _ => line,
+    }
+}
+
 /// The row cells of an estimate with its CI: `est`, `[lb;`, `ub]`.
 fn estimate_cells(est: Option<f64>, lb: f64, ub: f64, scale: Scale, dec: usize) -> [String; 3] {
     let pct = scale.is_percent();
@@ -569,6 +582,11 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
                 Weights::Overall => block.iter().map(|&i| res.studies[i].weight_overall).sum(),
                 Weights::Subgroup => 100.0,
             };
+            // Both models per subgroup, as for all studies: the common-effect diamond above.
+            if let (false, Some(c)) = (common, g.common.as_deref()) {
+                rows.push(pooled_row("Common effect model", c, None));
+                values.extend([v(in_unit(c.proportion.ci_lb)), v(in_unit(c.proportion.ci_ub))]);
+            }
             rows.push(pooled_row(label, g, Some(w)));
             values.extend([v(in_unit(g.proportion.ci_lb)), v(in_unit(g.proportion.ci_ub))]);
             if opts.prediction && opts.subgroup_prediction && show_pi(g) {
@@ -602,7 +620,7 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
         footer.push(h);
     }
     if let Some(t) = &res.subgroup_test {
-        footer.push(subgroup_test_text(t, d));
+        footer.push(model_of_test(res, subgroup_test_text(t, d)));
     }
     footer.extend(
         crate::report::truncation_notes(res, dec, sc.is_percent())

@@ -6,7 +6,9 @@
 //! scale (the log scale for ratios) and `effect: {estimate, ci_lb, ci_ub, pi_lb, pi_ub}` on the
 //! natural scale (exp for OR/RR/PETO/ROM/IRR, tanh for ZCOR, identity otherwise). For proportion
 //! measures FIT also holds `proportion`, equal to `effect`. `common` is the common-effect fit
-//! beside `overall` (the M-H or Peto fit with those poolings); M-H fits carry `MH`, `MH_p`, `TA`,
+//! beside `overall` (the M-H or Peto fit with those poolings), and each subgroup FIT holds its own
+//! `common`, shaped the same (both absent for the GLMM; a copy of the fit itself when the
+//! analysis is common-effect); M-H fits carry `MH`, `MH_p`, `TA`,
 //! `TA_p` (and `CO`, `BD`). Study rows of two-group data hold `effect`, `ci_lb`, `ci_ub` on the
 //! natural scale and `input`, the row's data. Values are unrounded; a missing value is `null`.
 //! Further keys (studies, settings) may be added, never removed.
@@ -43,6 +45,9 @@ fn comparative_keys(v: &mut Value) {
     if let Some(Value::Array(subs)) = obj.get_mut("subgroups") {
         for s in subs.iter_mut().filter_map(Value::as_object_mut) {
             s.remove("proportion");
+            if let Some(Value::Object(c)) = s.get_mut("common") {
+                c.remove("proportion");
+            }
         }
     }
     if let Some(Value::Array(rows)) = obj.get_mut("studies") {

@@ -113,25 +113,46 @@ pub fn single_study<'a>(res: &'a PoolResult, g: &Pooled) -> Option<&'a crate::mo
         .find(|s| !s.dropped && s.group.as_deref() == g.name.as_deref())
 }
 
-/// The fits of a pool of proportions a readable output shows, each with its name: the common
-/// effect model (when the model is random, shown beside it), the overall model, then each
-/// subgroup of more than one study.
-fn shown_fits(res: &PoolResult) -> Vec<(String, &Pooled)> {
+/// Whether the test for subgroup differences compares the subgroups' random-effects estimates
+/// while the outputs show each subgroup's common-effect model too (a random-effects analysis,
+/// separate fits): the outputs then name the model the test is of.
+pub fn subgroup_test_of_random(res: &PoolResult) -> bool {
+    !res.method.is_common()
+        && res.subgroup_test.is_some_and(|t| t.kind == "separate")
+        && res
+            .subgroups
+            .iter()
+            .any(|g| g.common.is_some() && single_study(res, g).is_none())
+}
+
+/// The fits of a pool of proportions a readable output shows, each with its name and whether it
+/// is a random-effects fit: the common effect model (when the model is random, shown beside it),
+/// the overall model, then each subgroup of more than one study (its common effect model first,
+/// likewise).
+fn shown_fits(res: &PoolResult) -> Vec<(String, &Pooled, bool)> {
+    let random = !res.method.is_common();
     let mut v = Vec::new();
-    if !res.method.is_common() {
+    if random {
         if let Some(c) = &res.common {
-            v.push(("Common effect model".to_string(), c));
+            v.push(("Common effect model".to_string(), c, false));
         }
     }
-    let main = if res.method.is_common() {
-        "Common effect model"
-    } else {
+    let main = if random {
         "Random effects model"
+    } else {
+        "Common effect model"
     };
-    v.push((main.to_string(), &res.overall));
+    v.push((main.to_string(), &res.overall, random));
     for g in &res.subgroups {
         if single_study(res, g).is_none() {
-            v.push((format!("Subgroup {}", g.display_name()), g));
+            let name = format!("Subgroup {}", g.display_name());
+            match (random, g.common.as_deref()) {
+                (true, Some(c)) => {
+                    v.push((format!("{name}, common effect model"), c, false));
+                    v.push((format!("{name}, random effects model"), g, true));
+                }
+                _ => v.push((name, g, random)),
+            }
         }
     }
     v
@@ -147,9 +168,8 @@ pub fn truncation_notes(res: &PoolResult, decimals: usize, percent: bool) -> Vec
     let lv = level_label(res.level);
     let (lo, hi) = if percent { ("0%", "100%") } else { ("0", "1") };
     let mut out = Vec::new();
-    for (what, f) in shown_fits(res) {
+    for (what, f, random) in shown_fits(res) {
         let p = &f.proportion;
-        let random = !res.method.is_common() && what != "Common effect model";
         let mut intervals = vec![("CI", p.ci_lb, p.ci_ub)];
         if random && f.k > 1 {
             intervals.push(("PI", p.pi_lb, p.pi_ub));

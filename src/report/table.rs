@@ -134,10 +134,23 @@ fn render_proportions(res: &PoolResult, dp: usize) -> String {
     }
     if !res.subgroups.is_empty() {
         let _ = writeln!(o);
-        let heading = match (common_only, res.tau2_common) {
-            (true, _) => "common-effect model in each subgroup",
-            (false, true) => "random-effects model in each subgroup, one tau^2 common to all subgroups",
-            (false, false) => "random-effects model in each subgroup, a separate tau^2 per subgroup",
+        // Random-effects analyses show each subgroup's common-effect model too (as meta prints
+        // "Common effect model" and "Random effects model" per subgroup), on its own line.
+        let both = !common_only
+            && res
+                .subgroups
+                .iter()
+                .any(|g| g.common.is_some() && super::single_study(res, g).is_none());
+        let heading = match (common_only, res.tau2_common, both) {
+            (true, _, _) => "common-effect model in each subgroup",
+            (false, true, true) => {
+                "common-effect and random-effects models in each subgroup, one tau^2 common to all subgroups"
+            }
+            (false, false, true) => {
+                "common-effect and random-effects models in each subgroup, a separate tau^2 per subgroup"
+            }
+            (false, true, false) => "random-effects model in each subgroup, one tau^2 common to all subgroups",
+            (false, false, false) => "random-effects model in each subgroup, a separate tau^2 per subgroup",
         };
         let _ = writeln!(o, "Subgroups ({heading}):");
         let name_w = res
@@ -149,9 +162,13 @@ fn render_proportions(res: &PoolResult, dp: usize) -> String {
             .max(8);
         let ci_w = (2 * (dp + 5) + 2).max(12);
         // A common-effect model has no tau^2 and no prediction interval: no such columns.
-        let line = |cells: [&str; 10]| -> String {
-            let [name, k, et, est, ci, pi, tau2, i2, q, qp] = cells;
-            let mut l = format!("  {name:<name_w$}  {k:>3}  {et:>13}  {est:>8}  {ci:>ci_w$}");
+        let line = |cells: [&str; 11]| -> String {
+            let [name, model, k, et, est, ci, pi, tau2, i2, q, qp] = cells;
+            let mut l = format!("  {name:<name_w$}");
+            if both {
+                l.push_str(&format!("  {model:<6}"));
+            }
+            l.push_str(&format!("  {k:>3}  {et:>13}  {est:>8}  {ci:>ci_w$}"));
             if !common_only {
                 l.push_str(&format!("  {pi:>ci_w$}  {tau2:>7}"));
             }
@@ -164,6 +181,7 @@ fn render_proportions(res: &PoolResult, dp: usize) -> String {
             "{}",
             line([
                 "subgroup",
+                "model",
                 "k",
                 "events/total",
                 "prop.%",
@@ -177,12 +195,38 @@ fn render_proportions(res: &PoolResult, dp: usize) -> String {
         );
         let dash = || "\u{2014}".to_string();
         let mut one_study = false;
+        // The cells of one pooled fit: estimate, CI, PI, tau^2, I^2, Q, p(Q).
+        let fit_cells = |f: &Pooled, random: bool| -> [String; 7] {
+            [
+                pct(f.proportion.estimate),
+                format!("[{}; {}]", pct(f.proportion.ci_lb), pct(f.proportion.ci_ub)),
+                if random {
+                    format!("[{}; {}]", pct(f.proportion.pi_lb), pct(f.proportion.pi_ub))
+                } else {
+                    dash()
+                },
+                if random { fmt_num(f.tau2, D) } else { dash() },
+                fmt_num(f.i2, 1),
+                fmt_num(f.q, D),
+                fmt_p(f.q_p, 4),
+            ]
+        };
         for s in &res.subgroups {
-            let (est, ci, pi, tau2, i2, q, qp, flag) = match super::single_study(res, s) {
+            let k = s.k.to_string();
+            let et = format!("{}/{}", fmt_num(s.events, 0), fmt_num(s.total, 0));
+            let mut print = |name: &str, model: &str, cells: &[String; 7], flag: &str| {
+                let [est, ci, pi, tau2, i2, q, qp] = cells;
+                let _ = writeln!(
+                    o,
+                    "{}{flag}",
+                    line([name, model, &k, &et, est, ci, pi, tau2, i2, q, qp])
+                );
+            };
+            match (super::single_study(res, s), s.common.as_deref()) {
                 // One study: its own proportion and CI, nothing pooled.
-                Some(st) => {
+                (Some(st), _) => {
                     one_study = true;
-                    (
+                    let cells = [
                         pct(st.proportion),
                         format!("[{}; {}]", pct(st.ci_lb), pct(st.ci_ub)),
                         dash(),
@@ -190,31 +234,15 @@ fn render_proportions(res: &PoolResult, dp: usize) -> String {
                         dash(),
                         dash(),
                         dash(),
-                        " (1)",
-                    )
+                    ];
+                    print(s.display_name(), "\u{2014}", &cells, " (1)");
                 }
-                None => (
-                    pct(s.proportion.estimate),
-                    format!("[{}; {}]", pct(s.proportion.ci_lb), pct(s.proportion.ci_ub)),
-                    if common_only {
-                        dash()
-                    } else {
-                        format!("[{}; {}]", pct(s.proportion.pi_lb), pct(s.proportion.pi_ub))
-                    },
-                    if common_only { dash() } else { fmt_num(s.tau2, D) },
-                    fmt_num(s.i2, 1),
-                    fmt_num(s.q, D),
-                    fmt_p(s.q_p, 4),
-                    "",
-                ),
-            };
-            let k = s.k.to_string();
-            let et = format!("{}/{}", fmt_num(s.events, 0), fmt_num(s.total, 0));
-            let _ = writeln!(
-                o,
-                "{}{flag}",
-                line([s.display_name(), &k, &et, &est, &ci, &pi, &tau2, &i2, &q, &qp])
-            );
+                (None, Some(c)) if both => {
+                    print(s.display_name(), "common", &fit_cells(c, false), "");
+                    print("", "random", &fit_cells(s, true), "");
+                }
+                (None, _) => print(s.display_name(), "", &fit_cells(s, !common_only), ""),
+            }
         }
         if one_study {
             let _ = writeln!(
@@ -242,6 +270,8 @@ fn render_proportions(res: &PoolResult, dp: usize) -> String {
                         "Test for subgroup differences ({}): Q(df = {}) = {}, p-val {}",
                         if t.kind == "common_tau2" {
                             "common tau^2, QM"
+                        } else if super::subgroup_test_of_random(res) {
+                            "between groups, random-effects estimates"
                         } else {
                             "between groups"
                         },
@@ -515,13 +545,24 @@ fn render_comparative(res: &PoolResult, dn: usize) -> String {
     show(&mut o, None, &res.overall, common_all);
     for s in &res.subgroups {
         let _ = writeln!(o);
-        show(&mut o, Some(s.display_name()), s, None);
+        // Both models per subgroup, as for all studies (one for a common-effect analysis).
+        let common_sub = if res.method.is_common() {
+            None
+        } else {
+            s.common.as_deref()
+        };
+        show(&mut o, Some(s.display_name()), s, common_sub);
     }
     if let Some(t) = &res.subgroup_test {
         let _ = writeln!(o);
         let _ = writeln!(
             o,
-            "Test for subgroup differences: Chi^2 = {}, df = {} (P {})",
+            "Test for subgroup differences{}: Chi^2 = {}, df = {} (P {})",
+            if super::subgroup_test_of_random(res) {
+                " (random-effects estimates)"
+            } else {
+                ""
+            },
             fmt_num(t.q, 2),
             t.df,
             p_eq(t.p)

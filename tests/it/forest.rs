@@ -321,11 +321,12 @@ fn svg_has_every_label_number_square_and_diamond() {
         let diamonds = count_fill(&els, "polygon", &st.diamond_fill.hex());
         let bars = count_fill(&els, "rect", &st.prediction.hex());
         assert_eq!(squares, res.studies.len(), "{name}: one square per study");
-        // One per subgroup of more than one study, the common and the random effects model.
+        // Both models (common and random effects) per subgroup of more than one study and
+        // overall.
         assert_eq!(
             diamonds,
-            res.subgroups.iter().filter(|g| g.k > 1).count() + 2,
-            "{name}: one diamond per pooled subgroup and both overall models"
+            2 * res.subgroups.iter().filter(|g| g.k > 1).count() + 2,
+            "{name}: two diamonds per pooled subgroup and overall"
         );
         assert_eq!(bars, 1, "{name}: one prediction bar");
         for h in [
@@ -492,14 +493,18 @@ fn numbers_on_the_plot_are_metafors_rounded() {
                     && c["to"] == "only0"
             })
             .expect("metafor's PLO EE z fit");
-        let crow = rows
-            .iter()
-            .find(|r| r[0] == "Common effect model")
-            .expect("common effect row");
-        let cp = &ee["overall"]["proportion"];
-        assert_printed(&crow[3], 100.0 * v(&cp["estimate"]), name);
-        assert_printed(&crow[4], 100.0 * v(&cp["ci_lb"]), name);
-        assert_printed(&crow[5], 100.0 * v(&cp["ci_ub"]), name);
+        // One per subgroup (metafor's EE fit of the subgroup's studies), then all studies'.
+        let mut ee_fits: Vec<&Value> = ee["subgroups"].as_array().unwrap().iter().collect();
+        ee_fits.push(&ee["overall"]);
+        let crows: Vec<&Vec<String>> = rows.iter().filter(|r| r[0] == "Common effect model").collect();
+        assert_eq!(crows.len(), ee_fits.len(), "{name}: common effect rows");
+        for (crow, fit) in crows.iter().zip(&ee_fits) {
+            let cp = &fit["proportion"];
+            let what = format!("{name} common {}", fit["name"].as_str().unwrap_or("overall"));
+            assert_printed(&crow[3], 100.0 * v(&cp["estimate"]), &what);
+            assert_printed(&crow[4], 100.0 * v(&cp["ci_lb"]), &what);
+            assert_printed(&crow[5], 100.0 * v(&cp["ci_ub"]), &what);
+        }
         let pi = rows.iter().find(|r| r[0] == "Prediction interval").unwrap();
         let op = &case["overall"]["proportion"];
         assert_printed(&pi[1], 100.0 * v(&op["pi_lb"]), name);
@@ -582,17 +587,28 @@ fn numbers_on_the_plot_are_the_json_report_rounded() {
                 .sum();
             assert_printed(&row[6], w, name);
         }
-        // The common effect model's row, right above the overall random effects row (issue:
-        // both models, as meta draws them).
-        let at = rows
+        // The common effect model's rows, each right above its random effects row, per subgroup
+        // and overall (issue 18: both models, as meta draws them), without a weight.
+        let at: Vec<usize> = (0..rows.len())
+            .filter(|&i| rows[i][0] == "Common effect model")
+            .collect();
+        let commons: Vec<&Value> = json["subgroups"]
+            .as_array()
+            .unwrap()
             .iter()
-            .position(|r| r[0] == "Common effect model")
-            .expect("common effect row");
-        assert!(rows[at + 1][0] == "Random effects model", "{name}: {:?}", rows[at + 1]);
-        let cp = &json["common"]["proportion"];
-        assert_printed(&rows[at][3], 100.0 * cp["estimate"].as_f64().unwrap(), name);
-        assert_printed(&rows[at][4], 100.0 * cp["ci_lb"].as_f64().unwrap(), name);
-        assert_printed(&rows[at][5], 100.0 * cp["ci_ub"].as_f64().unwrap(), name);
+            .map(|g| &g["common"])
+            .chain([&json["common"]])
+            .collect();
+        assert_eq!(at.len(), commons.len(), "{name}: common effect rows");
+        for (&i, c) in at.iter().zip(&commons) {
+            assert!(rows[i + 1][0] == "Random effects model", "{name}: {:?}", rows[i + 1]);
+            assert_eq!(rows[i].len(), 6, "{name}: a common row has no weight: {:?}", rows[i]);
+            let cp = &c["proportion"];
+            assert_printed(&rows[i][1], c["events"].as_f64().unwrap(), name);
+            assert_printed(&rows[i][3], 100.0 * cp["estimate"].as_f64().unwrap(), name);
+            assert_printed(&rows[i][4], 100.0 * cp["ci_lb"].as_f64().unwrap(), name);
+            assert_printed(&rows[i][5], 100.0 * cp["ci_ub"].as_f64().unwrap(), name);
+        }
         // Prediction interval.
         let pi = rows.iter().find(|r| r[0] == "Prediction interval").unwrap();
         let op = &json["overall"]["proportion"];

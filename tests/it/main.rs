@@ -14,4 +14,5 @@ mod properties;
 mod reproduce;
 mod selection;
 mod sensitivity;
+mod subgroup_common;
 mod verify_bias;

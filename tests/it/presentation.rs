@@ -167,7 +167,9 @@ fn both_models_are_shown_and_headings_follow_the_model() {
     assert!(fe.contains("Subgroups (common-effect model in each subgroup):"), "{fe}");
     let re = ok(&["pool", DEBRUIN, "--by", "ethnicity"]);
     assert!(
-        re.contains("Subgroups (random-effects model in each subgroup, a separate tau^2 per subgroup):"),
+        re.contains(
+            "Subgroups (common-effect and random-effects models in each subgroup, a separate tau^2 per subgroup):"
+        ),
         "{re}"
     );
 
@@ -197,6 +199,272 @@ fn both_models_are_shown_and_headings_follow_the_model() {
     );
     assert!(!md.contains("separate τ²"), "{md}");
     assert!(!svg.contains("Random effects model"));
+}
+
+/// Item 2, per subgroup: each subgroup of more than one study shows its common-effect model
+/// above its random-effects model, as meta prints them, in the table, the Markdown report and
+/// the figure; a common-effect analysis shows its one model; a one-study subgroup stays the
+/// study's own result (no model rows).
+#[test]
+fn each_subgroup_shows_both_models() {
+    let v = json(&["pool", DEBRUIN, "--by", "ethnicity"]);
+    let pct = |x: &Value| format!("{:.1}", 100.0 * x.as_f64().unwrap());
+    let t = ok(&["pool", DEBRUIN, "--by", "ethnicity"]);
+    let lines: Vec<&str> = t.lines().collect();
+    assert!(t.contains("  subgroup   model "), "{t}");
+    for g in v["subgroups"].as_array().unwrap() {
+        let name = g["name"].as_str().unwrap();
+        let (c, r) = (&g["common"]["proportion"], &g["proportion"]);
+        let i = lines
+            .iter()
+            .position(|l| l.starts_with(&format!("  {name} ")))
+            .unwrap_or_else(|| panic!("{name}: {t}"));
+        let (cl, rl) = (lines[i], lines[i + 1]);
+        let cells = |l: &str| l.split_whitespace().map(String::from).collect::<Vec<_>>();
+        let (cc, rc) = (cells(cl), cells(rl));
+        assert_eq!(cc[1], "common", "{cl}");
+        assert_eq!(rc[0], "random", "{rl}");
+        assert_eq!(cc[4], pct(&c["estimate"]), "{cl}");
+        assert!(
+            cl.contains(&format!("[{}; {}]", pct(&c["ci_lb"]), pct(&c["ci_ub"]))),
+            "{cl}"
+        );
+        assert_eq!(rc[3], pct(&r["estimate"]), "{rl}");
+        assert!(
+            rl.contains(&format!("[{}; {}]", pct(&r["pi_lb"]), pct(&r["pi_ub"]))),
+            "{rl}"
+        );
+        // The common-effect row has no tau^2 and no PI.
+        assert_eq!(cl.matches('\u{2014}').count(), 2, "{cl}");
+        assert_ne!(cc[4], rc[3], "the two models differ here");
+    }
+    // The test for subgroup differences says whose estimates it compares.
+    assert!(
+        t.contains("Test for subgroup differences (between groups, random-effects estimates): Q(df = 1)"),
+        "{t}"
+    );
+    let fe = ok(&["pool", DEBRUIN, "--by", "ethnicity", "--method", "FE"]);
+    assert!(
+        fe.contains("Test for subgroup differences (between groups): Q(df = 1)"),
+        "{fe}"
+    );
+    assert!(
+        !fe.contains("subgroup   model") && !fe.contains("  common  ") && !fe.contains("random"),
+        "{fe}"
+    );
+
+    // Markdown: "<name>, common effect model" right above the subgroup's (random-effects) row.
+    let tmp = tempfile::tempdir().unwrap();
+    let (md, svg) = reproduce_one(tmp.path(), &debruin_csv(), "by = \"ethnicity\"\n");
+    let mdl: Vec<&str> = md.lines().collect();
+    for g in v["subgroups"].as_array().unwrap() {
+        let name = g["name"].as_str().unwrap();
+        let i = mdl
+            .iter()
+            .position(|l| l.starts_with(&format!("| {name}, common effect model |")))
+            .unwrap_or_else(|| panic!("{name}: {md}"));
+        let c = &g["common"]["proportion"];
+        assert!(
+            mdl[i].contains(&format!(
+                "| {} | [{}; {}] | – | – |",
+                pct(&c["estimate"]),
+                pct(&c["ci_lb"]),
+                pct(&c["ci_ub"])
+            )),
+            "{}",
+            mdl[i]
+        );
+        assert!(mdl[i + 1].starts_with(&format!("| {name} |")), "{}", mdl[i + 1]);
+        assert!(
+            mdl[i + 1].contains(&format!("| {} |", pct(&g["proportion"]["estimate"]))),
+            "{}",
+            mdl[i + 1]
+        );
+    }
+    assert!(
+        md.contains("the common-effect model of the same studies is shown above each"),
+        "{md}"
+    );
+    // Figure: per subgroup and overall a common diamond row above the random one.
+    let texts = svg_texts(&svg);
+    let labels: Vec<&String> = texts
+        .iter()
+        .filter(|t| *t == "Common effect model" || *t == "Random effects model")
+        .collect();
+    assert_eq!(
+        labels,
+        ["Common effect model", "Random effects model"].repeat(3),
+        "{labels:?}"
+    );
+    for g in v["subgroups"].as_array().unwrap() {
+        assert!(texts.contains(&pct(&g["common"]["proportion"]["estimate"])), "{g}");
+    }
+    assert!(
+        md.contains("Test for subgroup differences (between subgroups, random-effects estimates): Q = "),
+        "{md}"
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with("Test for subgroup differences (random effects model): \u{3c7}\u{b2} = ")),
+        "{texts:?}"
+    );
+    // A common-effect analysis: one model per subgroup.
+    let tmp = tempfile::tempdir().unwrap();
+    let (md, svg) = reproduce_one(tmp.path(), &debruin_csv(), "by = \"ethnicity\"\nmethod = \"EE\"\n");
+    assert!(!md.contains("common effect model |"), "{md}");
+    let texts = svg_texts(&svg);
+    assert_eq!(texts.iter().filter(|t| *t == "Common effect model").count(), 3);
+    assert!(!texts.iter().any(|t| t == "Random effects model"));
+
+    // A one-study subgroup: no model rows for it, both for the other.
+    let tmp = tempfile::tempdir().unwrap();
+    let f = one_study_table(tmp.path());
+    let t = ok(&["pool", f.to_str().unwrap(), "--by", "g"]);
+    assert_eq!(t.lines().filter(|l| l.contains(" common ")).count(), 1, "{t}");
+    let brow = t.lines().find(|l| l.trim_start().starts_with("b ")).unwrap();
+    assert!(
+        brow.contains(" (1)") && !brow.contains("common") && !brow.contains("random"),
+        "{brow}"
+    );
+    let csv = std::fs::read_to_string(&f).unwrap();
+    let tmp2 = tempfile::tempdir().unwrap();
+    let (md, svg) = reproduce_one(tmp2.path(), &csv, "by = \"g\"\n");
+    assert!(
+        md.contains("| a, common effect model |") && !md.contains("| b, common effect model"),
+        "{md}"
+    );
+    assert!(!md.contains("b ¹, common"), "{md}");
+    let texts = svg_texts(&svg);
+    assert_eq!(texts.iter().filter(|t| *t == "Common effect model").count(), 2);
+
+    // Two-group data: the table, the Markdown and the figure, inverse variance and M-H.
+    let p = tmp.path().join("two.csv");
+    std::fs::write(
+        &p,
+        "study,ai,n1i,ci,n2i,g\nA1,5,50,10,50,a\nA2,8,60,12,58,a\nA3,20,70,11,69,a\nB1,3,40,9,41,b\nC1,4,45,8,44,c\nC2,9,52,10,50,c\n",
+    )
+    .unwrap();
+    let ps = p.to_str().unwrap();
+    for (pooling, common) in [
+        ("IV", "Common effect (inverse variance)"),
+        ("MH", "Common effect (Mantel-Haenszel)"),
+    ] {
+        let v = json(&[
+            "pool",
+            ps,
+            "--measure",
+            "RR",
+            "--by",
+            "g",
+            "--pooling",
+            pooling,
+            "--method",
+            "DL",
+        ]);
+        let t = ok(&[
+            "pool",
+            ps,
+            "--measure",
+            "RR",
+            "--by",
+            "g",
+            "--pooling",
+            pooling,
+            "--method",
+            "DL",
+        ]);
+        for g in v["subgroups"].as_array().unwrap() {
+            let name = g["name"].as_str().unwrap();
+            let block = t
+                .split(&format!("Subgroup {name} (k = "))
+                .nth(1)
+                .unwrap()
+                .split("\n\n")
+                .next()
+                .unwrap();
+            if g["k"] == 1 {
+                assert!(
+                    !block.contains("Common effect") && !block.contains("Random effects"),
+                    "{block}"
+                );
+                continue;
+            }
+            let ce = format!("{:.3}", g["common"]["effect"]["estimate"].as_f64().unwrap());
+            let re = format!("{:.3}", g["effect"]["estimate"].as_f64().unwrap());
+            let ci = block
+                .find(&format!("  {common}: RR {ce} ("))
+                .unwrap_or_else(|| panic!("{pooling} {name}: {block}"));
+            let ri = block
+                .find(&format!("  Random effects (DL): RR {re} ("))
+                .unwrap_or_else(|| panic!("{block}"));
+            assert!(ci < ri, "{block}");
+        }
+        let svg_path = tmp.path().join(format!("two_{pooling}.svg"));
+        ok(&[
+            "forest",
+            ps,
+            "--measure",
+            "RR",
+            "--by",
+            "g",
+            "--pooling",
+            pooling,
+            "--method",
+            "DL",
+            "--out",
+            svg_path.to_str().unwrap(),
+        ]);
+        let texts = svg_texts(&std::fs::read_to_string(&svg_path).unwrap());
+        let labels: Vec<&String> = texts
+            .iter()
+            .filter(|t| *t == "Common effect model" || *t == "Random effects model")
+            .collect();
+        assert_eq!(
+            labels,
+            ["Common effect model", "Random effects model"].repeat(3),
+            "{pooling}: {labels:?}"
+        );
+        assert_eq!(
+            texts
+                .iter()
+                .filter(|t| t.starts_with("Test for overall effect: common "))
+                .count(),
+            3,
+            "{pooling}"
+        );
+        // M-H with a common-effect method: the M-H fit alone, once per subgroup.
+        let fe = ok(&[
+            "pool",
+            ps,
+            "--measure",
+            "RR",
+            "--by",
+            "g",
+            "--pooling",
+            pooling,
+            "--method",
+            "EE",
+        ]);
+        assert_eq!(fe.matches(&format!("  {common}: RR")).count(), 3, "{fe}");
+        assert!(!fe.contains("Random effects"), "{fe}");
+    }
+    let csv = std::fs::read_to_string(&p).unwrap();
+    let tmp3 = tempfile::tempdir().unwrap();
+    let (md, _) = reproduce_one(
+        tmp3.path(),
+        &csv,
+        "by = \"g\"\nmeasure = \"RR\"\npooling = \"MH\"\nmethod = \"DL\"\n",
+    );
+    let rows: Vec<&str> = md
+        .lines()
+        .filter(|l| l.starts_with("| a |") || l.starts_with("| c |"))
+        .collect();
+    assert_eq!(rows.len(), 4, "{md}");
+    assert!(
+        rows[0].starts_with("| a | common effect, M-H |") && rows[1].starts_with("| a | random effects, DL |"),
+        "{rows:?}"
+    );
 }
 
 /// Item 3: a subgroup of one study is that study's own result with a note, in every output; the

@@ -267,18 +267,70 @@ impl CompSetting {
 
     /// The presets whose setting (random-effects or common-effect, as this one) this is.
     pub fn presets(&self) -> Vec<&'static str> {
-        let me = self.key();
+        self.presets_on(&DataShape::ANY)
+    }
+
+    /// The same setting with what cannot matter on data of this shape also set to one value: a
+    /// correction of tables with a zero cell where no table has one, the double-zero rule where
+    /// no table is double-zero.
+    pub fn on_data(self, d: &DataShape) -> CompSetting {
+        let mut s = self;
+        if !d.any_zero && matches!(s.cc_to, AddTo::Only0 | AddTo::If0all) {
+            s.cc_to = AddTo::None;
+        }
+        if !d.any_double_zero {
+            s.drop00 = false;
+        }
+        s.canonical()
+    }
+
+    /// [`CompSetting::presets`] on data of a shape: the presets that give the same numbers here.
+    pub fn presets_on(&self, d: &DataShape) -> Vec<&'static str> {
+        let me = format!("{:?}", self.on_data(d));
         presets::PRESETS
             .iter()
             .filter(|p| {
-                let s = CompSetting::from_preset(p, self.measure, self.method.is_common());
-                // A preset's level of the PI only matters where a PI is compared.
-                let mut s = s;
+                let mut s = CompSetting::from_preset(p, self.measure, self.method.is_common());
+                // A preset's kind of PI only matters where a PI is compared.
                 s.pi = self.pi;
-                s.key() == me
+                format!("{:?}", s.on_data(d)) == me
             })
             .map(|p| p.id)
             .collect()
+    }
+}
+
+/// What of the data decides whether the continuity-correction switches matter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataShape {
+    /// Some 2×2 table has a zero cell.
+    pub any_zero: bool,
+    /// Some 2×2 table has no events (or only events) in both groups.
+    pub any_double_zero: bool,
+}
+
+impl DataShape {
+    /// Data of any shape (nothing can be left out).
+    pub const ANY: DataShape = DataShape {
+        any_zero: true,
+        any_double_zero: true,
+    };
+
+    /// The shape of these studies.
+    pub fn of<'a>(studies: impl IntoIterator<Item = &'a Studies>) -> DataShape {
+        let mut d = DataShape {
+            any_zero: false,
+            any_double_zero: false,
+        };
+        for s in studies {
+            for x in &s.inputs {
+                if let StudyInput::Table2x2 { ai, bi, ci, di } = *x {
+                    d.any_zero |= ai == 0.0 || bi == 0.0 || ci == 0.0 || di == 0.0;
+                    d.any_double_zero |= (ai == 0.0 && ci == 0.0) || (bi == 0.0 && di == 0.0);
+                }
+            }
+        }
+        d
     }
 }
 
@@ -729,17 +781,8 @@ pub fn search(claims: &Claims, p: &Prepared, measure: Measure, used: &[usize]) -
             _ => None,
         })
         .collect();
-    let tables = || {
-        subs.iter()
-            .flatten()
-            .flat_map(|s| s.inputs.iter())
-            .filter_map(|x| match *x {
-                StudyInput::Table2x2 { ai, bi, ci, di } => Some((ai, bi, ci, di)),
-                _ => None,
-            })
-    };
-    let any_zero = tables().any(|(a, b, c, d)| a == 0.0 || b == 0.0 || c == 0.0 || d == 0.0);
-    let any_dz = tables().any(|(a, b, c, d)| (a == 0.0 && c == 0.0) || (b == 0.0 && d == 0.0));
+    let shape = DataShape::of(subs.iter().flatten());
+    let (any_zero, any_dz) = (shape.any_zero, shape.any_double_zero);
     let any_pi = used.iter().any(|&i| claims.claims[i].pi.is_some());
     let settings = grid(measure, any_zero, any_dz, any_pi);
     // Each setting: total units off, all matched, per-claim match, the values (for grouping).
@@ -776,7 +819,7 @@ pub fn search(claims: &Claims, p: &Prepared, measure: Measure, used: &[usize]) -
         let agrees = stated.map(|m| s.agrees_with(m));
         (
             if agrees == Some(true) { 0 } else { 1 },
-            if s.presets().is_empty() { 1 } else { 0 },
+            if s.presets_on(&shape).is_empty() { 1 } else { 0 },
             units,
             unusual(s),
         )
@@ -792,7 +835,7 @@ pub fn search(claims: &Claims, p: &Prepared, measure: Measure, used: &[usize]) -
             .map(|mut g| {
                 g.sort_by_key(|r| rank(&r.0, r.1));
                 let best = g[0];
-                let mut presets: Vec<&'static str> = g.iter().flat_map(|r| r.0.presets()).collect();
+                let mut presets: Vec<&'static str> = g.iter().flat_map(|r| r.0.presets_on(&shape)).collect();
                 presets.sort();
                 presets.dedup();
                 CompMatch {
@@ -975,7 +1018,7 @@ pub fn verify(claims: &Claims, options: &VerifyOptions) -> Result<VerifyReport> 
         comparative: Some(ComparativeReport {
             setting: stated.canonical(),
             setting_described: stated.describe(),
-            presets: stated.presets(),
+            presets: stated.presets_on(&DataShape::of(prepared.sets.iter())),
             search,
         }),
     })

@@ -247,7 +247,7 @@ impl CompSetting {
             .parse()?;
         let preset = match &spec.preset {
             Some(id) => find_preset(id)?,
-            None => presets::find("metafor").expect("metafor preset"),
+            None => find_preset("metafor")?,
         };
         let common = match &spec.method {
             Some(m) => m.parse::<Method>()?.is_common(),
@@ -772,6 +772,10 @@ fn constrained(matches: &[CompSetting], grid: &[CompSetting]) -> Vec<(String, Ve
     out
 }
 
+/// One evaluated setting: total units off, whether every claim matched, each claim's match, and
+/// the recomputed numbers (the key that groups settings with the same numbers).
+type Row = (CompSetting, i64, bool, Vec<bool>, String);
+
 /// Search the settings for those that reproduce every printed number of the claims with data.
 pub fn search(claims: &Claims, p: &Prepared, measure: Measure, used: &[usize]) -> CompSearch {
     let spec = claims.file.method.as_ref();
@@ -786,7 +790,7 @@ pub fn search(claims: &Claims, p: &Prepared, measure: Measure, used: &[usize]) -
     let any_pi = used.iter().any(|&i| claims.claims[i].pi.is_some());
     let settings = grid(measure, any_zero, any_dz, any_pi);
     // Each setting: total units off, all matched, per-claim match, the values (for grouping).
-    let rows: Vec<(CompSetting, i64, bool, Vec<bool>, String)> = settings
+    let rows: Vec<Row> = settings
         .par_iter()
         .map(|s| {
             let mut total = 0i64;
@@ -794,7 +798,11 @@ pub fn search(claims: &Claims, p: &Prepared, measure: Measure, used: &[usize]) -
             let mut key = String::new();
             for &ci in used {
                 let c = &claims.claims[ci];
-                let sub = subs[ci].as_ref().expect("used claims have studies");
+                let Some(sub) = subs[ci].as_ref() else {
+                    per.push(false);
+                    total += 1000;
+                    continue;
+                };
                 let v = evaluate(sub, s, level_of(c, spec)).ok();
                 let mut ok = v.is_some();
                 if v.is_none() {
@@ -825,8 +833,8 @@ pub fn search(claims: &Claims, p: &Prepared, measure: Measure, used: &[usize]) -
         )
     };
     // Group settings with the same numbers; the best-ranked one stands for the group.
-    let group = |rows: Vec<&(CompSetting, i64, bool, Vec<bool>, String)>| -> Vec<CompMatch> {
-        let mut groups: BTreeMap<String, Vec<&(CompSetting, i64, bool, Vec<bool>, String)>> = BTreeMap::new();
+    let group = |rows: Vec<&Row>| -> Vec<CompMatch> {
+        let mut groups: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
         for r in rows {
             groups.entry(r.4.clone()).or_default().push(r);
         }
@@ -858,11 +866,11 @@ pub fn search(claims: &Claims, p: &Prepared, measure: Measure, used: &[usize]) -
         });
         out
     };
-    let matching: Vec<&(CompSetting, i64, bool, Vec<bool>, String)> = rows.iter().filter(|r| r.2).collect();
+    let matching: Vec<&Row> = rows.iter().filter(|r| r.2).collect();
     let matched_settings: Vec<CompSetting> = matching.iter().map(|r| r.0).collect();
     let matches = group(matching);
     let closest = if matches.is_empty() {
-        let mut all: Vec<&(CompSetting, i64, bool, Vec<bool>, String)> = rows.iter().collect();
+        let mut all: Vec<&Row> = rows.iter().collect();
         all.sort_by_key(|r| r.1);
         let mut g = group(all.into_iter().take(40).collect());
         g.sort_by_key(|m| m.units_off);

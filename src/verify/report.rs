@@ -33,9 +33,8 @@ pub fn terminal(r: &VerifyReport, colour_on: bool) -> String {
     if let Some(d) = &r.paper.doi {
         let _ = writeln!(o, "doi:{d}");
     }
-    match (&r.data, &r.setting) {
-        (Some(d), _) if r.comparative.is_some() => {
-            let c = r.comparative.as_ref().expect("checked");
+    match (&r.data, &r.setting, &r.comparative) {
+        (Some(d), _, Some(c)) => {
             let _ = writeln!(
                 o,
                 "Recomputed from {d} with {}{}",
@@ -43,7 +42,7 @@ pub fn terminal(r: &VerifyReport, colour_on: bool) -> String {
                 preset_names(&c.presets)
             );
         }
-        (Some(d), Some(s)) => {
+        (Some(d), Some(s), None) => {
             let _ = writeln!(o, "Recomputed from {d} with {}", s.describe());
         }
         _ => {
@@ -196,9 +195,8 @@ pub fn markdown(r: &VerifyReport, figure: Option<&str>) -> String {
         let _ = writeln!(o, "DOI: {d}  ");
     }
     let _ = writeln!(o, "Claims file: `{}`  ", r.claims_file);
-    match (&r.data, &r.setting) {
-        (Some(d), _) if r.comparative.is_some() => {
-            let c = r.comparative.as_ref().expect("checked");
+    match (&r.data, &r.setting, &r.comparative) {
+        (Some(d), _, Some(c)) => {
             let _ = writeln!(
                 o,
                 "Recomputed from `{d}` with **{}**{}.\n",
@@ -206,7 +204,7 @@ pub fn markdown(r: &VerifyReport, figure: Option<&str>) -> String {
                 preset_names(&c.presets)
             );
         }
-        (Some(d), Some(s)) => {
+        (Some(d), Some(s), None) => {
             let _ = writeln!(o, "Recomputed from `{d}` with **{}**.\n", s.describe());
         }
         _ => {

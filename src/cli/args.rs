@@ -223,7 +223,8 @@ pub struct ModelArgs {
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pub drop00: Option<bool>,
     /// Sampling variances (metafor vtype): LS (default), UB (SMD: meta's exact form; RD: n-1),
-    /// LS2 (SMD), HO (MD, ROM: pooled SD), RevMan (SMD: approximate J, g^2/(2(N-3.94))).
+    /// LS2 (SMD), HO (MD, ROM: pooled SD), RevMan (SMD: approximate J, g^2/(2(N-3.94))), Cohen (SMD:
+    /// Cohen's d, no small-sample correction, 1/n1+1/n2+d^2/(2N)).
     #[arg(long, default_value = "LS")]
     pub vtype: String,
     /// M-H: continuity correction added inside the M-H sums to tables with a zero cell (RevMan 5,

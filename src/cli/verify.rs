@@ -12,7 +12,12 @@ use crate::verify::{self, claims, report};
 #[derive(Debug, Clone, Args)]
 pub struct VerifyCmd {
     /// Claims file (TOML): the paper, what it printed, optionally its data and stated method.
-    pub claims: PathBuf,
+    #[arg(required_unless_present = "presets")]
+    pub claims: Option<PathBuf>,
+    /// Print the table of presets (metafor, meta, RevMan, Stata metan) that the two-group method
+    /// search names, with what each switch means, and exit.
+    #[arg(long)]
+    pub presets: bool,
     /// Search the grid of analysis choices for those that reproduce every printed number (needs data).
     #[arg(long)]
     pub search: bool,
@@ -50,7 +55,14 @@ pub enum VerifyFormat {
 }
 
 pub fn run(cmd: &VerifyCmd) -> Result<i32> {
-    let mut c = claims::load(&cmd.claims)?;
+    if cmd.presets {
+        print!("{}", crate::verify::presets::document());
+        return Ok(0);
+    }
+    let Some(path) = &cmd.claims else {
+        return Err(crate::error::Error::Usage("a claims file is needed".into()));
+    };
+    let mut c = claims::load(path)?;
     if let Some(file) = &cmd.data {
         // Resolve against the current directory, not the claims file.
         let file = std::path::absolute(file).unwrap_or_else(|_| file.clone());

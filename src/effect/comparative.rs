@@ -13,7 +13,7 @@
 //! | PETO | (a − E)/V, E = n1(a+c)/N, V = (a+c)(b+d)n1n2/(N²(N−1)) | 1/V |
 //! | AS | asin√p1 − asin√p2 | 1/(4n1) + 1/(4n2) |
 //! | MD | m1 − m2 | sd1²/n1 + sd2²/n2 (`LS`, `UB`); sp²(1/n1 + 1/n2) (`HO`) |
-//! | SMD | J(m)·(m1 − m2)/sp, m = N − 2, exact J | `LS`: 1/n1 + 1/n2 + g²/(2N); `UB`: 1/n1 + 1/n2 + (1 − (m−2)/(m J²))g²; `LS2`: J²(1/n1 + 1/n2 + d²/(2N)); `REVMAN`: approximate J = 1 − 3/(4m − 1), 1/n1 + 1/n2 + g²/(2(N − 3.94)) |
+//! | SMD | J(m)·(m1 − m2)/sp, m = N − 2, exact J | `LS`: 1/n1 + 1/n2 + g²/(2N); `UB`: 1/n1 + 1/n2 + (1 − (m−2)/(m J²))g²; `LS2`: J²(1/n1 + 1/n2 + d²/(2N)); `REVMAN`: approximate J = 1 − 3/(4m − 1), 1/n1 + 1/n2 + g²/(2(N − 3.94)); `COHEN`: d itself (no J), 1/n1 + 1/n2 + d²/(2N) |
 //! | SMDH | J(m)(m1 − m2)/s, s² = (sd1² + sd2²)/2 | J²[g²(sd1⁴/(n1−1) + sd2⁴/(n2−1))/(2(sd1² + sd2²)²) + (sd1²/(n1−1) + sd2²/(n2−1))/s²], with g the corrected estimate |
 //! | ROM | ln(m1/m2) | sd1²/(n1 m1²) + sd2²/(n2 m2²) (no bias correction, as metafor < 5) |
 //! | IRR | ln((x1/t1)/(x2/t2)) | 1/x1 + 1/x2 |
@@ -55,6 +55,10 @@ pub enum Vtype {
     HO,
     /// SMD as RevMan 5 computes it: approximate J and variance 1/n1 + 1/n2 + g²/(2(N − 3.94)).
     REVMAN,
+    /// SMD as Cohen's d: no small-sample correction, variance 1/n1 + 1/n2 + d²/(2N) (R meta's
+    /// `method.smd = "Cohen", exact.smd = FALSE`; Stata `metan`'s default `cohend`, whose variance
+    /// formula is unverified).
+    COHEN,
 }
 
 impl Vtype {
@@ -65,6 +69,7 @@ impl Vtype {
             Vtype::LS2 => "LS2",
             Vtype::HO => "HO",
             Vtype::REVMAN => "RevMan",
+            Vtype::COHEN => "Cohen",
         }
     }
 }
@@ -78,8 +83,9 @@ impl std::str::FromStr for Vtype {
             "LS2" => Ok(Vtype::LS2),
             "HO" => Ok(Vtype::HO),
             "REVMAN" | "REVMAN5" => Ok(Vtype::REVMAN),
+            "COHEN" => Ok(Vtype::COHEN),
             _ => Err(crate::Error::Usage(format!(
-                "unknown sampling-variance type (metafor vtype) \"{s}\"; expected one of LS, UB, LS2, HO, RevMan"
+                "unknown sampling-variance type (metafor vtype) \"{s}\"; expected one of LS, UB, LS2, HO, RevMan, Cohen"
             ))),
         }
     }
@@ -458,6 +464,7 @@ fn continuous(
                     let g = j * d;
                     (g, 1.0 / n1 + 1.0 / n2 + g * g / (2.0 * (n - 3.94)))
                 }
+                Vtype::COHEN => (d, 1.0 / n1 + 1.0 / n2 + d * d / (2.0 * n)),
                 _ => {
                     let j = cmi(m);
                     let g = j * d;

@@ -115,6 +115,34 @@ pub struct MethodSpec {
     /// Leave out studies with 0 or all events (Stata `metaprop` without `cc()`).
     pub drop_zero_all: Option<bool>,
     pub level: Option<f64>,
+    /// Two-group claims (see [`super::comparative`]): a preset of [`super::presets`] whose
+    /// switches fill in what the keys below leave out (default: metafor's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
+    /// IV, MH or PETO.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pooling: Option<String>,
+    /// With M-H pooling and DL: τ² from the Q around the M-H estimate (MH) or the IV Q (IV).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q_source: Option<String>,
+    /// 2×2 tables: which cells the correction changes (all-cells, events-and-n, tacc).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cc_target: Option<String>,
+    /// RD: the correction enters the variance only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rd_cc_se_only: Option<bool>,
+    /// The correction is also added inside the M-H sums.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cc_in_mh: Option<bool>,
+    /// Double-zero tables get no effect size.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drop00: Option<bool>,
+    /// Variance of the M-H risk difference: GR or SGR.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rd_variance: Option<String>,
+    /// Sampling variances (metafor vtype; SMD variant: LS, UB, RevMan, Cohen; MD: LS, HO).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vtype: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -167,6 +195,15 @@ pub struct ClaimSpec {
     pub fsn_type: Option<String>,
     pub alpha: Option<f64>,
     pub target: Option<f64>,
+    /// A ratio claim: the event risks printed for the two groups ("38.5%", "0.629"), checked
+    /// against the ratio (see [`super::comparative`]).
+    pub rate1: Option<AsPrinted>,
+    pub rate2: Option<AsPrinted>,
+    /// A secondary source's claim: the label of the claim (in this file) it quotes, checked
+    /// against it (see [`super::sources`]).
+    pub cites: Option<String>,
+    /// The population the number is about, as this source names it ("RP-ILD in DM/PM").
+    pub population: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

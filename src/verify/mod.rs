@@ -9,16 +9,23 @@
 //! - [`search`]: analysis settings, their evaluation, the method search;
 //! - [`published`]: checks of the published numbers alone;
 //! - [`report`]: terminal, Markdown and JSON renderings;
-//! - [`figure`]: the published estimates beside the recomputed ones, as a forest-type figure.
+//! - [`figure`]: the published estimates beside the recomputed ones, as a forest-type figure;
+//! - [`comparative`]: two-group claims (RR, OR, MD, SMD, ...) recomputed from two-group data, their
+//!   method search, and published-only checks of ratios;
+//! - [`presets`]: the switches of metafor, meta, RevMan and Stata `metan` as a table;
+//! - [`sources`]: a secondary source's claims checked against the primary claims they cite.
 
 pub mod bias;
 pub mod claims;
+pub mod comparative;
 pub mod figure;
+pub mod presets;
 pub mod printed;
 pub mod published;
 pub mod report;
 pub mod rounding;
 pub mod search;
+pub mod sources;
 #[cfg(test)]
 mod tests;
 
@@ -95,6 +102,10 @@ pub struct VerifyReport {
     pub claims: Vec<ClaimReport>,
     /// Always present; `ran` is false without `--search` or without data.
     pub method_search: SearchResult,
+    /// Two-group claims with data: the setting recomputed with and the method search over the
+    /// two-group switches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparative: Option<comparative::ComparativeReport>,
 }
 
 impl VerifyReport {
@@ -240,6 +251,9 @@ fn verdict_label(v: rounding::Verdict) -> String {
 
 /// Verify a claims file.
 pub fn verify(claims: &Claims, options: &VerifyOptions) -> Result<VerifyReport> {
+    if comparative::applies(claims) {
+        return comparative::verify(claims, options);
+    }
     let prepared = prepare(claims)?;
     let setting = match (&prepared, &claims.file.method) {
         (Some(_), Some(m)) => Some(Setting::from_spec(m)?),
@@ -253,6 +267,7 @@ pub fn verify(claims: &Claims, options: &VerifyOptions) -> Result<VerifyReport> 
         _ => vec![None; claims.claims.len()],
     };
     let cross = cross_checks(&claims.claims);
+    let sources = sources::checks(&claims.claims);
     let mut reports = Vec::new();
     for (i, c) in claims.claims.iter().enumerate() {
         if let Some(b) = &c.bias {
@@ -274,7 +289,9 @@ pub fn verify(claims: &Claims, options: &VerifyOptions) -> Result<VerifyReport> 
             None => None,
         };
         let mut checks = published::claim_checks(c);
+        checks.extend(comparative::published_checks(c));
         checks.extend(cross[i].iter().cloned());
+        checks.extend(sources[i].iter().cloned());
         let implied = published::scales(&c.printed);
         let scales_consistent: Vec<String> = implied
             .iter()
@@ -429,6 +446,7 @@ pub fn verify(claims: &Claims, options: &VerifyOptions) -> Result<VerifyReport> 
         setting,
         claims: reports,
         method_search: method_search.unwrap_or_default(),
+        comparative: None,
     })
 }
 

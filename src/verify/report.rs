@@ -33,8 +33,16 @@ pub fn terminal(r: &VerifyReport, colour_on: bool) -> String {
     if let Some(d) = &r.paper.doi {
         let _ = writeln!(o, "doi:{d}");
     }
-    match (&r.data, &r.setting) {
-        (Some(d), Some(s)) => {
+    match (&r.data, &r.setting, &r.comparative) {
+        (Some(d), _, Some(c)) => {
+            let _ = writeln!(
+                o,
+                "Recomputed from {d} with {}{}",
+                c.setting_described,
+                preset_names(&c.presets)
+            );
+        }
+        (Some(d), Some(s), None) => {
             let _ = writeln!(o, "Recomputed from {d} with {}", s.describe());
         }
         _ => {
@@ -94,7 +102,7 @@ pub fn terminal(r: &VerifyReport, colour_on: bool) -> String {
             );
         }
     }
-    if let Some(why) = &r.method_search.skipped {
+    if let Some(why) = r.method_search.skipped.as_ref().filter(|_| !comparative_searched(r)) {
         let _ = writeln!(o, "\nMethod search not run: {why}");
     }
     if let Some(s) = Some(&r.method_search).filter(|s| s.ran) {
@@ -151,7 +159,24 @@ pub fn terminal(r: &VerifyReport, colour_on: bool) -> String {
             let _ = writeln!(o, "    {n:>5} settings reproduce \"{label}\"");
         }
     }
+    if let Some(c) = &r.comparative {
+        o.push_str(&super::comparative::render(c, false));
+    }
     o
+}
+
+/// Whether the two-group method search ran (its report replaces the proportion search's).
+fn comparative_searched(r: &VerifyReport) -> bool {
+    r.comparative.as_ref().is_some_and(|c| c.search.is_some())
+}
+
+/// " (as the presets metafor, ...)" for a two-group setting, or nothing.
+fn preset_names(p: &[&str]) -> String {
+    if p.is_empty() {
+        String::new()
+    } else {
+        format!(" (as the presets {})", p.join(", "))
+    }
 }
 
 fn presets(p: &[&str]) -> String {
@@ -170,8 +195,16 @@ pub fn markdown(r: &VerifyReport, figure: Option<&str>) -> String {
         let _ = writeln!(o, "DOI: {d}  ");
     }
     let _ = writeln!(o, "Claims file: `{}`  ", r.claims_file);
-    match (&r.data, &r.setting) {
-        (Some(d), Some(s)) => {
+    match (&r.data, &r.setting, &r.comparative) {
+        (Some(d), _, Some(c)) => {
+            let _ = writeln!(
+                o,
+                "Recomputed from `{d}` with **{}**{}.\n",
+                c.setting_described,
+                preset_names(&c.presets)
+            );
+        }
+        (Some(d), Some(s), None) => {
             let _ = writeln!(o, "Recomputed from `{d}` with **{}**.\n", s.describe());
         }
         _ => {
@@ -232,7 +265,7 @@ pub fn markdown(r: &VerifyReport, figure: Option<&str>) -> String {
             let _ = writeln!(o, "| {} | {} | {} |", esc(&k.name), k.status, esc(&k.detail));
         }
     }
-    if let Some(why) = &r.method_search.skipped {
+    if let Some(why) = r.method_search.skipped.as_ref().filter(|_| !comparative_searched(r)) {
         let _ = writeln!(o, "\n## Method search\n\nNot run: {}", esc(why));
     }
     if let Some(s) = Some(&r.method_search).filter(|s| s.ran) {
@@ -276,6 +309,9 @@ pub fn markdown(r: &VerifyReport, figure: Option<&str>) -> String {
                 if b { "is" } else { "is **not**" }
             );
         }
+    }
+    if let Some(c) = &r.comparative {
+        o.push_str(&super::comparative::render(c, true));
     }
     o
 }

@@ -16,3 +16,4 @@ mod selection;
 mod sensitivity;
 mod subgroup_common;
 mod verify_bias;
+mod verify_comparative;

@@ -36,7 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!(
         "random effects RR {:.3} (95% CI {:.3} to {:.3}), tau^2 = {:.4}",
-        r.estimate, r.ci_lb, r.ci_ub, res.overall.tau2
+        r.estimate, r.ci_lb, r.ci_ub, res.overall.fit.tau2
     );
     for c in &res.conventions {
         println!("  {c}");

@@ -35,7 +35,7 @@
 //!     None,
 //! ).unwrap();
 //! let res = pool(&studies, &PoolOptions::default()).unwrap();
-//! assert!(res.overall.proportion.estimate > 0.2 && res.overall.proportion.estimate < 0.5);
+//! assert!(res.overall.effect.estimate > 0.2 && res.overall.effect.estimate < 0.5);
 //! ```
 
 pub mod batch;

@@ -896,13 +896,13 @@ pub fn subgroup_test_text(res: &PoolResult) -> Option<String> {
 /// the PI shown); `single`: the study of a subgroup of one study, shown as its own result.
 fn summary_row(o: &mut String, label: &str, f: &Pooled, random: bool, single: Option<&crate::model::StudyRow>) {
     let dash = || "–".to_string();
-    let het = f.k > 1;
+    let het = f.fit.k > 1;
     let (est, lb, ub) = match single {
         Some(s) => (s.proportion, s.ci_lb, s.ci_ub),
-        None => (f.proportion.estimate, f.proportion.ci_lb, f.proportion.ci_ub),
+        None => (f.effect.estimate, f.effect.ci_lb, f.effect.ci_ub),
     };
     let pi = if random && single.is_none() && het {
-        format!("[{}; {}]", pct(f.proportion.pi_lb), pct(f.proportion.pi_ub))
+        format!("[{}; {}]", pct(f.effect.pi_lb), pct(f.effect.pi_ub))
     } else {
         dash()
     };
@@ -910,16 +910,16 @@ fn summary_row(o: &mut String, label: &str, f: &Pooled, random: bool, single: Op
         o,
         "| {} | {} | {}/{} | {} | [{}; {}] | {} | {} | {} | {} |",
         md_cell(label),
-        f.k,
+        f.fit.k,
         fmt_num(f.events, 0),
         fmt_num(f.total, 0),
         pct(est),
         pct(lb),
         pct(ub),
         pi,
-        if random && het { fmt_num(f.tau2, 4) } else { dash() },
-        if het { fmt_num(f.i2, 1) } else { dash() },
-        if het { fmt_p(f.q_p, 3) } else { dash() },
+        if random && het { fmt_num(f.fit.tau2, 4) } else { dash() },
+        if het { fmt_num(f.fit.i2, 1) } else { dash() },
+        if het { fmt_p(f.fit.q_p, 3) } else { dash() },
     );
 }
 
@@ -968,7 +968,7 @@ pub const MIN_K_SMALL_STUDY_TESTS: usize = 10;
 fn small_study_effects(studies: &Studies, res: &PoolResult, options: &PoolOptions) -> String {
     use crate::diagnostics::bias::{assess_studies, BiasOptions};
     let mut o = String::from("## Small-study effects\n\n");
-    let k = res.overall.k;
+    let k = res.overall.fit.k;
     if k < MIN_K_SMALL_STUDY_TESTS {
         let _ = writeln!(
             o,
@@ -1387,13 +1387,13 @@ fn markdown_comparative(
         "| | model | k | {m} | {lv} CI | {lv} PI | τ² | I² % | Q (df) | Q p |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"
     );
     let row = |o: &mut String, label: &str, model: &str, f: &Pooled, random: bool| {
-        let het = f.k > 1;
+        let het = f.fit.k > 1;
         let _ = writeln!(
             o,
             "| {} | {} | {} | {} | [{}; {}] | {} | {} | {} | {} | {} |",
             md_cell(label),
             model,
-            f.k,
+            f.fit.k,
             fmt_num(f.effect.estimate, 2),
             fmt_num(f.effect.ci_lb, 2),
             fmt_num(f.effect.ci_ub, 2),
@@ -1403,17 +1403,17 @@ fn markdown_comparative(
                 "–".into()
             },
             if random && het {
-                fmt_num(f.tau2, 4)
+                fmt_num(f.fit.tau2, 4)
             } else {
                 "–".into()
             },
-            if het { fmt_num(f.i2, 1) } else { "–".into() },
+            if het { fmt_num(f.fit.i2, 1) } else { "–".into() },
             if het {
-                format!("{} ({})", fmt_num(f.q, 2), f.q_df)
+                format!("{} ({})", fmt_num(f.fit.q, 2), f.fit.q_df)
             } else {
                 "–".into()
             },
-            if het { fmt_p(f.q_p, 3) } else { "–".into() },
+            if het { fmt_p(f.fit.q_p, 3) } else { "–".into() },
         );
     };
     let common_name = match res.pooling {
@@ -1429,7 +1429,7 @@ fn markdown_comparative(
         } else {
             random_name.as_str()
         };
-        if s.k == 1 {
+        if s.fit.k == 1 {
             // One study: its own effect and CI (for one study the fit is the study's).
             row(&mut o, &format!("{name} ¹"), "one study", s, false);
         } else {
@@ -1447,7 +1447,7 @@ fn markdown_comparative(
         row(&mut o, "**all studies**", &random_name, &res.overall, true);
     }
     let _ = writeln!(o);
-    if res.subgroups.iter().any(|s| s.k == 1) {
+    if res.subgroups.iter().any(|s| s.fit.k == 1) {
         let _ = writeln!(o, "¹ O{}.\n", &report::ONE_STUDY_NOTE[1..]);
     }
     if let Some(n) = &res.overall.model_note {
@@ -1556,14 +1556,14 @@ impl Summary {
             match &o.result {
                 Ok(d) => {
                     let r = &d.result;
-                    let p = &r.overall.proportion;
+                    let p = &r.overall.effect;
                     let sub = if r.subgroups.is_empty() {
                         "–".to_string()
                     } else {
                         let names: Vec<String> = r
                             .subgroups
                             .iter()
-                            .map(|s| format!("{} {}", s.display_name(), pct(s.proportion.estimate)))
+                            .map(|s| format!("{} {}", s.display_name(), pct(s.effect.estimate)))
                             .collect();
                         let test = r
                             .subgroup_test
@@ -1575,7 +1575,7 @@ impl Summary {
                     rows.push([
                         o.dataset.clone(),
                         o.analysis.clone(),
-                        r.overall.k.to_string(),
+                        r.overall.fit.k.to_string(),
                         format!(
                             "{} [{}; {}]{}",
                             pct(p.estimate),

@@ -1248,10 +1248,7 @@ pub fn summarize_glmm(
     events: f64,
     options: &PoolOptions,
 ) -> Pooled {
-    let mut pooled = summarize(name, fit.clone(), es, events, options);
-    pooled.q_lrt = fit.glmm.as_ref().map(|g| g.qe_lrt);
-    pooled.q_lrt_p = fit.glmm.as_ref().map(|g| g.qe_lrt_p);
-    pooled
+    summarize(name, fit.clone(), es, events, options)
 }
 
 /// `pool` with `method = GLMM`: the GLMM overall and per subgroup (separate τ² per subgroup), the

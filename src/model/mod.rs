@@ -32,7 +32,7 @@ pub use confint::Tau2Ci;
 pub use mh::{rma_mh, rma_peto, MhOptions, MhTests, Pooling, RdVariance};
 pub use row::{FitRow, NaturalCi, RowKey};
 pub use spec::ModelSpec;
-pub use subgroup::{EffectSummary, PoolOptions, PoolResult, Pooled, ProportionSummary, StudyRow, SubgroupTest};
+pub use subgroup::{EffectSummary, PoolOptions, PoolResult, Pooled, StudyRow, SubgroupTest};
 
 /// Estimator of τ² (metafor's `method`); `EE`/`FE` fit the common-effect model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -9,7 +9,9 @@
 use ndarray::Array2;
 use serde::Serialize;
 
-use super::{rma, rma_mods, Control, Method, MhOptions, MhTests, PiType, Pooling, RmaFit, RmaOptions, Test};
+use super::{
+    rma, rma_mods, Coefficient, Control, Method, MhOptions, MhTests, PiType, Pooling, RmaFit, RmaOptions, Test,
+};
 use crate::data::Studies;
 use crate::dist;
 use crate::effect::comparative::{CcTarget, Vtype};
@@ -81,9 +83,6 @@ impl PoolOptions {
 
 /// Back-transformed (natural-scale) estimate, CI and prediction interval: the proportion for
 /// proportion measures, the ratio for OR/RR/PETO/ROM/IRR, the correlation for ZCOR.
-pub type ProportionSummary = EffectSummary;
-
-/// Back-transformed (natural-scale) estimate, CI and prediction interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct EffectSummary {
     pub estimate: f64,
@@ -93,87 +92,168 @@ pub struct EffectSummary {
     pub pi_ub: f64,
 }
 
-/// One pooled fit (overall or a subgroup) with everything a report prints: the `FIT` object of
-/// the JSON contract. Values are on the measure's scale except `proportion`.
-#[derive(Debug, Clone, Serialize)]
+/// One pooled fit (overall or a subgroup): the [`RmaFit`] and what a report prints beside it —
+/// the prediction interval, the CIs of τ², I² and H², the natural-scale summary. Every number
+/// of the fit itself (k, estimate, SE, τ², Q, I², test, convergence) is read from `fit`
+/// ([`Pooled::coef`] for the estimate and its test). Serialised as the `FIT` object of the JSON
+/// contract ([`crate::report::json`]).
+#[derive(Debug, Clone)]
 pub struct Pooled {
     /// The subgroup: its value in the subgroup column (the code); `None` for the overall fit.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// What tables and figures call the subgroup (from a label map); `None`: the code itself.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
-    pub k: usize,
     /// Sum of events and of totals of the studies in the fit.
     pub events: f64,
     pub total: f64,
-    pub estimate: f64,
-    pub se: f64,
-    pub zval: f64,
-    pub ci_lb: f64,
-    pub ci_ub: f64,
-    pub pval: f64,
+    pub fit: RmaFit,
+    /// Prediction interval of the average effect, on the measure's scale.
     pub pi_lb: f64,
     pub pi_ub: f64,
-    pub tau2: f64,
-    pub tau: f64,
+    /// Q-profile CIs of τ², I² and H² (`None` where metafor gives none: k ≤ 1, common-effect
+    /// fits, the GLMM).
     pub tau2_ci_lb: Option<f64>,
     pub tau2_ci_ub: Option<f64>,
-    #[serde(rename = "I2")]
-    pub i2: f64,
-    #[serde(rename = "I2_ci_lb")]
     pub i2_ci_lb: Option<f64>,
-    #[serde(rename = "I2_ci_ub")]
     pub i2_ci_ub: Option<f64>,
-    #[serde(rename = "H2")]
-    pub h2: f64,
-    #[serde(rename = "H2_ci_lb")]
     pub h2_ci_lb: Option<f64>,
-    #[serde(rename = "H2_ci_ub")]
     pub h2_ci_ub: Option<f64>,
-    #[serde(rename = "Q")]
-    pub q: f64,
-    #[serde(rename = "Q_df")]
-    pub q_df: usize,
-    #[serde(rename = "Q_p")]
-    pub q_p: f64,
-    /// GLMM only: metafor's likelihood-ratio test for heterogeneity (QE.LRT, df = `q_df`) and its
-    /// p-value; `Q` is then the Wald test (QE.Wld).
-    #[serde(rename = "Q_LRT", skip_serializing_if = "Option::is_none")]
-    pub q_lrt: Option<f64>,
-    #[serde(rename = "Q_LRT_p", skip_serializing_if = "Option::is_none")]
-    pub q_lrt_p: Option<f64>,
-    /// The test used (`z` when metafor switches to it for k = 1).
-    pub test: Test,
-    /// Iterations of the τ² estimator.
-    pub iterations: usize,
-    /// Whether the iterative estimator met its convergence criterion (see [`RmaFit::converged`]);
-    /// `convergence_note` says why not.
-    pub converged: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub convergence_note: Option<String>,
-    /// The natural-scale summary; the JSON writes it as `proportion` too for proportion measures.
-    pub proportion: ProportionSummary,
-    /// The natural-scale summary (the same values as `proportion`).
+    /// The natural-scale summary (the JSON writes it as `effect`, and as `proportion` too for
+    /// proportion measures).
     pub effect: EffectSummary,
-    /// M-H fits: the CMH, Breslow–Day and Tarone tests.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub mh: Option<MhTests>,
     /// How the fit was made, in words, where it is not plain inverse variance (e.g. RevMan's
     /// "M-H, random": inverse-variance random effects with τ² from Q around the M-H estimate).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub model_note: Option<String>,
     /// Subgroups: the common-effect fit of the subgroup's studies, shaped as the overall `common`
     /// (inverse variance; the M-H or Peto fit with those poolings; a copy of the subgroup's fit
     /// when the analysis is common-effect). `None` for the overall fit (its common-effect fit is
     /// [`PoolResult::common`]) and for the GLMM, which has no common-effect fit.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub common: Option<Box<Pooled>>,
-    /// The back-transformation used for `proportion`.
-    #[serde(skip)]
+    /// The back-transformation used for `effect`.
     pub back: BackTransform,
-    #[serde(skip)]
-    pub fit: RmaFit,
+}
+
+impl Pooled {
+    /// The estimate with its SE, test and CI (the intercept of the fit).
+    pub fn coef(&self) -> &Coefficient {
+        &self.fit.coefficients[0]
+    }
+
+    /// GLMM only: metafor's likelihood-ratio test for heterogeneity (QE.LRT, df = `Q_df`) and its
+    /// p-value; `Q` is then the Wald test (QE.Wld).
+    pub fn q_lrt(&self) -> Option<f64> {
+        self.fit.glmm.as_ref().map(|g| g.qe_lrt)
+    }
+
+    pub fn q_lrt_p(&self) -> Option<f64> {
+        self.fit.glmm.as_ref().map(|g| g.qe_lrt_p)
+    }
+}
+
+/// The `FIT` object of the JSON contract: a [`Pooled`] as the JSON writes it.
+#[derive(Serialize)]
+struct PooledJson<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: &'a Option<String>,
+    k: usize,
+    events: f64,
+    total: f64,
+    estimate: f64,
+    se: f64,
+    zval: f64,
+    ci_lb: f64,
+    ci_ub: f64,
+    pval: f64,
+    pi_lb: f64,
+    pi_ub: f64,
+    tau2: f64,
+    tau: f64,
+    tau2_ci_lb: Option<f64>,
+    tau2_ci_ub: Option<f64>,
+    #[serde(rename = "I2")]
+    i2: f64,
+    #[serde(rename = "I2_ci_lb")]
+    i2_ci_lb: Option<f64>,
+    #[serde(rename = "I2_ci_ub")]
+    i2_ci_ub: Option<f64>,
+    #[serde(rename = "H2")]
+    h2: f64,
+    #[serde(rename = "H2_ci_lb")]
+    h2_ci_lb: Option<f64>,
+    #[serde(rename = "H2_ci_ub")]
+    h2_ci_ub: Option<f64>,
+    #[serde(rename = "Q")]
+    q: f64,
+    #[serde(rename = "Q_df")]
+    q_df: usize,
+    #[serde(rename = "Q_p")]
+    q_p: f64,
+    #[serde(rename = "Q_LRT", skip_serializing_if = "Option::is_none")]
+    q_lrt: Option<f64>,
+    #[serde(rename = "Q_LRT_p", skip_serializing_if = "Option::is_none")]
+    q_lrt_p: Option<f64>,
+    /// The test used (`z` when metafor switches to it for k = 1).
+    test: Test,
+    iterations: usize,
+    converged: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    convergence_note: &'a Option<String>,
+    proportion: EffectSummary,
+    effect: EffectSummary,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    mh: Option<MhTests>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model_note: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    common: &'a Option<Box<Pooled>>,
+}
+
+impl Serialize for Pooled {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let (f, c) = (&self.fit, self.coef());
+        PooledJson {
+            name: &self.name,
+            label: &self.label,
+            k: f.k,
+            events: self.events,
+            total: self.total,
+            estimate: c.estimate,
+            se: c.se,
+            zval: c.zval,
+            ci_lb: c.ci_lb,
+            ci_ub: c.ci_ub,
+            pval: c.pval,
+            pi_lb: self.pi_lb,
+            pi_ub: self.pi_ub,
+            tau2: f.tau2,
+            tau: f.tau(),
+            tau2_ci_lb: self.tau2_ci_lb,
+            tau2_ci_ub: self.tau2_ci_ub,
+            i2: f.i2,
+            i2_ci_lb: self.i2_ci_lb,
+            i2_ci_ub: self.i2_ci_ub,
+            h2: f.h2,
+            h2_ci_lb: self.h2_ci_lb,
+            h2_ci_ub: self.h2_ci_ub,
+            q: f.q,
+            q_df: f.q_df,
+            q_p: f.q_p,
+            q_lrt: self.q_lrt(),
+            q_lrt_p: self.q_lrt_p(),
+            test: f.test,
+            iterations: f.iterations,
+            converged: f.converged,
+            convergence_note: &f.convergence_note,
+            proportion: self.effect,
+            effect: self.effect,
+            mh: f.mh,
+            model_note: &self.model_note,
+            common: &self.common,
+        }
+        .serialize(serializer)
+    }
 }
 
 /// One study row, as a forest plot shows it.
@@ -281,8 +361,12 @@ impl PoolResult {
     pub fn convergence_warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
         let mut add = |what: String, f: &Pooled| {
-            if !f.converged {
-                let why = f.convergence_note.as_deref().unwrap_or("the estimator stopped early");
+            if !f.fit.converged {
+                let why = f
+                    .fit
+                    .convergence_note
+                    .as_deref()
+                    .unwrap_or("the estimator stopped early");
                 out.push(format!("Not converged ({what}): {why}."));
             }
         };
@@ -320,50 +404,27 @@ pub fn summarize(name: Option<String>, fit: RmaFit, es: &EffectSizes, events: f6
     let back = BackTransform::with_mean(es.measure, &es.ni, options.pft_mean);
     let (ci_lb, ci_ub) = sorted(back.apply(pred.ci_lb), back.apply(pred.ci_ub));
     let (pi_lb, pi_ub) = sorted(back.apply(pred.pi_lb), back.apply(pred.pi_ub));
-    let proportion = ProportionSummary {
+    let effect = EffectSummary {
         estimate: back.apply(pred.pred),
         ci_lb,
         ci_ub,
         pi_lb,
         pi_ub,
     };
-    let c = &fit.coefficients[0];
     Pooled {
         name,
         label: None,
-        k: fit.k,
         events,
         total: es.ni.iter().sum(),
-        estimate: c.estimate,
-        se: c.se,
-        zval: c.zval,
-        ci_lb: c.ci_lb,
-        ci_ub: c.ci_ub,
-        pval: c.pval,
         pi_lb: pred.pi_lb,
         pi_ub: pred.pi_ub,
-        tau2: fit.tau2,
-        tau: fit.tau(),
         tau2_ci_lb: ci.map(|c| c.tau2_lb),
         tau2_ci_ub: ci.map(|c| c.tau2_ub),
-        i2: fit.i2,
         i2_ci_lb: ci.map(|c| c.i2_lb),
         i2_ci_ub: ci.map(|c| c.i2_ub),
-        h2: fit.h2,
         h2_ci_lb: ci.map(|c| c.h2_lb),
         h2_ci_ub: ci.map(|c| c.h2_ub),
-        q: fit.q,
-        q_df: fit.q_df,
-        q_p: fit.q_p,
-        q_lrt: None,
-        q_lrt_p: None,
-        test: fit.test,
-        iterations: fit.iterations,
-        converged: fit.converged,
-        convergence_note: fit.convergence_note.clone(),
-        proportion,
-        effect: proportion,
-        mh: fit.mh,
+        effect,
         model_note: None,
         common: None,
         back,
@@ -571,13 +632,18 @@ fn proportion_conventions(options: &PoolOptions, es: &EffectSizes) -> Vec<String
 
 /// Q between subgroup estimates: Σ w_g (θ_g − θ̄)², w_g = 1/SE_g², df = G − 1.
 pub fn q_between(subgroups: &[Pooled]) -> SubgroupTest {
-    let w: Vec<f64> = subgroups.iter().map(|s| 1.0 / (s.se * s.se)).collect();
+    let w: Vec<f64> = subgroups.iter().map(|s| 1.0 / (s.coef().se * s.coef().se)).collect();
     let sw: f64 = w.iter().sum();
-    let mean = subgroups.iter().zip(&w).map(|(s, w)| w * s.estimate).sum::<f64>() / sw;
+    let mean = subgroups
+        .iter()
+        .zip(&w)
+        .map(|(s, w)| w * s.coef().estimate)
+        .sum::<f64>()
+        / sw;
     let q: f64 = subgroups
         .iter()
         .zip(&w)
-        .map(|(s, w)| w * (s.estimate - mean).powi(2))
+        .map(|(s, w)| w * (s.coef().estimate - mean).powi(2))
         .sum();
     let df = subgroups.len() - 1;
     SubgroupTest {

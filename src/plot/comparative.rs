@@ -216,27 +216,31 @@ pub fn revman_p(p: f64) -> String {
 /// `Heterogeneity: Tau² = 0.04; Chi² = 4.12, df = 3 (P = 0.25); I² = 27%` (no τ² for a
 /// common-effect model; "Not applicable" for one study).
 pub fn heterogeneity_line(f: &Pooled, random: bool) -> String {
-    if f.k < 2 || !f.q.is_finite() {
+    if f.fit.k < 2 || !f.fit.q.is_finite() {
         return "Heterogeneity: Not applicable".into();
     }
     let tau = if random {
-        format!("Tau\u{b2} = {}; ", fmt_num(f.tau2, 2))
+        format!("Tau\u{b2} = {}; ", fmt_num(f.fit.tau2, 2))
     } else {
         String::new()
     };
     format!(
         "Heterogeneity: {tau}Chi\u{b2} = {}, df = {} ({}); I\u{b2} = {}%",
-        fmt_num(f.q, 2),
-        f.q_df,
-        revman_p(f.q_p),
-        fmt_num(f.i2, 0)
+        fmt_num(f.fit.q, 2),
+        f.fit.q_df,
+        revman_p(f.fit.q_p),
+        fmt_num(f.fit.i2, 0)
     )
 }
 
 /// The statistic of a fit's test for the overall effect: `Z = 2.40 (P = 0.02)`.
 fn effect_test(f: &Pooled) -> String {
-    let stat = if f.test == Test::Z { "Z" } else { "t" };
-    format!("{stat} = {} ({})", fmt_num(f.zval.abs(), 2), revman_p(f.pval))
+    let stat = if f.fit.test == Test::Z { "Z" } else { "t" };
+    format!(
+        "{stat} = {} ({})",
+        fmt_num(f.coef().zval.abs(), 2),
+        revman_p(f.coef().pval)
+    )
 }
 
 /// `Test for overall effect: Z = 2.40 (P = 0.02)`.
@@ -567,7 +571,7 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
         let e = &f.effect;
         let ok = random
             && opts.prediction
-            && f.k > 1
+            && f.fit.k > 1
             && [e.pi_lb, e.pi_ub].iter().all(|v| v.is_finite() && (!ratio || *v > 0.0));
         if !ok {
             return None;
@@ -603,7 +607,7 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
                 let r = study_row(&res.studies[i], &mut values);
                 rows.push(r);
             }
-            if g.k == 1 {
+            if g.fit.k == 1 {
                 // One study: its row is the subgroup's result; nothing is pooled.
                 rows.push(Row::note(format!("O{}", &crate::report::ONE_STUDY_NOTE[1..])));
                 rows.push(Row::blank());

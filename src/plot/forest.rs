@@ -308,18 +308,18 @@ pub fn weight_header(res: &PoolResult, weights: Weights) -> &'static str {
 /// The heterogeneity line of a fit: `Heterogeneity: I² = …%, τ² = …, χ² = …, df = … (p = …)`
 /// (τ² left out for common-effect models); `None` for a single study.
 pub fn heterogeneity_text(f: &Pooled, common: bool, d: &Digits) -> Option<String> {
-    if f.k < 2 {
+    if f.fit.k < 2 {
         return None;
     }
-    let mut s = format!("Heterogeneity: I\u{b2} = {}%", fmt_num(f.i2, d.i2));
+    let mut s = format!("Heterogeneity: I\u{b2} = {}%", fmt_num(f.fit.i2, d.i2));
     if !common {
-        s.push_str(&format!(", \u{3c4}\u{b2} = {}", fmt_num(f.tau2, d.tau2)));
+        s.push_str(&format!(", \u{3c4}\u{b2} = {}", fmt_num(f.fit.tau2, d.tau2)));
     }
     s.push_str(&format!(
         ", \u{3c7}\u{b2} = {}, df = {} ({})",
-        fmt_num(f.q, d.q),
-        f.q_df,
-        p_text(f.q_p, d.p)
+        fmt_num(f.fit.q, d.q),
+        f.fit.q_df,
+        p_text(f.fit.q_p, d.p)
     ));
     Some(s)
 }
@@ -491,7 +491,7 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
     // A GLMM has no study weights: no Weight column, and squares of one size.
     let has_weights = res.studies.iter().any(|s| weight(s).is_finite());
     let v = |p: f64| sc.of(p);
-    let show_pi = |f: &Pooled| !common && f.k > 1 && f.proportion.pi_lb.is_finite() && f.proportion.pi_ub.is_finite();
+    let show_pi = |f: &Pooled| !common && f.fit.k > 1 && f.effect.pi_lb.is_finite() && f.effect.pi_ub.is_finite();
 
     let mut rows: Vec<Row> = Vec::new();
     let mut values: Vec<f64> = Vec::new();
@@ -518,7 +518,7 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
     };
     // Pooled intervals are shown within [0, 1] (a footnote gives the model's limits).
     let pooled_row = |label: &str, f: &Pooled, w: Option<f64>| -> Row {
-        let p = &f.proportion;
+        let p = &f.effect;
         let (lb, ub) = (in_unit(p.ci_lb), in_unit(p.ci_ub));
         let [e, l, u] = estimate_cells(Some(p.estimate), lb, ub, sc, dec);
         Row {
@@ -540,7 +540,7 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
         }
     };
     let pi_row = |f: &Pooled| -> Row {
-        let p = &f.proportion;
+        let p = &f.effect;
         let (lb, ub) = (in_unit(p.pi_lb), in_unit(p.pi_ub));
         let [_, l, u] = estimate_cells(None, lb, ub, sc, dec);
         Row {
@@ -561,7 +561,7 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
         values.extend([v(s.ci_lb), v(s.ci_ub)]);
     }
     let o = &res.overall;
-    values.extend([v(in_unit(o.proportion.ci_lb)), v(in_unit(o.proportion.ci_ub))]);
+    values.extend([v(in_unit(o.effect.ci_lb)), v(in_unit(o.effect.ci_ub))]);
     if res.subgroups.is_empty() {
         for &i in &order[0] {
             rows.push(study_row(&res.studies[i]));
@@ -585,13 +585,13 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
             // Both models per subgroup, as for all studies: the common-effect diamond above.
             if let (false, Some(c)) = (common, g.common.as_deref()) {
                 rows.push(pooled_row("Common effect model", c, None));
-                values.extend([v(in_unit(c.proportion.ci_lb)), v(in_unit(c.proportion.ci_ub))]);
+                values.extend([v(in_unit(c.effect.ci_lb)), v(in_unit(c.effect.ci_ub))]);
             }
             rows.push(pooled_row(label, g, Some(w)));
-            values.extend([v(in_unit(g.proportion.ci_lb)), v(in_unit(g.proportion.ci_ub))]);
+            values.extend([v(in_unit(g.effect.ci_lb)), v(in_unit(g.effect.ci_ub))]);
             if opts.prediction && opts.subgroup_prediction && show_pi(g) {
                 rows.push(pi_row(g));
-                values.extend([v(in_unit(g.proportion.pi_lb)), v(in_unit(g.proportion.pi_ub))]);
+                values.extend([v(in_unit(g.effect.pi_lb)), v(in_unit(g.effect.pi_ub))]);
             }
             if let Some(h) = heterogeneity_text(g, common, d) {
                 rows.push(Row::note(h));
@@ -608,12 +608,12 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
     // (weights and squares are the random-effects model's).
     if let (false, Some(c)) = (common, &res.common) {
         rows.push(pooled_row("Common effect model", c, None));
-        values.extend([v(in_unit(c.proportion.ci_lb)), v(in_unit(c.proportion.ci_ub))]);
+        values.extend([v(in_unit(c.effect.ci_lb)), v(in_unit(c.effect.ci_ub))]);
     }
     rows.push(pooled_row(label, o, overall_w));
     if opts.prediction && show_pi(o) {
         rows.push(pi_row(o));
-        values.extend([v(in_unit(o.proportion.pi_lb)), v(in_unit(o.proportion.pi_ub))]);
+        values.extend([v(in_unit(o.effect.pi_lb)), v(in_unit(o.effect.pi_ub))]);
     }
     let mut footer = vec![model_line(res)];
     if let Some(h) = heterogeneity_text(o, common, d) {
@@ -673,7 +673,7 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
         },
         reference: opts.reference.map(v),
         pooled: if opts.pooled_line {
-            Some(v(o.proportion.estimate))
+            Some(v(o.effect.estimate))
         } else {
             None
         },

@@ -87,7 +87,7 @@ pub fn figure(res: &PoolResult, opts: &FunnelOptions) -> Result<Figure> {
     }
     let st = &opts.style;
     let z = dist::critical(level, None);
-    let est = res.overall.estimate;
+    let est = res.overall.coef().estimate;
     let yi: Vec<f64> = res.studies.iter().map(|s| s.yi).collect();
     let se: Vec<f64> = res.studies.iter().map(|s| s.vi.sqrt()).collect();
     let se_top = se.iter().copied().fold(0.0f64, f64::max);

@@ -19,15 +19,15 @@ use crate::report::{fmt_num, fmt_prop};
 fn cells(f: &Pooled, label: String, opts: &ForestOptions) -> Vec<String> {
     let dec = opts.digits.proportion(opts.scale);
     let pct = opts.scale.is_percent();
-    let p = &f.proportion;
-    let i2 = if f.k > 1 {
-        format!("{}%", fmt_num(f.i2, opts.digits.i2))
+    let p = &f.effect;
+    let i2 = if f.fit.k > 1 {
+        format!("{}%", fmt_num(f.fit.i2, opts.digits.i2))
     } else {
         String::new()
     };
     vec![
         label,
-        f.k.to_string(),
+        f.fit.k.to_string(),
         fmt_num(f.events, 0),
         fmt_num(f.total, 0),
         fmt_prop(p.estimate, dec, pct),
@@ -56,9 +56,9 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
     match opts.sort {
         Sort::Estimate => order.sort_by(|&a, &b| {
             res.subgroups[a]
-                .proportion
+                .effect
                 .estimate
-                .total_cmp(&res.subgroups[b].proportion.estimate)
+                .total_cmp(&res.subgroups[b].effect.estimate)
         }),
         Sort::Weight => order.sort_by(|&a, &b| share(&res.subgroups[b]).total_cmp(&share(&res.subgroups[a]))),
         Sort::None | Sort::Year => {}
@@ -67,7 +67,7 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
     let mut values = Vec::new();
     for &gi in &order {
         let g = &res.subgroups[gi];
-        let p = &g.proportion;
+        let p = &g.effect;
         rows.push(Row {
             kind: RowKind::Normal,
             cells: cells(g, g.display_name().to_string(), opts),
@@ -80,7 +80,7 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
         values.extend([v(p.ci_lb), v(p.ci_ub)]);
     }
     let o = &res.overall;
-    let p = &o.proportion;
+    let p = &o.effect;
     rows.push(Row {
         kind: RowKind::Bold,
         cells: cells(o, forest::model_label(res).to_string(), opts),
@@ -91,7 +91,7 @@ pub fn table(res: &PoolResult, opts: &ForestOptions) -> Result<Table> {
         },
     });
     values.extend([v(p.ci_lb), v(p.ci_ub)]);
-    if opts.prediction && !common && o.k > 1 && p.pi_lb.is_finite() && p.pi_ub.is_finite() {
+    if opts.prediction && !common && o.fit.k > 1 && p.pi_lb.is_finite() && p.pi_ub.is_finite() {
         let dec = opts.digits.proportion(sc);
         let pct = sc.is_percent();
         rows.push(Row {

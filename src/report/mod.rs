@@ -105,7 +105,7 @@ pub fn in_unit(p: f64) -> f64 {
 /// The study of a subgroup of one study (shown as the study's own result, [`ONE_STUDY_NOTE`]);
 /// `None` for other fits.
 pub fn single_study<'a>(res: &'a PoolResult, g: &Pooled) -> Option<&'a crate::model::StudyRow> {
-    if g.k != 1 || g.name.is_none() {
+    if g.fit.k != 1 || g.name.is_none() {
         return None;
     }
     res.studies
@@ -169,9 +169,9 @@ pub fn truncation_notes(res: &PoolResult, decimals: usize, percent: bool) -> Vec
     let (lo, hi) = if percent { ("0%", "100%") } else { ("0", "1") };
     let mut out = Vec::new();
     for (what, f, random) in shown_fits(res) {
-        let p = &f.proportion;
+        let p = &f.effect;
         let mut intervals = vec![("CI", p.ci_lb, p.ci_ub)];
-        if random && f.k > 1 {
+        if random && f.fit.k > 1 {
             intervals.push(("PI", p.pi_lb, p.pi_ub));
         }
         for (name, lb, ub) in intervals {
@@ -264,31 +264,31 @@ pub fn to_csv(res: &PoolResult) -> String {
         let o = |v: Option<f64>| v.map(csv_num).unwrap_or_default();
         let fields = [
             csv_field(name),
-            f.k.to_string(),
+            f.fit.k.to_string(),
             csv_num(f.events),
             csv_num(f.total),
-            csv_num(f.estimate),
-            csv_num(f.se),
-            csv_num(f.ci_lb),
-            csv_num(f.ci_ub),
-            csv_num(f.pval),
+            csv_num(f.coef().estimate),
+            csv_num(f.coef().se),
+            csv_num(f.coef().ci_lb),
+            csv_num(f.coef().ci_ub),
+            csv_num(f.coef().pval),
             csv_num(f.pi_lb),
             csv_num(f.pi_ub),
-            csv_num(f.tau2),
+            csv_num(f.fit.tau2),
             o(f.tau2_ci_lb),
             o(f.tau2_ci_ub),
-            csv_num(f.i2),
+            csv_num(f.fit.i2),
             o(f.i2_ci_lb),
             o(f.i2_ci_ub),
-            csv_num(f.h2),
-            csv_num(f.q),
-            f.q_df.to_string(),
-            csv_num(f.q_p),
-            csv_num(f.proportion.estimate),
-            csv_num(f.proportion.ci_lb),
-            csv_num(f.proportion.ci_ub),
-            csv_num(f.proportion.pi_lb),
-            csv_num(f.proportion.pi_ub),
+            csv_num(f.fit.h2),
+            csv_num(f.fit.q),
+            f.fit.q_df.to_string(),
+            csv_num(f.fit.q_p),
+            csv_num(f.effect.estimate),
+            csv_num(f.effect.ci_lb),
+            csv_num(f.effect.ci_ub),
+            csv_num(f.effect.pi_lb),
+            csv_num(f.effect.pi_ub),
         ];
         out.push_str(&fields.join(","));
         out.push('\n');

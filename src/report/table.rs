@@ -70,7 +70,7 @@ fn render_proportions(res: &PoolResult, dp: usize) -> String {
     } else {
         format!("; tau^2 estimator: {}", res.method)
     };
-    let _ = writeln!(o, "{model} (k = {}{est}; test: {})", res.overall.k, res.test);
+    let _ = writeln!(o, "{model} (k = {}{est}; test: {})", res.overall.fit.k, res.test);
     let _ = writeln!(o, "Measure: {} ({})", res.measure, measure_name(res.measure));
     let corrected = res.studies.iter().filter(|s| s.corrected).count();
     if corrected > 0 {
@@ -104,12 +104,12 @@ fn render_proportions(res: &PoolResult, dp: usize) -> String {
         let _ = writeln!(
             o,
             "Common effect model:  pooled proportion {}% ({lv} CI {}% to {}%)",
-            pct(c.proportion.estimate),
-            pct(c.proportion.ci_lb),
-            pct(c.proportion.ci_ub),
+            pct(c.effect.estimate),
+            pct(c.effect.ci_lb),
+            pct(c.effect.ci_ub),
         );
     }
-    let p = &res.overall.proportion;
+    let p = &res.overall.effect;
     if common_only {
         let _ = writeln!(
             o,
@@ -119,7 +119,7 @@ fn render_proportions(res: &PoolResult, dp: usize) -> String {
             pct(p.ci_ub),
         );
     } else {
-        let pi = if res.overall.k > 1 {
+        let pi = if res.overall.fit.k > 1 {
             format!("; {lv} PI {}% to {}%", pct(p.pi_lb), pct(p.pi_ub))
         } else {
             String::new()
@@ -198,21 +198,21 @@ fn render_proportions(res: &PoolResult, dp: usize) -> String {
         // The cells of one pooled fit: estimate, CI, PI, tau^2, I^2, Q, p(Q).
         let fit_cells = |f: &Pooled, random: bool| -> [String; 7] {
             [
-                pct(f.proportion.estimate),
-                format!("[{}; {}]", pct(f.proportion.ci_lb), pct(f.proportion.ci_ub)),
+                pct(f.effect.estimate),
+                format!("[{}; {}]", pct(f.effect.ci_lb), pct(f.effect.ci_ub)),
                 if random {
-                    format!("[{}; {}]", pct(f.proportion.pi_lb), pct(f.proportion.pi_ub))
+                    format!("[{}; {}]", pct(f.effect.pi_lb), pct(f.effect.pi_ub))
                 } else {
                     dash()
                 },
-                if random { fmt_num(f.tau2, D) } else { dash() },
-                fmt_num(f.i2, 1),
-                fmt_num(f.q, D),
-                fmt_p(f.q_p, 4),
+                if random { fmt_num(f.fit.tau2, D) } else { dash() },
+                fmt_num(f.fit.i2, 1),
+                fmt_num(f.fit.q, D),
+                fmt_p(f.fit.q_p, 4),
             ]
         };
         for s in &res.subgroups {
-            let k = s.k.to_string();
+            let k = s.fit.k.to_string();
             let et = format!("{}/{}", fmt_num(s.events, 0), fmt_num(s.total, 0));
             let mut print = |name: &str, model: &str, cells: &[String; 7], flag: &str| {
                 let [est, ci, pi, tau2, i2, q, qp] = cells;
@@ -300,7 +300,7 @@ fn fit_block(o: &mut String, f: &Pooled, method: Method, lv: &str, common: Optio
         (Some(l), Some(u)) => format!(" ({lv} CI {}, {})", fmt_num(l, d), fmt_num(u, d)),
         _ => String::new(),
     };
-    if f.k == 1 {
+    if f.fit.k == 1 {
         let _ = writeln!(
             o,
             "One study: no heterogeneity statistics (tau^2 = 0, Q, I^2 and H^2 undefined)."
@@ -310,55 +310,61 @@ fn fit_block(o: &mut String, f: &Pooled, method: Method, lv: &str, common: Optio
             let _ = writeln!(
                 o,
                 "tau^2 (estimated amount of total heterogeneity): {}{}",
-                fmt_num(f.tau2, 4),
+                fmt_num(f.fit.tau2, 4),
                 ci(f.tau2_ci_lb, f.tau2_ci_ub, 4)
             );
             let _ = writeln!(
                 o,
                 "tau (square root of estimated tau^2 value):      {}",
-                fmt_num(f.tau, 4)
+                fmt_num(f.fit.tau(), 4)
             );
         }
         let _ = writeln!(
             o,
             "I^2 (total heterogeneity / total variability):   {}%{}",
-            fmt_num(f.i2, 2),
+            fmt_num(f.fit.i2, 2),
             ci(f.i2_ci_lb, f.i2_ci_ub, 2)
         );
         let _ = writeln!(
             o,
             "H^2 (total variability / sampling variability):  {}{}",
-            fmt_num(f.h2, 2),
+            fmt_num(f.fit.h2, 2),
             ci(f.h2_ci_lb, f.h2_ci_ub, 2)
         );
         let _ = writeln!(o);
         let _ = writeln!(o, "Test for Heterogeneity:");
-        match (f.q_lrt, f.q_lrt_p) {
+        match (f.q_lrt(), f.q_lrt_p()) {
             // GLMM (metafor rma.glmm): the Wald and the likelihood-ratio test.
             (Some(lrt), Some(lrt_p)) => {
                 let _ = writeln!(
                     o,
                     "Wld(df = {}) = {}, p-val {}",
-                    f.q_df,
-                    fmt_num(f.q, 4),
-                    fmt_p(f.q_p, 4)
+                    f.fit.q_df,
+                    fmt_num(f.fit.q, 4),
+                    fmt_p(f.fit.q_p, 4)
                 );
                 let _ = writeln!(
                     o,
                     "LRT(df = {}) = {}, p-val {}",
-                    f.q_df,
+                    f.fit.q_df,
                     fmt_num(lrt, 4),
                     fmt_p(lrt_p, 4)
                 );
             }
             _ => {
-                let _ = writeln!(o, "Q(df = {}) = {}, p-val {}", f.q_df, fmt_num(f.q, 4), fmt_p(f.q_p, 4));
+                let _ = writeln!(
+                    o,
+                    "Q(df = {}) = {}, p-val {}",
+                    f.fit.q_df,
+                    fmt_num(f.fit.q, 4),
+                    fmt_p(f.fit.q_p, 4)
+                );
             }
         }
     }
     let _ = writeln!(o);
     let _ = writeln!(o, "Model Results (transformed scale):");
-    let stat = if f.test == crate::model::Test::Z {
+    let stat = if f.fit.test == crate::model::Test::Z {
         "zval"
     } else {
         "tval"
@@ -378,12 +384,12 @@ fn fit_block(o: &mut String, f: &Pooled, method: Method, lv: &str, common: Optio
         let line = format!(
             "{:<label_w$}{:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
             label,
-            fmt_num(f.estimate, D),
-            fmt_num(f.se, D),
-            fmt_num(f.zval, D),
-            fmt_p(f.pval, 4),
-            fmt_num(f.ci_lb, D),
-            fmt_num(f.ci_ub, D),
+            fmt_num(f.coef().estimate, D),
+            fmt_num(f.coef().se, D),
+            fmt_num(f.coef().zval, D),
+            fmt_p(f.coef().pval, 4),
+            fmt_num(f.coef().ci_lb, D),
+            fmt_num(f.coef().ci_ub, D),
             pl,
             pu
         );
@@ -463,15 +469,15 @@ fn render_comparative(res: &PoolResult, dn: usize) -> String {
     let _ = writeln!(o);
     let fit_line = |o: &mut String, label: &str, f: &Pooled| {
         let e = &f.effect;
-        let stat = if f.test == crate::model::Test::Z { "z" } else { "t" };
+        let stat = if f.fit.test == crate::model::Test::Z { "z" } else { "t" };
         let _ = writeln!(
             o,
             "{label}: {m} {} ({lv}% CI {} to {}); {stat} = {}, p-val {}",
             nat(e.estimate),
             nat(e.ci_lb),
             nat(e.ci_ub),
-            fmt_num(f.zval, 2),
-            p_eq(f.pval)
+            fmt_num(f.coef().zval, 2),
+            p_eq(f.coef().pval)
         );
     };
     let common_label = match res.pooling {
@@ -481,15 +487,15 @@ fn render_comparative(res: &PoolResult, dn: usize) -> String {
     };
     let show = |o: &mut String, name: Option<&str>, overall: &Pooled, common: Option<&Pooled>| {
         if let Some(n) = name {
-            let _ = writeln!(o, "Subgroup {n} (k = {}):", overall.k);
-            if overall.k == 1 {
+            let _ = writeln!(o, "Subgroup {n} (k = {}):", overall.fit.k);
+            if overall.fit.k == 1 {
                 // One study: its own effect (the one-study fit); nothing pooled.
                 fit_line(o, "  The study", overall);
                 let _ = writeln!(o, "  ({})", super::ONE_STUDY_NOTE);
                 return;
             }
         } else {
-            let _ = writeln!(o, "All studies (k = {}):", overall.k);
+            let _ = writeln!(o, "All studies (k = {}):", overall.fit.k);
         }
         if let Some(c) = common {
             fit_line(o, &format!("  {common_label}"), c);
@@ -504,20 +510,20 @@ fn render_comparative(res: &PoolResult, dn: usize) -> String {
         } else if common.is_none() {
             fit_line(o, &format!("  {common_label}"), overall);
         }
-        if overall.k > 1 {
+        if overall.fit.k > 1 {
             let _ = writeln!(
                 o,
                 "  Heterogeneity: Tau^2 = {}; Chi^2 = {}, df = {} (P {}); I^2 = {}%",
-                fmt_num(overall.tau2, 4),
-                fmt_num(overall.q, 2),
-                overall.q_df,
-                p_eq(overall.q_p),
-                fmt_num(overall.i2, 1)
+                fmt_num(overall.fit.tau2, 4),
+                fmt_num(overall.fit.q, 2),
+                overall.fit.q_df,
+                p_eq(overall.fit.q_p),
+                fmt_num(overall.fit.i2, 1)
             );
         } else {
             let _ = writeln!(o, "  One study: no heterogeneity statistics.");
         }
-        if let Some(t) = overall.mh.or(common.and_then(|c| c.mh)) {
+        if let Some(t) = overall.fit.mh.or(common.and_then(|c| c.fit.mh)) {
             if let (Some(x), Some(p)) = (t.mh, t.mh_p) {
                 let _ = writeln!(
                     o,

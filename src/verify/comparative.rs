@@ -484,12 +484,12 @@ pub fn evaluate(studies: &Studies, s: &CompSetting, level: f64) -> Result<CompVa
         ci_ub: e.ci_ub.max(e.ci_lb),
         pi_lb: e.pi_lb.min(e.pi_ub),
         pi_ub: e.pi_ub.max(e.pi_lb),
-        k: o.k,
+        k: o.fit.k,
         n: studies.inputs.iter().map(patients).sum(),
-        tau2: o.tau2,
-        i2: o.i2,
-        q: o.q,
-        p: o.pval,
+        tau2: o.fit.tau2,
+        i2: o.fit.i2,
+        q: o.fit.q,
+        p: o.coef().pval,
     })
 }
 

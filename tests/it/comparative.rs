@@ -200,26 +200,26 @@ fn options(case: &Value) -> PoolOptions {
 
 fn check_fit(c: &mut Checker, id: &str, p: &Pooled, res: &PoolResult, fit: &Value, kept: &[usize]) {
     let kind = fit["type"].as_str().unwrap();
-    c.key(id, p.k as f64, fit, "k");
-    c.key(id, p.estimate, fit, "beta");
-    c.key(id, p.se, fit, "se");
-    c.key(id, p.zval, fit, "zval");
-    c.key(id, p.pval, fit, "pval");
-    c.key(id, p.ci_lb, fit, "ci_lb");
-    c.key(id, p.ci_ub, fit, "ci_ub");
-    c.key(id, p.q, fit, "QE");
-    c.key(id, p.q_p, fit, "QEp");
-    c.key(id, p.i2, fit, "I2");
-    c.key(id, p.h2, fit, "H2");
+    c.key(id, p.fit.k as f64, fit, "k");
+    c.key(id, p.coef().estimate, fit, "beta");
+    c.key(id, p.coef().se, fit, "se");
+    c.key(id, p.coef().zval, fit, "zval");
+    c.key(id, p.coef().pval, fit, "pval");
+    c.key(id, p.coef().ci_lb, fit, "ci_lb");
+    c.key(id, p.coef().ci_ub, fit, "ci_ub");
+    c.key(id, p.fit.q, fit, "QE");
+    c.key(id, p.fit.q_p, fit, "QEp");
+    c.key(id, p.fit.i2, fit, "I2");
+    c.key(id, p.fit.h2, fit, "H2");
     if kind == "rma.uni" {
-        c.key(id, p.tau2, fit, "tau2");
+        c.key(id, p.fit.tau2, fit, "tau2");
         c.key(id, p.pi_lb, fit, "pi_lb");
         c.key(id, p.pi_ub, fit, "pi_ub");
     } else {
-        c.key(id, (p.q_df + 1) as f64, fit, "k_yi");
+        c.key(id, (p.fit.q_df + 1) as f64, fit, "k_yi");
     }
     if kind == "rma.mh" {
-        let t = p.mh;
+        let t = p.fit.mh;
         for (key, ours) in [
             ("MH", t.and_then(|t| t.mh)),
             ("MHp", t.and_then(|t| t.mh_p)),
@@ -337,7 +337,7 @@ fn metafor_two_group_fixtures() {
                 if let Ok(r) = &result {
                     c.failures.push(format!(
                         "{id}: metafor refuses ({err}), ours gave {}",
-                        r.overall.estimate
+                        r.overall.coef().estimate
                     ));
                 }
                 fits += 1;
@@ -483,17 +483,17 @@ fn revman_meta_stata_conventions_match_the_independent_script() {
         let fit = &case["fit"];
         let p = &res.overall;
         for (key, ours) in [
-            ("estimate", p.estimate),
-            ("se", p.se),
-            ("zval", p.zval),
-            ("pval", p.pval),
-            ("ci_lb", p.ci_lb),
-            ("ci_ub", p.ci_ub),
-            ("tau2", p.tau2),
-            ("Q", p.q),
-            ("Q_df", p.q_df as f64),
-            ("Q_p", p.q_p),
-            ("I2", p.i2),
+            ("estimate", p.coef().estimate),
+            ("se", p.coef().se),
+            ("zval", p.coef().zval),
+            ("pval", p.coef().pval),
+            ("ci_lb", p.coef().ci_lb),
+            ("ci_ub", p.coef().ci_ub),
+            ("tau2", p.fit.tau2),
+            ("Q", p.fit.q),
+            ("Q_df", p.fit.q_df as f64),
+            ("Q_p", p.fit.q_p),
+            ("I2", p.fit.i2),
         ] {
             c.key(id, ours, fit, key);
         }
@@ -518,7 +518,11 @@ fn revman_meta_stata_conventions_match_the_independent_script() {
                     x.exp()
                 }
             };
-            for (key, ours) in [("estimate", p.estimate), ("ci_lb", p.ci_lb), ("ci_ub", p.ci_ub)] {
+            for (key, ours) in [
+                ("estimate", p.coef().estimate),
+                ("ci_lb", p.coef().ci_lb),
+                ("ci_ub", p.coef().ci_ub),
+            ] {
                 let printed = pb[key].as_f64().unwrap();
                 if (round(back(ours)) - printed).abs() > 1e-9 {
                     c.failures.push(format!(

@@ -325,7 +325,7 @@ fn svg_has_every_label_number_square_and_diamond() {
         // overall.
         assert_eq!(
             diamonds,
-            2 * res.subgroups.iter().filter(|g| g.k > 1).count() + 2,
+            2 * res.subgroups.iter().filter(|g| g.fit.k > 1).count() + 2,
             "{name}: two diamonds per pooled subgroup and overall"
         );
         assert_eq!(bars, 1, "{name}: one prediction bar");
@@ -1086,9 +1086,9 @@ fn summary_plot_has_one_diamond_per_subgroup() {
     let texts: Vec<String> = svg_texts(&els).iter().map(|e| e.text.clone()).collect();
     for g in &res.subgroups {
         assert!(texts.contains(g.name.as_ref().unwrap()));
-        assert!(texts.contains(&fmt_num(100.0 * g.proportion.estimate, 1)));
-        assert!(texts.contains(&format!("{}%", fmt_num(g.i2, 1))));
-        assert!(texts.contains(&g.k.to_string()));
+        assert!(texts.contains(&fmt_num(100.0 * g.effect.estimate, 1)));
+        assert!(texts.contains(&format!("{}%", fmt_num(g.fit.i2, 1))));
+        assert!(texts.contains(&g.fit.k.to_string()));
     }
     assert!(texts.iter().any(|t| t.starts_with("Test for subgroup differences")));
     // The model, scale and level, as in the forest plot.

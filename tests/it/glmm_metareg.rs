@@ -345,20 +345,28 @@ fn glmm_matches_metafor_rma_glmm() {
                     assert!(!any_error, "{label}: pool should fail like metafor");
                     assert_eq!(res.method, Method::GLMM);
                     assert!(res.overall.tau2_ci_lb.is_none());
-                    assert!(res.overall.q_lrt.is_some());
+                    assert!(res.overall.q_lrt().is_some());
                     let o = &case["overall"];
                     let tol = if control == "tight" { 1e-5 } else { 5e-4 };
-                    let floor = res.overall.se;
+                    let floor = res.overall.coef().se;
                     t.check(
                         control,
                         "pool estimate",
                         &label,
-                        res.overall.estimate,
+                        res.overall.coef().estimate,
                         &o["estimate"],
                         floor,
                         tol,
                     );
-                    t.check("any", "pool Q (Wald)", &label, res.overall.q, &o["QE_Wld"], 1e-8, 1e-6);
+                    t.check(
+                        "any",
+                        "pool Q (Wald)",
+                        &label,
+                        res.overall.fit.q,
+                        &o["QE_Wld"],
+                        1e-8,
+                        1e-6,
+                    );
                     if let Some(st) = case["subgroup_test"].as_object() {
                         let ours = res.subgroup_test.expect("subgroup test");
                         // Q between subgroups uses lme4's SEs (see "se (lme4 vcov)" above).
@@ -1086,22 +1094,30 @@ fn glmm_or_matches_metafor_rma_glmm() {
                 control,
                 "pool estimate",
                 &label,
-                res.overall.estimate,
+                res.overall.coef().estimate,
                 &o["estimate"],
-                res.overall.se,
+                res.overall.coef().se,
                 tol,
             );
-            t.check("any", "pool Q (Wald)", &label, res.overall.q, &o["QE_Wld"], 1e-8, 1e-6);
+            t.check(
+                "any",
+                "pool Q (Wald)",
+                &label,
+                res.overall.fit.q,
+                &o["QE_Wld"],
+                1e-8,
+                1e-6,
+            );
             t.check(
                 "any",
                 "pool Q_LRT",
                 &label,
-                res.overall.q_lrt.unwrap(),
+                res.overall.q_lrt().unwrap(),
                 &o["QE_LRT"],
                 1e-8,
                 1e-6,
             );
-            t.check("any", "pool k", &label, res.overall.k as f64, &o["k"], 0.0, 0.0);
+            t.check("any", "pool k", &label, res.overall.fit.k as f64, &o["k"], 0.0, 0.0);
             if let Some(st) = case["subgroup_test"].as_object() {
                 let ours = res.subgroup_test.expect("subgroup test");
                 let g = format!("{control} nAGQ={}", opts.n_agq);
@@ -1129,7 +1145,7 @@ fn glmm_or_matches_metafor_rma_glmm() {
             assert!(v["overall"]["converged"].as_bool().unwrap());
             assert!(v["overall"]["Q_LRT"].is_number());
             let e = v["overall"]["effect"]["estimate"].as_f64().unwrap();
-            assert!((e - res.overall.estimate.exp()).abs() < 1e-12 * e);
+            assert!((e - res.overall.coef().estimate.exp()).abs() < 1e-12 * e);
         }
     }
     assert!(n_cases > 0, "no OR GLMM cases");

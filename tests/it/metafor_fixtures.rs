@@ -94,21 +94,21 @@ impl Checker {
 
     fn fit(&mut self, what: &str, f: &Pooled, r: &Value) {
         let n = |c: &mut Checker, key: &str, v: f64| c.num(&format!("{what}.{key}"), v, r.get(key));
-        n(self, "k", f.k as f64);
-        n(self, "estimate", f.estimate);
-        n(self, "se", f.se);
-        n(self, "zval", f.zval);
-        n(self, "ci_lb", f.ci_lb);
-        n(self, "ci_ub", f.ci_ub);
-        n(self, "pval", f.pval);
+        n(self, "k", f.fit.k as f64);
+        n(self, "estimate", f.coef().estimate);
+        n(self, "se", f.coef().se);
+        n(self, "zval", f.coef().zval);
+        n(self, "ci_lb", f.coef().ci_lb);
+        n(self, "ci_ub", f.coef().ci_ub);
+        n(self, "pval", f.coef().pval);
         n(self, "pi_lb", f.pi_lb);
         n(self, "pi_ub", f.pi_ub);
-        n(self, "tau2", f.tau2);
-        n(self, "I2", f.i2);
-        n(self, "H2", f.h2);
-        n(self, "Q", f.q);
-        n(self, "Q_df", f.q_df as f64);
-        n(self, "Q_p", f.q_p);
+        n(self, "tau2", f.fit.tau2);
+        n(self, "I2", f.fit.i2);
+        n(self, "H2", f.fit.h2);
+        n(self, "Q", f.fit.q);
+        n(self, "Q_df", f.fit.q_df as f64);
+        n(self, "Q_p", f.fit.q_p);
         let o = |c: &mut Checker, key: &str, v: Option<f64>| c.opt(&format!("{what}.{key}"), v, r.get(key));
         o(self, "tau2_ci_lb", f.tau2_ci_lb);
         o(self, "tau2_ci_ub", f.tau2_ci_ub);
@@ -122,11 +122,11 @@ impl Checker {
             return;
         };
         let pr = |c: &mut Checker, key: &str, v: f64| c.num(&format!("{what}.proportion.{key}"), v, p.get(key));
-        pr(self, "estimate", f.proportion.estimate);
-        pr(self, "ci_lb", f.proportion.ci_lb);
-        pr(self, "ci_ub", f.proportion.ci_ub);
-        pr(self, "pi_lb", f.proportion.pi_lb);
-        pr(self, "pi_ub", f.proportion.pi_ub);
+        pr(self, "estimate", f.effect.estimate);
+        pr(self, "ci_lb", f.effect.ci_lb);
+        pr(self, "ci_ub", f.effect.ci_ub);
+        pr(self, "pi_lb", f.effect.pi_lb);
+        pr(self, "pi_ub", f.effect.pi_ub);
     }
 }
 

@@ -130,7 +130,7 @@ fn check_result(r: &PoolResult, what: &str) -> Result<(), TestCaseError> {
         // Undefined (NaN, as in metafor) only for the F-test without residual df (one study per
         // subgroup with Knapp-Hartung and a common τ²) and for a subgroup with SE 0 (its
         // weight in Q between is infinite).
-        if t.df2 != Some(0) && r.subgroups.iter().all(|g| g.se > 0.0) {
+        if t.df2 != Some(0) && r.subgroups.iter().all(|g| g.coef().se > 0.0) {
             prop_assert!(t.q >= 0.0 && t.q.is_finite(), "{}: subgroup Q = {}", what, t.q);
             prop_assert!((0.0..=1.0).contains(&t.p), "{}: subgroup p = {}", what, t.p);
         }
@@ -156,46 +156,46 @@ fn ill_conditioned(r: &PoolResult) -> bool {
 
 fn check_fit(f: &Pooled, measure: Measure, common_effect: bool, ill: bool, what: &str) -> Result<(), TestCaseError> {
     for (name, v) in [
-        ("estimate", f.estimate),
-        ("se", f.se),
-        ("zval", f.zval),
-        ("ci_lb", f.ci_lb),
-        ("ci_ub", f.ci_ub),
+        ("estimate", f.coef().estimate),
+        ("se", f.coef().se),
+        ("zval", f.coef().zval),
+        ("ci_lb", f.coef().ci_lb),
+        ("ci_ub", f.coef().ci_ub),
         ("pi_lb", f.pi_lb),
         ("pi_ub", f.pi_ub),
-        ("tau2", f.tau2),
-        ("I2", f.i2),
-        ("Q", f.q),
-        ("proportion", f.proportion.estimate),
-        ("proportion.ci_lb", f.proportion.ci_lb),
-        ("proportion.ci_ub", f.proportion.ci_ub),
-        ("proportion.pi_lb", f.proportion.pi_lb),
-        ("proportion.pi_ub", f.proportion.pi_ub),
+        ("tau2", f.fit.tau2),
+        ("I2", f.fit.i2),
+        ("Q", f.fit.q),
+        ("proportion", f.effect.estimate),
+        ("proportion.ci_lb", f.effect.ci_lb),
+        ("proportion.ci_ub", f.effect.ci_ub),
+        ("proportion.pi_lb", f.effect.pi_lb),
+        ("proportion.pi_ub", f.effect.pi_ub),
     ] {
         // With a zero SE (Knapp-Hartung on identical studies: Q = 0, as metafor) the z-value
         // is infinite and the CI a point.
-        if !(name == "zval" && f.se == 0.0) {
+        if !(name == "zval" && f.coef().se == 0.0) {
             prop_assert!(v.is_finite(), "{}: {} = {}", what, name, v);
         }
     }
-    prop_assert!(f.se >= 0.0, "{}: se = {}", what, f.se);
+    prop_assert!(f.coef().se >= 0.0, "{}: se = {}", what, f.coef().se);
     prop_assert!(
-        within(f.ci_lb, f.estimate, f.ci_ub),
+        within(f.coef().ci_lb, f.coef().estimate, f.coef().ci_ub),
         "{}: CI [{}, {}] vs {}",
         what,
-        f.ci_lb,
-        f.ci_ub,
-        f.estimate
+        f.coef().ci_lb,
+        f.coef().ci_ub,
+        f.coef().estimate
     );
     prop_assert!(
-        within(f.pi_lb, f.estimate, f.pi_ub),
+        within(f.pi_lb, f.coef().estimate, f.pi_ub),
         "{}: PI [{}, {}] vs {}",
         what,
         f.pi_lb,
         f.pi_ub,
-        f.estimate
+        f.coef().estimate
     );
-    let p = &f.proportion;
+    let p = &f.effect;
     prop_assert!(
         within(p.ci_lb, p.estimate, p.ci_ub),
         "{}: proportion CI [{}, {}] vs {}",
@@ -223,10 +223,10 @@ fn check_fit(f: &Pooled, measure: Measure, common_effect: bool, ill: bool, what:
             );
         }
     }
-    prop_assert!(f.tau2 >= 0.0, "{}: tau2 = {}", what, f.tau2);
-    prop_assert!(f.q >= 0.0, "{}: Q = {}", what, f.q);
-    for (name, v) in [("p", f.pval), ("Q_p", f.q_p)] {
-        if !(name == "p" && f.se == 0.0 && f.estimate == 0.0) {
+    prop_assert!(f.fit.tau2 >= 0.0, "{}: tau2 = {}", what, f.fit.tau2);
+    prop_assert!(f.fit.q >= 0.0, "{}: Q = {}", what, f.fit.q);
+    for (name, v) in [("p", f.coef().pval), ("Q_p", f.fit.q_p)] {
+        if !(name == "p" && f.coef().se == 0.0 && f.coef().estimate == 0.0) {
             prop_assert!((0.0..=1.0).contains(&v), "{}: {} = {}", what, name, v);
         }
     }
@@ -238,9 +238,14 @@ fn check_fit(f: &Pooled, measure: Measure, common_effect: bool, ill: bool, what:
     }
     // I² = 100 τ² / (τ² + ṽ) may round to an ulp above 100.
     let percent = -1e-12..=100.0 + 1e-12;
-    prop_assert!(percent.contains(&f.i2), "{}: I2 = {}", what, f.i2);
+    prop_assert!(percent.contains(&f.fit.i2), "{}: I2 = {}", what, f.fit.i2);
     let h2_min = if common_effect { 0.0 } else { 1.0 - 1e-12 };
-    prop_assert!(f.h2 >= h2_min && f.h2.is_finite(), "{}: H2 = {}", what, f.h2);
+    prop_assert!(
+        f.fit.h2 >= h2_min && f.fit.h2.is_finite(),
+        "{}: H2 = {}",
+        what,
+        f.fit.h2
+    );
     if let (Some(lb), Some(ub)) = (f.i2_ci_lb, f.i2_ci_ub) {
         prop_assert!(
             percent.contains(&lb) && percent.contains(&ub) && within(lb, lb, ub),
@@ -304,14 +309,14 @@ proptest! {
         if let (Some(a), Some(b)) = (a, b) {
             let (fa, fb) = (&a.overall, &b.overall);
             for (what, x, y) in [
-                ("estimate", fa.estimate, fb.estimate),
-                ("se", fa.se, fb.se),
-                ("ci_lb", fa.ci_lb, fb.ci_lb),
-                ("ci_ub", fa.ci_ub, fb.ci_ub),
-                ("tau2", fa.tau2, fb.tau2),
-                ("I2", fa.i2, fb.i2),
-                ("Q", fa.q, fb.q),
-                ("proportion", fa.proportion.estimate, fb.proportion.estimate),
+                ("estimate", fa.coef().estimate, fb.coef().estimate),
+                ("se", fa.coef().se, fb.coef().se),
+                ("ci_lb", fa.coef().ci_lb, fb.coef().ci_lb),
+                ("ci_ub", fa.coef().ci_ub, fb.coef().ci_ub),
+                ("tau2", fa.fit.tau2, fb.fit.tau2),
+                ("I2", fa.fit.i2, fb.fit.i2),
+                ("Q", fa.fit.q, fb.fit.q),
+                ("proportion", fa.effect.estimate, fb.effect.estimate),
             ] {
                 prop_assert!(close(x, y), "{}: {} vs {} ({:?} {:?})", what, x, y, method, measure);
             }
@@ -331,7 +336,7 @@ proptest! {
         if let Some(r) = fit(&d, &o) {
             let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let e = r.overall.estimate;
+            let e = r.overall.coef().estimate;
             let tol = 1e-9 * (1.0 + lo.abs().max(hi.abs()));
             prop_assert!(e >= lo - tol && e <= hi + tol, "{} outside [{}, {}]", e, lo, hi);
         }
@@ -349,20 +354,20 @@ proptest! {
         o.level = level;
         if let Some(r) = fit(&d, &o) {
             for f in std::iter::once(&r.overall).chain(&r.subgroups) {
-                if f.estimate.is_finite() {
-                    prop_assert!(f.ci_lb <= f.estimate && f.estimate <= f.ci_ub,
-                        "CI [{}, {}] vs {}", f.ci_lb, f.ci_ub, f.estimate);
-                    prop_assert!(f.pi_lb <= f.estimate && f.estimate <= f.pi_ub,
-                        "PI [{}, {}] vs {}", f.pi_lb, f.pi_ub, f.estimate);
-                    let p = &f.proportion;
+                if f.coef().estimate.is_finite() {
+                    prop_assert!(f.coef().ci_lb <= f.coef().estimate && f.coef().estimate <= f.coef().ci_ub,
+                        "CI [{}, {}] vs {}", f.coef().ci_lb, f.coef().ci_ub, f.coef().estimate);
+                    prop_assert!(f.pi_lb <= f.coef().estimate && f.coef().estimate <= f.pi_ub,
+                        "PI [{}, {}] vs {}", f.pi_lb, f.pi_ub, f.coef().estimate);
+                    let p = &f.effect;
                     prop_assert!(p.ci_lb <= p.estimate && p.estimate <= p.ci_ub,
                         "proportion CI [{}, {}] vs {}", p.ci_lb, p.ci_ub, p.estimate);
                     prop_assert!((0.0..=1.0).contains(&p.ci_lb) && (0.0..=1.0).contains(&p.ci_ub)
                         || measure == Measure::PR || measure == Measure::PLN,
                         "proportion CI [{}, {}] not in [0, 1]", p.ci_lb, p.ci_ub);
                 }
-                prop_assert!(f.tau2 >= 0.0, "tau2 = {}", f.tau2);
-                prop_assert!(f.i2.is_nan() || (0.0..=100.0).contains(&f.i2), "I2 = {}", f.i2);
+                prop_assert!(f.fit.tau2 >= 0.0, "tau2 = {}", f.fit.tau2);
+                prop_assert!(f.fit.i2.is_nan() || (0.0..=100.0).contains(&f.fit.i2), "I2 = {}", f.fit.i2);
                 if let (Some(lb), Some(ub)) = (f.tau2_ci_lb, f.tau2_ci_ub) {
                     prop_assert!(lb >= 0.0 && lb <= ub, "tau2 CI [{}, {}]", lb, ub);
                 }
@@ -513,12 +518,12 @@ fn not_converged_is_shown_in_json_table_and_figure() {
     )
     .unwrap();
     let ok = pool(&studies, &PoolOptions::default()).unwrap();
-    assert!(ok.overall.converged && ok.convergence_warnings().is_empty());
+    assert!(ok.overall.fit.converged && ok.convergence_warnings().is_empty());
     assert!(metarepro::report::json::to_json(&ok).contains("\"converged\": true"));
     let mut o = PoolOptions::default();
     o.control.threshold = -1.0;
     let res = pool(&studies, &o).unwrap();
-    assert!(!res.overall.converged);
+    assert!(!res.overall.fit.converged);
     let json = metarepro::report::json::to_json(&res);
     assert!(json.contains("\"converged\": false") && json.contains("\"convergence_note\""));
     let table = metarepro::report::table::render(&res);

@@ -246,7 +246,7 @@ fn analysis_files_take_exclude_and_the_report_lists_it() {
         dpi: 72.0,
     };
     let done = metarepro::reproduce::run_analysis(&d, a, &out, &opts).unwrap();
-    assert_eq!(done.result.overall.k, 13);
+    assert_eq!(done.result.overall.fit.k, 13);
     assert_eq!(done.excluded.len(), 1);
     let md = done
         .files

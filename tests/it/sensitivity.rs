@@ -504,9 +504,9 @@ fn batch_matches_pool_and_isolates_bad_analyses() {
     let est: f64 = f[3].parse().unwrap();
     let tau2: f64 = f[8].parse().unwrap();
     let prop: f64 = f[12].parse().unwrap();
-    assert!((est - p.overall.estimate).abs() < 1e-12);
-    assert!((tau2 - p.overall.tau2).abs() < 1e-12);
-    assert!((prop - p.overall.proportion.estimate).abs() < 1e-12);
+    assert!((est - p.overall.coef().estimate).abs() < 1e-12);
+    assert!((tau2 - p.overall.fit.tau2).abs() < 1e-12);
+    assert!((prop - p.overall.effect.estimate).abs() < 1e-12);
 
     // Parquet output: same number of rows.
     let pq = dir.path().join("out.parquet");
@@ -784,16 +784,16 @@ fn batch_glmm_equals_pool_glmm() {
         let x = |i: usize| row[i].parse::<f64>().unwrap();
         assert_eq!(row[15], "true", "{row:?}");
         for (i, want) in [
-            (3, fit.estimate),
-            (4, fit.se),
-            (5, fit.ci_lb),
-            (6, fit.ci_ub),
-            (8, fit.tau2),
-            (9, fit.i2),
-            (10, fit.q),
-            (12, fit.proportion.estimate),
-            (13, fit.proportion.ci_lb),
-            (14, fit.proportion.ci_ub),
+            (3, fit.coef().estimate),
+            (4, fit.coef().se),
+            (5, fit.coef().ci_lb),
+            (6, fit.coef().ci_ub),
+            (8, fit.fit.tau2),
+            (9, fit.fit.i2),
+            (10, fit.fit.q),
+            (12, fit.effect.estimate),
+            (13, fit.effect.ci_lb),
+            (14, fit.effect.ci_ub),
         ] {
             assert!(
                 (x(i) - want).abs() <= 1e-12 * want.abs().max(1.0),

@@ -59,24 +59,24 @@ impl Check {
 
     fn fit(&mut self, what: &str, f: &Pooled, r: &Value) {
         let mut n = |key: &str, v: f64| self.num(&format!("{what}.{key}"), v, r.get(key));
-        n("k", f.k as f64);
-        n("estimate", f.estimate);
-        n("se", f.se);
-        n("zval", f.zval);
-        n("pval", f.pval);
-        n("ci_lb", f.ci_lb);
-        n("ci_ub", f.ci_ub);
+        n("k", f.fit.k as f64);
+        n("estimate", f.coef().estimate);
+        n("se", f.coef().se);
+        n("zval", f.coef().zval);
+        n("pval", f.coef().pval);
+        n("ci_lb", f.coef().ci_lb);
+        n("ci_ub", f.coef().ci_ub);
         if r.get("pi_lb").is_some() {
             n("pi_lb", f.pi_lb);
             n("pi_ub", f.pi_ub);
         }
-        if f.k > 1 {
-            n("I2", f.i2);
-            n("H2", f.h2);
-            n("Q", f.q);
-            n("Q_p", f.q_p);
+        if f.fit.k > 1 {
+            n("I2", f.fit.i2);
+            n("H2", f.fit.h2);
+            n("Q", f.fit.q);
+            n("Q_p", f.fit.q_p);
         }
-        n("Q_df", f.q_df as f64);
+        n("Q_df", f.fit.q_df as f64);
         let e = &r["effect"];
         let mut m = |key: &str, v: f64| self.num(&format!("{what}.effect.{key}"), v, e.get(key));
         m("estimate", f.effect.estimate);
@@ -148,7 +148,7 @@ fn each_subgroups_common_effect_fit_matches_metafor() {
             subgroup_fits += 1;
             // The random-effects fit is another model (tau^2 > 0 in most of these subgroups):
             // the common fit must not be a copy of it.
-            if g.tau2 > 1e-8 && (g.estimate - gc.estimate).abs() < 1e-12 {
+            if g.fit.tau2 > 1e-8 && (g.coef().estimate - gc.coef().estimate).abs() < 1e-12 {
                 c.failures
                     .push(format!("{id} {name}: the common fit equals the random one"));
             }
@@ -177,7 +177,10 @@ fn common_effect_analyses_and_the_glmm() {
     let res = pool(&studies, &o).unwrap();
     for g in &res.subgroups {
         let c = g.common.as_deref().expect("common");
-        assert_eq!((c.estimate, c.se, c.k), (g.estimate, g.se, g.k));
+        assert_eq!(
+            (c.coef().estimate, c.coef().se, c.fit.k),
+            (g.coef().estimate, g.coef().se, g.fit.k)
+        );
     }
     o.method = Method::GLMM;
     let res = pool(&studies, &o).unwrap();
@@ -216,10 +219,10 @@ fn json_gives_each_subgroup_a_common_object() {
             // (serde_json reads the last digit of a float back only to within an ulp or two)
             let close = |v: &Value, x: f64| v.as_f64().is_some_and(|j| (j - x).abs() <= 1e-14 * x.abs());
             assert!(
-                close(&c["estimate"], gc.estimate),
+                close(&c["estimate"], gc.coef().estimate),
                 "{id}: {} vs {}",
                 c["estimate"],
-                gc.estimate
+                gc.coef().estimate
             );
             assert!(close(&c["effect"]["ci_lb"], gc.effect.ci_lb), "{id}");
             assert_ne!(

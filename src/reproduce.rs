@@ -602,9 +602,9 @@ impl Verified {
     pub fn verdict_counts(&self) -> Vec<(String, usize)> {
         let mut out: Vec<(String, usize)> = Vec::new();
         for c in &self.report.claims {
-            match out.iter_mut().find(|(v, _)| *v == c.verdict) {
+            match out.iter_mut().find(|(v, _)| *v == c.verdict.as_str()) {
                 Some((_, n)) => *n += 1,
-                None => out.push((c.verdict.clone(), 1)),
+                None => out.push((c.verdict.to_string(), 1)),
             }
         }
         out
@@ -616,6 +616,7 @@ impl Verified {
 pub fn run_verification(dataset: &str, file: &Path, out: &Path) -> Result<Verified> {
     let claims = crate::verify::claims::load(file)?;
     let options = crate::verify::VerifyOptions {
+        default_stopping: false,
         search: true,
         progress: false,
     };

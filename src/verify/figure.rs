@@ -51,7 +51,7 @@ pub fn table(report: &VerifyReport, opts: &ForestOptions) -> Result<Table> {
         values.extend([v(l), v(u)]);
         rows.push(Row {
             kind: RowKind::Normal,
-            cells: vec![c.label.clone(), c.printed.clone(), c.verdict.clone()],
+            cells: vec![c.label.clone(), c.printed.clone(), c.verdict.to_string()],
             mark,
         });
         let (re, rl, ru) = (to_prop(re, c.unit), to_prop(rl, c.unit), to_prop(ru, c.unit));

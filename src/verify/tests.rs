@@ -110,6 +110,7 @@ fn search_claims(csv: &str, claims: &str) -> search::SearchResult {
         &VerifyOptions {
             search: true,
             progress: false,
+            default_stopping: false,
         },
     )
     .unwrap();
@@ -125,6 +126,7 @@ const fn setting(measure: Measure, method: Method, test: Test, correction: CcCho
         correction,
         pft_mean: PftMean::Harmonic,
         tau2_common,
+        stopping: search::Stopping::Tight,
     }
 }
 
@@ -238,7 +240,7 @@ fn published(claims_toml: &str) -> VerifyReport {
     verify(&c, &VerifyOptions::default()).unwrap()
 }
 
-fn status(r: &VerifyReport, claim: usize, check: &str) -> &'static str {
+fn status(r: &VerifyReport, claim: usize, check: &str) -> published::CheckStatus {
     r.claims[claim]
         .checks
         .iter()
@@ -255,14 +257,26 @@ fn symmetric_scale_tells_the_transformation() {
     let r = published(&format!(
         "{PAPER}[[claim]]\nlabel = \"x\"\nprinted = \"90.0% (95% CI, 83.3% to 94.2%)\"\n"
     ));
-    assert_eq!(r.claims[0].scales_consistent, vec!["logit".to_string()]);
-    assert_eq!(status(&r, 0, "CI symmetric on some scale"), "pass");
-    // Symmetric on no scale.
+    assert!(r.claims[0].scales_consistent.contains(&"logit".to_string()));
+    assert!(!r.claims[0].scales_consistent.contains(&"raw".to_string()));
+    assert_eq!(status(&r, 0, "CI symmetric on some scale"), "finding");
+    // Symmetric on none of the scales tried: a finding that lists them, not an inconsistency
+    // by itself (the estimate inside its CI is what was checked).
     let r = published(&format!(
         "{PAPER}[[claim]]\nlabel = \"x\"\nprinted = \"90.0% (95% CI, 60.0% to 91.0%)\"\n"
     ));
-    assert_eq!(status(&r, 0, "CI symmetric on some scale"), "flag");
-    assert_eq!(r.claims[0].verdict, "inconsistent");
+    assert_eq!(status(&r, 0, "CI symmetric on some scale"), "finding");
+    let d = &r.claims[0]
+        .checks
+        .iter()
+        .find(|k| k.name == "CI symmetric on some scale")
+        .unwrap()
+        .detail;
+    assert!(
+        d.contains("none of the scales tried") && d.contains("Freeman-Tukey") && d.contains("Wilson"),
+        "{d}"
+    );
+    assert_eq!(r.claims[0].verdict, "consistent");
 }
 
 #[test]

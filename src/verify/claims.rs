@@ -352,6 +352,18 @@ pub fn parse(text: &str, path: &Path) -> Result<Claims> {
             return Err(err("label", "used twice; labels must be unique".into()));
         }
         let bias = super::bias::parse_claim(spec).map_err(|(what, m)| err(what, m))?;
+        if spec.subgroup_p.is_some() && (spec.subgroup.is_some() || bias.is_some()) {
+            return Err(err(
+                "subgroup_p",
+                "the test for subgroup differences belongs to an overall pooled claim (one without `subgroup` or `test`)".into(),
+            ));
+        }
+        if spec.q_p.is_some() && bias.is_some() {
+            return Err(err(
+                "Q_p",
+                "a small-study test claim has no heterogeneity test; `p` is the test's p-value".into(),
+            ));
+        }
         let printed = if bias.is_some() && spec.printed.trim().is_empty() {
             Printed::none()
         } else if spec.printed.trim().is_empty() {
@@ -491,6 +503,59 @@ fn resolve_unit(p: &mut Printed, key: Option<&str>, proportions: bool) -> std::r
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The keys a table accepts, as the parser lists them for an unknown key.
+    fn accepted_keys(text: &str) -> Vec<String> {
+        let e = parse(text, Path::new("c.toml")).unwrap_err().to_string();
+        let list = e
+            .split("expected one of ")
+            .nth(1)
+            .or_else(|| e.split("expected ").nth(1))
+            .unwrap_or_else(|| panic!("no key list in {e}"));
+        let list = list.split(';').next().unwrap();
+        let keys: Vec<String> = list.split('`').skip(1).step_by(2).map(String::from).collect();
+        assert!(keys.len() >= 2, "{e}");
+        keys
+    }
+
+    /// docs/claims.md documents every key the parser accepts (the list comes from the parser,
+    /// so it cannot drift).
+    #[test]
+    fn docs_list_every_claims_key() {
+        let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/claims.md")).unwrap();
+        let bad = "zzqq = 1";
+        let claim = "[[claim]]\nlabel = \"a\"\nprinted = \"58.4%\"\n";
+        let tables = [
+            ("top level", format!("{bad}\n[paper]\ncitation = \"x\"\n{claim}")),
+            ("[paper]", format!("[paper]\ncitation = \"x\"\n{bad}\n{claim}")),
+            (
+                "[data]",
+                format!("[paper]\ncitation = \"x\"\n[data]\nfile = \"s.csv\"\n{bad}\n{claim}"),
+            ),
+            (
+                "[method]",
+                format!("[paper]\ncitation = \"x\"\n[method]\n{bad}\n{claim}"),
+            ),
+            ("[[claim]]", format!("[paper]\ncitation = \"x\"\n{claim}{bad}\n")),
+        ];
+        let mut n = 0;
+        for (table, text) in tables {
+            for key in accepted_keys(&text) {
+                n += 1;
+                // The top level's keys are the tables `[paper]`, ..., `[[claim]]`.
+                let shown = match (table, key.as_str()) {
+                    ("top level", "claim") => "## `[[claim]]`".to_string(),
+                    ("top level", k) => format!("## `[{k}]`"),
+                    (_, k) => format!("`{k}`"),
+                };
+                assert!(
+                    doc.contains(&shown),
+                    "docs/claims.md does not document {table} key {shown}"
+                );
+            }
+        }
+        assert!(n > 40, "only {n} keys found");
+    }
 
     /// A misspelt key is an error naming the key, its line, and the nearest valid key.
     #[test]

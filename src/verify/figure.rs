@@ -116,7 +116,9 @@ pub fn table(report: &VerifyReport, opts: &ForestOptions) -> Result<Table> {
 fn short_citation(c: &str) -> String {
     let first = c.split(',').next().unwrap_or(c).trim();
     let tail = c.trim_end_matches('.').rsplit(". ").next().unwrap_or("").trim();
-    let s = if tail.is_empty() || tail == c.trim_end_matches('.') {
+    let s = if tail.is_empty() || tail == c.trim_end_matches('.') || first.contains(tail) {
+        // No separate journal part, or the first part already holds it ("Smith A et al. Lancet
+        // 2020;395:1-10" has no comma): the citation once.
         c.chars().take(100).collect()
     } else if first.contains(" et al") {
         format!("{first}, {tail}")

@@ -252,7 +252,59 @@ enum Tok {
     Sym(char),
 }
 
+/// Commas between digits: decimal commas ("33,8% (IC 95% 26,8–41,6)") become points; thousands
+/// separators ("10,130 patients") are dropped. A text that uses decimal points reads its commas
+/// as thousands separators (three digits after them) or separators; a text without decimal
+/// points reads them as decimal commas, unless every one is followed by exactly three digits
+/// after a non-zero integer part ("1,234": a thousands separator).
+fn decimal_commas(s: &str) -> String {
+    let c: Vec<char> = s.chars().collect();
+    let digit = |i: usize| c.get(i).is_some_and(|d| d.is_ascii_digit());
+    // Comma positions between digits, with the length of the digit run after them and whether
+    // the integer part before them is "0".
+    let mut commas = Vec::new();
+    for i in 1..c.len() {
+        if c[i] == ',' && digit(i - 1) && digit(i + 1) {
+            let mut j = i + 1;
+            while digit(j) {
+                j += 1;
+            }
+            let mut b = i;
+            while b > 0 && digit(b - 1) {
+                b -= 1;
+            }
+            let int: String = c[b..i].iter().collect();
+            let followed_by_point = c.get(j) == Some(&'.') && digit(j + 1);
+            commas.push((i, j - i - 1, int == "0", followed_by_point));
+        }
+    }
+    if commas.is_empty() {
+        return s.to_string();
+    }
+    let points = (1..c.len()).any(|i| c[i] == '.' && digit(i - 1) && digit(i + 1));
+    let thousands = |&(_, len, zero, fp): &(usize, usize, bool, bool)| len == 3 && !zero && !fp;
+    let all_thousands = commas.iter().all(thousands);
+    let mut out = c.clone();
+    let mut drop = Vec::new();
+    for cm in &commas {
+        let (i, ..) = *cm;
+        if points || all_thousands {
+            if thousands(cm) {
+                drop.push(i);
+            }
+        } else {
+            out[i] = '.';
+        }
+    }
+    out.iter()
+        .enumerate()
+        .filter(|(i, _)| !drop.contains(i))
+        .map(|(_, ch)| *ch)
+        .collect()
+}
+
 fn normalise(s: &str) -> String {
+    let s = decimal_commas(s);
     let mut t = s
         .replace("<sup>2</sup>", "2")
         .replace("<sup>", "")

@@ -15,3 +15,4 @@ mod reproduce;
 mod selection;
 mod sensitivity;
 mod verify_bias;
+mod verify_verdicts;

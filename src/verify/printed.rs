@@ -68,11 +68,7 @@ impl PValue {
     /// A printed number that may be a bound ("<0.001", "≥ 25%", "0.04"): `what` names it in
     /// errors. A leading "p" is skipped; decimal commas are read ("0,03").
     pub fn parse_bound(text: &str, what: &str) -> std::result::Result<PValue, String> {
-        let t = text
-            .trim()
-            .replace('\u{00b7}', ".")
-            .replace('\u{2264}', "≤")
-            .replace('\u{2265}', "≥");
+        let t = text.trim().replace('\u{00b7}', ".");
         let mut rest = t.as_str();
         if let Some(r) = rest.strip_prefix(['p', 'P']) {
             rest = r.trim_start();

@@ -125,9 +125,9 @@ impl Scale {
             Scale::Log => "log",
             Scale::Logit => "logit",
             Scale::Arcsine => "arcsine",
-            Scale::FreemanTukey => "Freeman-Tukey (harmonic-mean back-transform)",
-            Scale::ClopperPearson => "Clopper-Pearson (x of n)",
-            Scale::Wilson => "Wilson (x of n)",
+            Scale::FreemanTukey => "Freeman-Tukey",
+            Scale::ClopperPearson => "Clopper-Pearson",
+            Scale::Wilson => "Wilson",
         }
     }
 
@@ -291,9 +291,9 @@ fn freeman_tukey(pr: &Printed, e: &PNum, l: &PNum, u: &PNum, n_max: f64) -> Scal
         se: None,
         symmetric: !ok.is_empty(),
         detail: Some(if ok.is_empty() {
-            format!("no harmonic-mean n from 2 to {n_max:.0}")
+            format!("no harmonic-mean n from 2 to {n_max:.0} in the back-transform")
         } else {
-            format!("harmonic-mean n = {}", ranges(&ok))
+            format!("back-transformed at harmonic-mean n = {}", ranges(&ok))
         }),
     }
 }
@@ -344,13 +344,16 @@ fn count_ci(
         symmetric: !hits.is_empty(),
         detail: Some(if hits.is_empty() {
             if n_min == n_max {
-                format!("no count x of n = {n_max}")
+                format!("no count x of n = {n_max} (one study's CI)")
             } else {
-                format!("no count x of n with n up to {n_max}")
+                format!("no count x of n with n up to {n_max} (one study's CI)")
             }
         } else {
             let more = if hits.len() > 5 { ", ..." } else { "" };
-            format!("{}{more}", hits.iter().take(5).cloned().collect::<Vec<_>>().join(", "))
+            format!(
+                "one study's CI at {}{more}",
+                hits.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+            )
         }),
     }
 }

@@ -45,13 +45,11 @@ fn number_tone(v: NumberVerdict) -> Tone {
 
 fn scale_text(s: &ScaleImplication) -> String {
     let se = s.se.map(|se| format!(" SE {}", fmt_num(se, 4))).unwrap_or_default();
-    let sym = if s.symmetric {
-        match &s.detail {
-            Some(d) => format!(" (reproduces: {d})"),
-            None => " (symmetric)".to_string(),
-        }
-    } else {
-        String::new()
+    let sym = match (&s.detail, s.symmetric) {
+        (Some(d), true) => format!(" (reproduced: {d})"),
+        (None, true) => " (symmetric)".to_string(),
+        (Some(_), false) => " (not reproduced)".to_string(),
+        (None, false) => String::new(),
     };
     format!("{}{se}{sym}", s.scale.name())
 }
@@ -71,14 +69,13 @@ fn grouped(list: &[SearchMatch], max: usize) -> Vec<(String, Vec<&'static str>)>
         .map(|(_, ms)| {
             let mut line = ms[0].setting.describe();
             if ms.len() > 1 {
-                line.push_str(&format!(
-                    " = {} (identical numbers)",
-                    ms[1..]
-                        .iter()
-                        .map(|m| m.setting.describe())
-                        .collect::<Vec<_>>()
-                        .join(" = ")
-                ));
+                let others: Vec<String> = ms[1..].iter().take(4).map(|m| m.setting.describe()).collect();
+                let more = if ms.len() > 5 {
+                    format!(" and {} more", ms.len() - 5)
+                } else {
+                    String::new()
+                };
+                line.push_str(&format!("; identical numbers: {}{more}", others.join("; ")));
             }
             let mut presets: Vec<&'static str> = Vec::new();
             for m in &ms {
@@ -120,35 +117,39 @@ fn summary(s: &SearchResult) -> Vec<String> {
     let Some(b) = s.stated_method_matches else {
         return out;
     };
-    let filled = |st: &super::search::StatedRecompute| {
-        if st.filled_in.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " (the paper leaves {} unstated; metafor's defaults fill them)",
+    let with = |st: &super::search::StatedRecompute| {
+        let mut w = format!("recomputed with {}", st.setting);
+        if !st.filled_in.is_empty() {
+            w.push_str(&format!(
+                " (the paper leaves {} unstated: metafor's defaults)",
                 st.filled_in.join(", ")
-            )
+            ));
+        }
+        w
+    };
+    let all = |n: usize| {
+        if n == 1 {
+            "the printed number reproduces".to_string()
+        } else {
+            format!("all {n} printed numbers reproduce")
         }
     };
     match (&s.stated, b) {
         (Some(st), true) if st.misses.is_empty() => out.push(format!(
-            "The paper's stated method is among the matches: recomputed with it ({}{}), all {} printed numbers reproduce.",
-            st.setting,
-            filled(st),
-            st.numbers
+            "The paper's stated method is among the matches: {}, {}.",
+            with(st),
+            all(st.numbers)
         )),
         (Some(st), true) => out.push(format!(
-            "A setting consistent with the paper's stated choices is among the matches, but not the one recomputed above ({}{}): it reproduces {} of {} printed numbers, not {}.",
-            st.setting,
-            filled(st),
+            "A setting consistent with the paper's stated choices is among the matches, but not the one recomputed above: {}, {} of {} printed numbers reproduce; not {}.",
+            with(st),
             st.reproduced,
             st.numbers,
             st.misses.join("; ")
         )),
         (Some(st), false) => out.push(format!(
-            "The paper's stated method is NOT among the matches: recomputed with it ({}{}), {} of {} printed numbers reproduce; not {}.",
-            st.setting,
-            filled(st),
+            "The paper's stated method is NOT among the matches: {}, {} of {} printed numbers reproduce; not {}.",
+            with(st),
             st.reproduced,
             st.numbers,
             st.misses.join("; ")

@@ -971,8 +971,8 @@ pub struct SearchMatch {
     pub agrees_with_stated: Option<bool>,
     /// Total units of the last printed digit by which the numbers miss (0 for a match).
     pub units_off: i64,
-    /// Settings that give the same numbers (to 9 significant digits) share a group: the reports
-    /// list them on one line.
+    /// Settings that give the same numbers (estimate, CI, PI, k, n, τ², I², Q, p; to 9
+    /// significant digits), printed or not, share a group: the reports list them on one line.
     pub group: usize,
 }
 
@@ -1175,8 +1175,24 @@ pub fn search(
                                         ok = false;
                                     }
                                     total += cn.units_off(x, verdict);
+                                }
+                                // Every number the setting gives, printed or not.
+                                for x in [
+                                    v.estimate,
+                                    v.ci_lb,
+                                    v.ci_ub,
+                                    v.pi_lb,
+                                    v.pi_ub,
+                                    v.n,
+                                    v.tau2,
+                                    v.i2,
+                                    v.q,
+                                    v.p,
+                                    v.subgroup_p,
+                                ] {
                                     sig.push(format!("{x:.8e}"));
                                 }
+                                sig.push(v.k.to_string());
                             }
                         }
                         all &= ok;

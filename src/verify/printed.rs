@@ -727,6 +727,25 @@ mod tests {
     }
 
     #[test]
+    fn decimal_commas_and_thousands_separators() {
+        let r = p("33,8% (IC 95% 26,8–41,6)");
+        assert_eq!(r.estimate.as_ref().unwrap().text, "33.8");
+        assert_eq!(r.ci_ub.as_ref().unwrap().value, 41.6);
+        assert_eq!((r.level, r.level_printed), (95.0, true));
+        // A decimal point elsewhere: the comma is a thousands separator or a separator.
+        let r = p("0.41 (95% CI 0.35,0.48; n = 10,130)");
+        assert_eq!(r.n, Some(10_130));
+        assert_eq!(r.ci_lb.as_ref().unwrap().value, 0.35);
+        // "0,123" is a decimal comma even with three digits after it.
+        assert_eq!(p("0,123").estimate.unwrap().value, 0.123);
+        // "p < 0.001" in the text is the estimate's p, a bound.
+        let r = p("89.2% (95%CI 82.5-93.6; p < 0.001)");
+        let pv = r.p.unwrap();
+        assert_eq!((pv.relation, pv.num.value), (Relation::Lt, 0.001));
+        assert_eq!(r.ci_ub.unwrap().value, 93.6);
+    }
+
+    #[test]
     fn unparseable_text_is_an_error() {
         assert!(parse("not reported").is_err());
         assert!(parse("1.2 3.4").is_err());

@@ -120,7 +120,7 @@ fn with_a_common_tau2_verify_agrees_with_pool() {
             pct(&p["ci_ub"])
         )
     };
-    for measure in ["PR", "PLO", "PAS"] {
+    for measure in ["PR", "PLN", "PLO", "PAS", "PFT"] {
         for method in ["REML", "DL", "PM", "ML"] {
             let out = bin()
                 .args([
@@ -423,6 +423,43 @@ fn heterogeneity_p_has_its_own_key() {
         .unwrap()
         .iter()
         .all(|k| k["name"] != "implied critical value" || k["status"] != "flag"));
+    // The test for subgroup differences, as `pool` (its own process) reports it.
+    for common in [false, true] {
+        let mut args = vec![
+            "pool".to_string(),
+            debruin(),
+            "--by".into(),
+            "ethnicity".into(),
+            "--measure".into(),
+            "PR".into(),
+            "--format".into(),
+            "json".into(),
+        ];
+        if common {
+            args.push("--tau2-common".into());
+        }
+        let out = bin().args(&args).output().unwrap();
+        let pool: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let p = pool["subgroup_test"]["p"].as_f64().unwrap();
+        let text = format!(
+            "{}[data]\nfile = \"{}\"\nby = \"ethnicity\"\n[method]\nmeasure = \"PR\"\ntau2_common = {common}\n\
+             [[claim]]\nlabel = \"a\"\nprinted = \"{:.1}%\"\nsubgroup_p = \"{p:.4}\"\n\
+             [[claim]]\nlabel = \"b\"\nprinted = \"{:.1}%\"\nsubgroup_p = \"{:.4}\"\n",
+            paper(),
+            debruin(),
+            100.0 * pool["overall"]["proportion"]["estimate"].as_f64().unwrap(),
+            100.0 * pool["overall"]["proportion"]["estimate"].as_f64().unwrap(),
+            p + 0.01
+        );
+        let v = run(&text, false);
+        assert_eq!(
+            number(claim(&v, "a"), "subgroup_p")["verdict"],
+            "match",
+            "common {common}: {:#}",
+            claim(&v, "a")
+        );
+        assert_ne!(number(claim(&v, "b"), "subgroup_p")["verdict"], "match");
+    }
     // The test for subgroup differences belongs to the overall claim.
     let e = load_err(&format!(
         "{}[[claim]]\nlabel = \"a\"\nsubgroup = \"x\"\nprinted = \"50%\"\nsubgroup_p = \"0.04\"\n",

@@ -229,7 +229,11 @@ pub fn prepare(claims: &Claims) -> Result<Option<Prepared>> {
         });
         targets.push(target);
     }
-    Ok(Some(Prepared { sets, targets }))
+    Ok(Some(Prepared {
+        sets,
+        targets,
+        subgroup_test: claims.claims.iter().any(|c| c.subgroup_p.is_some()),
+    }))
 }
 
 /// The measure the claims file states (metafor's PLO when it states none).
@@ -575,6 +579,8 @@ pub fn cross_checks(claims: &[Claim]) -> Vec<Vec<Check>> {
             let (a, b) = (&claims[i], &claims[j]);
             if a.bias.is_some()
                 || b.bias.is_some()
+                || a.printed.unit == Unit::Unknown
+                || b.printed.unit == Unit::Unknown
                 || a.spec.outcome.is_none()
                 || norm(&a.spec.outcome) != norm(&b.spec.outcome)
                 || norm(&a.spec.subgroup) != norm(&b.spec.subgroup)

@@ -506,6 +506,9 @@ pub struct Prepared {
     pub sets: Vec<Studies>,
     /// For each claim: its target, or why it has none.
     pub targets: Vec<std::result::Result<Target, String>>,
+    /// Whether a claim prints the test for subgroup differences (`subgroup_p`): only then are
+    /// the subgroups fitted for it.
+    pub subgroup_test: bool,
 }
 
 /// Proportion-scale values recomputed for one claim under one setting.
@@ -626,6 +629,9 @@ fn fit_all(p: &Prepared, key: FitKey) -> Vec<Option<Fitted>> {
                     ),
                     Err(_) => (None, f64::NAN),
                 };
+            }
+            if !p.subgroup_test {
+                return (None, f64::NAN);
             }
             let fits: Option<Vec<crate::model::RmaFit>> = lv
                 .iter()

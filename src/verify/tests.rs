@@ -78,15 +78,13 @@ fn claim(label: &str, subgroup: Option<&str>, fit: &Value) -> String {
     )
 }
 
-/// Claims text printing metafor's `case`: every subgroup and the overall estimate, or with
-/// `tau2_common` the subgroups of metafor's common-τ² model (metafor's overall fit estimates
-/// its own τ², which the method search does not do in that mode, so it is not printed).
+/// Claims text printing metafor's `case`: the overall estimate and every subgroup, with
+/// `tau2_common` the subgroups of metafor's common-τ² model (the overall fit keeps its own τ²,
+/// as metafor and `pool` fit it).
 fn metafor_claims(case: &Value, tau2_common: bool, stated: &str) -> String {
     let mut text =
         format!("[paper]\ncitation = \"synthetic\"\n[data]\nfile = \"studies.csv\"\nby = \"class\"\n{stated}\n");
-    if !tau2_common {
-        text.push_str(&claim("overall", None, &case["overall"]));
-    }
+    text.push_str(&claim("overall", None, &case["overall"]));
     let subs = if tau2_common {
         &case["tau2_common"]["subgroups"]
     } else {

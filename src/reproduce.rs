@@ -840,8 +840,9 @@ writes\n\
 \n\
 and the forest plot `figures/<dataset>_<name>.svg` / `.png`. For every\n\
 `datasets/<dataset>/claims.toml` (a paper's printed numbers) it writes the verification,\n\
-`reports/<dataset>/verification.json` and `.md` (as `metarepro verify --search`). The numbers in\n\
-the Markdown files are rounded for reading; use the JSON or CSV for anything else.\n";
+`reports/<dataset>/verification.json` and `.md` (as `metarepro verify --search`; the verdicts and\n\
+the claims-file keys are explained in `docs/claims.md`). The numbers in the Markdown files are\n\
+rounded for reading; use the JSON or CSV for anything else.\n";
 
 /// A proportion in percent at one decimal, truncated to [0, 100] (the notes of
 /// [`report::truncation_notes`] say where).

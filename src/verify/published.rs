@@ -767,10 +767,33 @@ fn implied_critical_value(c: &Claim) -> Option<Check> {
         clo,
         chi
     );
+    // A p-value that is the heterogeneity test's (a common slip: `p` next to `Q`).
+    let q_hint = match (c.q.as_ref(), c.k()) {
+        (Some(q), Some(k)) if k > 1 => {
+            let (ql, qh) = q.interval();
+            let df = (k - 1) as f64;
+            let (a, b) = (dist::pchisq_upper(qh, df), dist::pchisq_upper(ql.max(0.0), df));
+            let (pl, ph) = p.interval();
+            (pl <= b && a <= ph).then(|| {
+                format!(
+                    "; p = {} is the heterogeneity test's p of Q = {} with {} df ({:.3} to {:.3}): if that is what it is, give it as `Q_p`",
+                    p.text(),
+                    q.text(),
+                    k - 1,
+                    a,
+                    b
+                )
+            })
+        }
+        _ => None,
+    };
     Some(if consistent.is_empty() {
         Check::flag(
             name,
-            format!("{detail}: neither z nor t(k - 1); the p-value and the CI come from different tests"),
+            format!(
+                "{detail}: neither z nor t(k - 1); the p-value and the CI come from different tests{}",
+                q_hint.unwrap_or_default()
+            ),
         )
     } else {
         Check::pass(name, format!("{detail}: consistent with {}", consistent.join(" or ")))

@@ -423,6 +423,18 @@ fn heterogeneity_p_has_its_own_key() {
         .unwrap()
         .iter()
         .all(|k| k["name"] != "implied critical value" || k["status"] != "flag"));
+    // The case: `p` written next to `Q` for heterogeneity is read as the estimate's p,
+    // and the flag says it is the heterogeneity test's (Q = 9.59, df = 5: p = 0.0877).
+    let v = run(
+        &format!(
+            "{}[[claim]]\nlabel = \"h\"\nprinted = \"58.4% (95% CI 47.3% to 69.4%)\"\nk = 6\nQ = \"9.59\"\np = \"0.09\"\n",
+            paper()
+        ),
+        false,
+    );
+    let k = check(claim(&v, "h"), "implied critical value");
+    assert_eq!(k["status"], "flag");
+    assert!(k["detail"].as_str().unwrap().contains("give it as `Q_p`"), "{k:#}");
     // The test for subgroup differences, as `pool` (its own process) reports it.
     for common in [false, true] {
         let mut args = vec![

@@ -120,55 +120,72 @@ fn with_a_common_tau2_verify_agrees_with_pool() {
             pct(&p["ci_ub"])
         )
     };
+    // Every measure and estimator with the z test; then other tests and a stated correction.
+    let mut settings: Vec<(&str, &str, &str, Option<(&str, &str)>)> = Vec::new();
     for measure in ["PR", "PLN", "PLO", "PAS", "PFT"] {
         for method in ["REML", "DL", "PM", "ML"] {
-            let out = bin()
-                .args([
-                    "pool",
-                    &debruin(),
-                    "--by",
-                    "ethnicity",
-                    "--measure",
-                    measure,
-                    "--method",
-                    method,
-                    "--tau2-common",
-                    "--format",
-                    "json",
-                ])
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-            let pool: Value = serde_json::from_slice(&out.stdout).unwrap();
-            let mut text = format!(
-                "{}[data]\nfile = \"{}\"\nby = \"ethnicity\"\n[method]\nmeasure = \"{measure}\"\nmethod = \"{method}\"\ntau2_common = true\n\
+            settings.push((measure, method, "z", None));
+        }
+    }
+    settings.extend([
+        ("PLO", "REML", "knha", None),
+        ("PR", "DL", "t", None),
+        ("PLO", "REML", "z", Some(("0.1", "all"))),
+        ("PLN", "PM", "knha", Some(("0.25", "all"))),
+    ]);
+    for (measure, method, test, cc) in settings {
+        let mut args = vec![
+            "pool".to_string(),
+            debruin(),
+            "--by".into(),
+            "ethnicity".into(),
+            "--measure".into(),
+            measure.into(),
+            "--method".into(),
+            method.into(),
+            "--test".into(),
+            test.into(),
+            "--tau2-common".into(),
+            "--format".into(),
+            "json".into(),
+        ];
+        let mut stated =
+            format!("measure = \"{measure}\"\nmethod = \"{method}\"\ntest = \"{test}\"\ntau2_common = true\n");
+        if let Some((add, to)) = cc {
+            args.extend(["--add".into(), add.into(), "--to".into(), to.into()]);
+            stated.push_str(&format!("add = {add}\nto = \"{to}\"\n"));
+        }
+        let out = bin().args(&args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let pool: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut text = format!(
+            "{}[data]\nfile = \"{}\"\nby = \"ethnicity\"\n[method]\n{stated}\
                  [[claim]]\nlabel = \"overall\"\nprinted = \"{}\"\n",
-                paper(),
-                debruin(),
-                printed(&pool["overall"]["proportion"])
+            paper(),
+            debruin(),
+            printed(&pool["overall"]["proportion"])
+        );
+        for s in pool["subgroups"].as_array().unwrap() {
+            let name = s["name"].as_str().unwrap();
+            text.push_str(&format!(
+                "[[claim]]\nlabel = \"{name}\"\nsubgroup = \"{name}\"\nprinted = \"{}\"\n",
+                printed(&s["proportion"])
+            ));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("claims.toml");
+        std::fs::write(&path, &text).unwrap();
+        let out = bin()
+            .args(["verify", path.to_str().unwrap(), "--format", "json"])
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        for c in v["claims"].as_array().unwrap() {
+            assert_eq!(
+                c["verdict"], "match",
+                "{measure} {method} {test} {cc:?} common tau2, {}: {:#}",
+                c["label"], c["numbers"]
             );
-            for s in pool["subgroups"].as_array().unwrap() {
-                let name = s["name"].as_str().unwrap();
-                text.push_str(&format!(
-                    "[[claim]]\nlabel = \"{name}\"\nsubgroup = \"{name}\"\nprinted = \"{}\"\n",
-                    printed(&s["proportion"])
-                ));
-            }
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("claims.toml");
-            std::fs::write(&path, &text).unwrap();
-            let out = bin()
-                .args(["verify", path.to_str().unwrap(), "--format", "json"])
-                .output()
-                .unwrap();
-            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-            for c in v["claims"].as_array().unwrap() {
-                assert_eq!(
-                    c["verdict"], "match",
-                    "{measure} {method} common tau2, {}: {:#}",
-                    c["label"], c["numbers"]
-                );
-            }
         }
     }
 }

@@ -121,7 +121,9 @@ fn with_a_common_tau2_verify_agrees_with_pool() {
         )
     };
     // Every measure and estimator with the z test; then other tests and a stated correction.
-    let mut settings: Vec<(&str, &str, &str, Option<(&str, &str)>)> = Vec::new();
+    // (measure, method, test, stated correction add and to)
+    type Case<'a> = (&'a str, &'a str, &'a str, Option<(&'a str, &'a str)>);
+    let mut settings: Vec<Case> = Vec::new();
     for measure in ["PR", "PLN", "PLO", "PAS", "PFT"] {
         for method in ["REML", "DL", "PM", "ML"] {
             settings.push((measure, method, "z", None));

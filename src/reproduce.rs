@@ -602,9 +602,9 @@ impl Verified {
     pub fn verdict_counts(&self) -> Vec<(String, usize)> {
         let mut out: Vec<(String, usize)> = Vec::new();
         for c in &self.report.claims {
-            match out.iter_mut().find(|(v, _)| *v == c.verdict) {
+            match out.iter_mut().find(|(v, _)| *v == c.verdict.as_str()) {
                 Some((_, n)) => *n += 1,
-                None => out.push((c.verdict.clone(), 1)),
+                None => out.push((c.verdict.to_string(), 1)),
             }
         }
         out
@@ -616,6 +616,7 @@ impl Verified {
 pub fn run_verification(dataset: &str, file: &Path, out: &Path) -> Result<Verified> {
     let claims = crate::verify::claims::load(file)?;
     let options = crate::verify::VerifyOptions {
+        default_stopping: false,
         search: true,
         progress: false,
     };
@@ -839,8 +840,9 @@ writes\n\
 \n\
 and the forest plot `figures/<dataset>_<name>.svg` / `.png`. For every\n\
 `datasets/<dataset>/claims.toml` (a paper's printed numbers) it writes the verification,\n\
-`reports/<dataset>/verification.json` and `.md` (as `metarepro verify --search`). The numbers in\n\
-the Markdown files are rounded for reading; use the JSON or CSV for anything else.\n";
+`reports/<dataset>/verification.json` and `.md` (as `metarepro verify --search`; the verdicts and\n\
+the claims-file keys are explained in `docs/claims.md`). The numbers in the Markdown files are\n\
+rounded for reading; use the JSON or CSV for anything else.\n";
 
 /// A proportion in percent at one decimal, truncated to [0, 100] (the notes of
 /// [`report::truncation_notes`] say where).

@@ -10,6 +10,11 @@ use crate::report::write_atomic;
 use crate::verify::{self, claims, report};
 
 #[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "The claims file: every key, with an example, is documented in docs/claims.md (in the \
+                  source tree). Verdicts: match / off by N / mismatch / not computed (recomputed from data); \
+                  consistent / inconsistent / unchecked (printed numbers alone)."
+)]
 pub struct VerifyCmd {
     /// Claims file (TOML): the paper, what it printed, optionally its data and stated method.
     #[arg(required_unless_present = "presets")]
@@ -21,6 +26,9 @@ pub struct VerifyCmd {
     /// Search the grid of analysis choices for those that reproduce every printed number (needs data).
     #[arg(long)]
     pub search: bool,
+    /// With --search: also try the software's default stopping rules (metafor's threshold 1e-5, uniroot's tolerance), as a paper run with them.
+    #[arg(long = "default-stopping")]
+    pub default_stopping: bool,
     /// Output format: table (terminal, coloured on a TTY), markdown, json (the contract).
     #[arg(long, value_enum, default_value_t = VerifyFormat::Table)]
     pub format: VerifyFormat,
@@ -84,6 +92,7 @@ pub fn run(cmd: &VerifyCmd) -> Result<i32> {
         &verify::VerifyOptions {
             search: cmd.search,
             progress: tty,
+            default_stopping: cmd.default_stopping,
         },
     )?;
     let figure_link = match &cmd.figure {

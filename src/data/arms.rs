@@ -442,6 +442,7 @@ pub fn select_inputs(
             .filter(|t| !MISSING.contains(t))
     };
     let mut out = Studies::empty(path);
+    out.decimal_comma = decimal_comma;
     out.excluded = by_label_rows;
     let mut out_group = Vec::new();
     let mut keep_rows = keep.clone();

@@ -358,6 +358,9 @@ pub struct Studies {
     pub inputs: Vec<StudyInput>,
     /// The column names of the inputs (for messages).
     pub columns: Columns,
+    /// Whether a comma is a decimal separator in the table's numbers (a text table whose
+    /// delimiter is not a comma): counts and moderators are read alike.
+    pub decimal_comma: bool,
 }
 
 impl Studies {
@@ -375,6 +378,7 @@ impl Studies {
             row_lines: Vec::new(),
             inputs: Vec::new(),
             columns: Columns::default(),
+            decimal_comma: false,
         }
     }
 
@@ -413,6 +417,7 @@ impl Studies {
             row_lines: Vec::new(),
             inputs,
             columns: Columns::default(),
+            decimal_comma: false,
         })
     }
 
@@ -478,6 +483,7 @@ impl Studies {
             row_lines: Vec::new(),
             inputs,
             columns: Columns::default(),
+            decimal_comma: false,
         })
     }
 }
@@ -1190,6 +1196,7 @@ pub fn select_table(table: Table, path: &Path, options: &LoadOptions) -> Result<
         row_lines: lines,
         inputs,
         columns: Columns::default(),
+        decimal_comma,
     })
 }
 

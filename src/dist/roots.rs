@@ -26,7 +26,14 @@ impl std::fmt::Display for RootError {
 /// A root of `f` in `[a, b]`, where `f(a)` and `f(b)` have opposite signs (or one is zero), to
 /// machine precision. An error when the interval does not bracket a root, or when `max_iter`
 /// iterations did not reach machine precision (never a value that merely ran out of iterations).
-pub fn brent<F: Fn(f64) -> f64>(f: F, mut a: f64, mut b: f64, max_iter: usize) -> Result<f64, RootError> {
+pub fn brent<F: Fn(f64) -> f64>(f: F, a: f64, b: f64, max_iter: usize) -> Result<f64, RootError> {
+    brent_tol(f, a, b, max_iter, 0.0)
+}
+
+/// [`brent`] stopping as R's `uniroot(tol = tol)` (Brent's `zeroin`): when the bracket is within
+/// 2·ε·|b| + tol/2 of the root; `tol = 0` runs to machine precision.
+pub fn brent_tol<F: Fn(f64) -> f64>(f: F, mut a: f64, mut b: f64, max_iter: usize, tol: f64) -> Result<f64, RootError> {
+    let user_tol = tol;
     let mut fa = f(a);
     let mut fb = f(b);
     if fa == 0.0 {
@@ -57,7 +64,7 @@ pub fn brent<F: Fn(f64) -> f64>(f: F, mut a: f64, mut b: f64, max_iter: usize) -
             fb = fc;
             fc = fa;
         }
-        let tol = 2.0 * f64::EPSILON * b.abs() + 1e-300;
+        let tol = 2.0 * f64::EPSILON * b.abs() + user_tol / 2.0 + 1e-300;
         let m = 0.5 * (c - b);
         if m.abs() <= tol || fb == 0.0 {
             return Ok(b);

@@ -16,7 +16,7 @@
 use super::tau2::{Scoring, Tau2Estimate};
 use super::{Control, Method, RmaOptions, Test};
 use crate::dist;
-use crate::dist::roots::brent;
+use crate::dist::roots::brent_tol;
 use crate::error::{Error, Result};
 
 /// The numbers of an intercept-only fit (everything `rma` reports for it, without the vectors):
@@ -174,7 +174,7 @@ pub fn tau2_int(method: Method, y: &[f64], v: &[f64], control: &Control) -> Resu
             if !found {
                 return Err(Error::Computation("no finite upper bound found for tau^2".into()));
             }
-            let root = brent(g, 0.0, hi, control.maxiter).map_err(|e| {
+            let root = brent_tol(g, 0.0, hi, control.maxiter, control.root_tol).map_err(|e| {
                 Error::Computation(format!("Paule-Mandel estimator: no root of the Q equation found ({e})"))
             })?;
             Ok(Tau2Estimate::exact(root.max(0.0)))
@@ -217,7 +217,12 @@ fn fisher_scoring(method: Method, y: &[f64], v: &[f64], control: &Control) -> Re
         let old = tau2;
         tau2 += adj;
         let rel_step = (tau2 - old).abs() / (1.0 + tau2);
-        if rel_step <= control.threshold {
+        let stop = if control.absolute_threshold {
+            (tau2 - old).abs() < control.threshold
+        } else {
+            rel_step <= control.threshold
+        };
+        if stop {
             break;
         }
         if scoring.stalled(rel_step) {

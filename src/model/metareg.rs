@@ -166,6 +166,7 @@ pub fn design(
     source: &Path,
     terms: &[String],
     rows: &[usize],
+    decimal_comma: bool,
 ) -> Result<(Array2<f64>, Vec<String>, Vec<Moderator>)> {
     let k = frame.height();
     if terms.is_empty() {
@@ -211,7 +212,9 @@ pub fn design(
         } else {
             texts
                 .iter()
-                .map(|t| t.parse::<f64>().ok().filter(|v| v.is_finite()))
+                // The number parser of the counts and inputs: a decimal comma in a table whose
+                // delimiter is not a comma ("1,5" in a semicolon CSV is 1.5, not a level).
+                .map(|t| crate::data::arms::parse_real_text(t, decimal_comma).ok())
                 .collect()
         };
         let first = columns.len() + 1;
@@ -265,7 +268,7 @@ pub fn design(
                         .map(|x| {
                             levels
                                 .iter()
-                                .position(|l| l.parse::<f64>().ok() == Some(*x))
+                                .position(|l| crate::data::arms::parse_real_text(l, decimal_comma).ok() == Some(*x))
                                 .unwrap_or(0)
                         })
                         .collect(),
@@ -422,7 +425,13 @@ pub fn metareg(studies: &Studies, terms: &[String], options: &PoolOptions) -> Re
     }
     let es = super::subgroup::checked_effect_sizes(studies, options)?;
     let terms = split_terms(terms);
-    let (x, names, moderators) = design(&studies.frame, &studies.source, &terms, &studies.rows)?;
+    let (x, names, moderators) = design(
+        &studies.frame,
+        &studies.source,
+        &terms,
+        &studies.rows,
+        studies.decimal_comma,
+    )?;
     let k = es.k();
     let p = x.ncols();
     if k <= p && !options.method.is_common() {
@@ -516,7 +525,7 @@ mod tests {
         ])
         .unwrap();
         let terms = vec!["scq".to_string(), "eth".into(), "factor(year)".into()];
-        let (x, names, mods) = design(&df, Path::new("t.csv"), &terms, &[1, 2, 3, 4]).unwrap();
+        let (x, names, mods) = design(&df, Path::new("t.csv"), &terms, &[1, 2, 3, 4], false).unwrap();
         assert_eq!(
             names,
             vec!["intrcpt", "scq", "ethother", "factor(year)2005", "factor(year)2006"]

@@ -173,8 +173,15 @@ impl FromStr for Test {
 /// Convergence settings of the iterative estimators and root finders.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Control {
-    /// Fisher scoring stops when |Δτ²| ≤ threshold · (1 + τ²).
+    /// Fisher scoring stops when |Δτ²| ≤ threshold · (1 + τ²) (with `absolute_threshold`:
+    /// |Δτ²| < threshold, metafor's rule).
     pub threshold: f64,
+    /// Compare the change in τ² itself with the threshold, as metafor does (emulating its
+    /// default stopping rule); false: relative to 1 + τ².
+    pub absolute_threshold: bool,
+    /// Tolerance of the root finders for τ² (Paule–Mandel), as R's `uniroot(tol = )`; 0: to
+    /// machine precision.
+    pub root_tol: f64,
     pub maxiter: usize,
     /// First upper bound tried for Paule–Mandel (doubled until it brackets the root).
     pub tau2_max: f64,
@@ -186,6 +193,8 @@ impl Default for Control {
     fn default() -> Self {
         Control {
             threshold: 1e-14,
+            absolute_threshold: false,
+            root_tol: 0.0,
             maxiter: 10_000,
             tau2_max: 100.0,
             n_agq: glmm::DEFAULT_NAGQ,

@@ -10,7 +10,7 @@ use ndarray::Array2;
 
 use super::linalg::{mat_mul, tr_prod, wls, xtdx};
 use super::{Control, Method};
-use crate::dist::roots::brent;
+use crate::dist::roots::brent_tol;
 use crate::error::{Error, Result};
 
 /// What an estimator returns: τ² and the number of iterations it took (0 if closed form).
@@ -233,9 +233,10 @@ pub fn estimate(method: Method, x: &Array2<f64>, y: &[f64], v: &[f64], control: 
                 return Ok(Tau2Estimate::exact(0.0));
             }
             let hi = bracket_upper(g, control.tau2_max)?;
-            let root = brent(|t| g(t).unwrap_or(f64::NAN), 0.0, hi, control.maxiter).map_err(|e| {
-                Error::Computation(format!("Paule-Mandel estimator: no root of the Q equation found ({e})"))
-            })?;
+            let root =
+                brent_tol(|t| g(t).unwrap_or(f64::NAN), 0.0, hi, control.maxiter, control.root_tol).map_err(|e| {
+                    Error::Computation(format!("Paule-Mandel estimator: no root of the Q equation found ({e})"))
+                })?;
             Ok(Tau2Estimate::exact(root.max(0.0)))
         }
         Method::ML | Method::REML | Method::EB => fisher_scoring(method, x, y, v, control),
@@ -280,7 +281,12 @@ fn fisher_scoring(method: Method, x: &Array2<f64>, y: &[f64], v: &[f64], control
         let old = tau2;
         tau2 += adj;
         let rel_step = (tau2 - old).abs() / (1.0 + tau2);
-        if rel_step <= control.threshold {
+        let stop = if control.absolute_threshold {
+            (tau2 - old).abs() < control.threshold
+        } else {
+            rel_step <= control.threshold
+        };
+        if stop {
             break;
         }
         if scoring.stalled(rel_step) {

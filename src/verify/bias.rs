@@ -17,9 +17,10 @@ use serde::Serialize;
 
 use super::claims::{AsPrinted, Claim, ClaimSpec};
 use super::printed::{PNum, Unit};
+pub use super::printed::{PValue, Relation};
 use super::published::Check;
 use super::rounding::{compare, Verdict};
-use super::NumberReport;
+use super::{NumberReport, NumberVerdict};
 use crate::data::{Studies, StudyInput};
 use crate::diagnostics::bias::{assess_studies, BiasOptions, EffectCi};
 use crate::effect::BackTransform;
@@ -136,110 +137,6 @@ impl FsnType {
             FsnType::Rosenthal => "Rosenthal",
             FsnType::Orwin => "Orwin",
             FsnType::Rosenberg => "Rosenberg",
-        }
-    }
-}
-
-/// How a printed p-value relates to the value: `p = 0.03` (rounded), `p < 0.001` (a bound).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Relation {
-    Eq,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-}
-
-impl Relation {
-    fn symbol(self) -> &'static str {
-        match self {
-            Relation::Eq => "",
-            Relation::Lt => "<",
-            Relation::Le => "≤",
-            Relation::Gt => ">",
-            Relation::Ge => "≥",
-        }
-    }
-}
-
-/// A printed p-value: a rounded value or a bound.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PValue {
-    pub relation: Relation,
-    pub num: PNum,
-}
-
-impl PValue {
-    /// Read "0.03", "p = .03", "P<0.001", "< 0.001", "≤0.05", "p > 0.05".
-    pub fn parse(text: &str) -> std::result::Result<PValue, String> {
-        let t = text.trim().replace('\u{00b7}', ".");
-        let mut rest = t.as_str();
-        if let Some(r) = rest.strip_prefix(['p', 'P']) {
-            rest = r.trim_start();
-        }
-        let ops: [(&str, Relation); 7] = [
-            ("<=", Relation::Le),
-            (">=", Relation::Ge),
-            ("≤", Relation::Le),
-            ("≥", Relation::Ge),
-            ("<", Relation::Lt),
-            (">", Relation::Gt),
-            ("=", Relation::Eq),
-        ];
-        let mut relation = Relation::Eq;
-        for (op, r) in ops {
-            if let Some(x) = rest.strip_prefix(op) {
-                relation = r;
-                rest = x.trim_start();
-                break;
-            }
-        }
-        let num = rest.trim();
-        let bad = || {
-            format!("cannot read a p-value in \"{text}\": expected a number in [0, 1] such as \"0.03\", \"p = .03\" or a bound such as \"<0.001\"")
-        };
-        if num.is_empty() || !num.chars().all(|c| c.is_ascii_digit() || c == '.') {
-            return Err(bad());
-        }
-        let value: f64 = num.parse().map_err(|_| bad())?;
-        if !(0.0..=1.0).contains(&value) {
-            return Err(format!("p-value \"{text}\" is not between 0 and 1"));
-        }
-        let decimals = num.split_once('.').map(|(_, d)| d.len() as u32).unwrap_or(0);
-        Ok(PValue {
-            relation,
-            num: PNum {
-                value,
-                decimals,
-                text: num.to_string(),
-            },
-        })
-    }
-
-    /// As printed, without the "p": "0.03", "<0.001".
-    pub fn text(&self) -> String {
-        format!("{}{}", self.relation.symbol(), self.num.text)
-    }
-
-    /// A rounded value is judged at its precision; a bound holds or does not (a recomputed
-    /// 0.0004 satisfies "<0.001", 0.002 does not).
-    pub fn judge(&self, x: f64) -> Verdict {
-        if !x.is_finite() {
-            return Verdict::NotComputed;
-        }
-        let v = self.num.value;
-        let ok = match self.relation {
-            Relation::Eq => return compare(x, &self.num),
-            Relation::Lt => x < v,
-            Relation::Le => x <= v,
-            Relation::Gt => x > v,
-            Relation::Ge => x >= v,
-        };
-        if ok {
-            Verdict::Match
-        } else {
-            Verdict::Mismatch
         }
     }
 }
@@ -655,8 +552,8 @@ pub fn numbers(c: &Claim, b: &BiasClaim, rec: Option<&Recomputed>) -> (Vec<Numbe
     let mut checks = Vec::new();
     let mut push = |name: &str, printed: String, decimals: u32, x: Option<f64>, judge: &dyn Fn(f64) -> Verdict| {
         let verdict = match (rec, x) {
-            (Some(_), Some(x)) => judge(x).label(),
-            _ => "not computed".to_string(),
+            (Some(_), Some(x)) => NumberVerdict::from(judge(x)),
+            _ => NumberVerdict::NotComputed,
         };
         out.push(NumberReport {
             name: name.into(),

@@ -22,8 +22,8 @@ use super::claims::{Claim, Claims, MethodSpec};
 use super::presets::{self, Preset, QSource};
 use super::printed::{PNum, Unit};
 use super::published::Check;
-use super::rounding::{compare, Verdict};
-use super::search::{Prepared, SearchResult};
+use super::search::{claim_numbers, ClaimNumber, Prepared, SearchResult};
+use super::verdict::{ClaimVerdict, NumberVerdict};
 use super::{ClaimReport, NumberReport, VerifyOptions, VerifyReport};
 use crate::data::{Studies, StudyInput};
 use crate::dist;
@@ -449,6 +449,8 @@ pub struct CompValues {
     pub i2: f64,
     #[serde(rename = "Q")]
     pub q: f64,
+    #[serde(rename = "Q_p")]
+    pub q_p: f64,
     pub p: f64,
 }
 
@@ -489,65 +491,37 @@ pub fn evaluate(studies: &Studies, s: &CompSetting, level: f64) -> Result<CompVa
         tau2: o.fit.tau2,
         i2: o.fit.i2,
         q: o.fit.q,
+        q_p: o.fit.q_p,
         p: o.coef().pval,
     })
 }
 
-/// The printed numbers of a claim with the recomputed value of each (in the printed unit).
-fn numbers(c: &Claim, v: Option<&CompValues>) -> Vec<(String, PNum, Option<f64>)> {
+/// The printed numbers of a claim (as the proportion path reads them: rounded values, exact
+/// counts, bounds) with the recomputed value of each, in the printed unit; `None` where the
+/// number is not recomputed (the subgroup test).
+fn numbers(c: &Claim, v: Option<&CompValues>) -> Vec<(ClaimNumber, Option<f64>)> {
     let scale = if c.printed.unit == Unit::Percent { 100.0 } else { 1.0 };
-    let mut out = Vec::new();
-    let mut push = |name: &str, pn: Option<&PNum>, x: Option<f64>| {
-        if let Some(pn) = pn {
-            out.push((name.to_string(), pn.clone(), x));
-        }
-    };
-    push("estimate", c.printed.estimate.as_ref(), v.map(|v| scale * v.estimate));
-    push("ci_lb", c.printed.ci_lb.as_ref(), v.map(|v| scale * v.ci_lb));
-    push("ci_ub", c.printed.ci_ub.as_ref(), v.map(|v| scale * v.ci_ub));
-    if let Some(pi) = &c.pi {
-        push("pi_lb", pi.ci_lb.as_ref(), v.map(|v| scale * v.pi_lb));
-        push("pi_ub", pi.ci_ub.as_ref(), v.map(|v| scale * v.pi_ub));
-    }
-    let int = |x: Option<u64>| {
-        x.map(|k| PNum {
-            value: k as f64,
-            decimals: 0,
-            text: k.to_string(),
+    claim_numbers(c)
+        .into_iter()
+        .map(|cn| {
+            let x = v.and_then(|v| match cn.name {
+                "estimate" => Some(scale * v.estimate),
+                "ci_lb" => Some(scale * v.ci_lb),
+                "ci_ub" => Some(scale * v.ci_ub),
+                "pi_lb" => Some(scale * v.pi_lb),
+                "pi_ub" => Some(scale * v.pi_ub),
+                "k" => Some(v.k as f64),
+                "n" => Some(v.n),
+                "I2" => Some(v.i2),
+                "tau2" => Some(v.tau2),
+                "Q" => Some(v.q),
+                "Q_p" => Some(v.q_p),
+                "p" => Some(v.p),
+                _ => None,
+            });
+            (cn, x)
         })
-    };
-    push("k", int(c.k()).as_ref(), v.map(|v| v.k as f64));
-    push("n", int(c.n()).as_ref(), v.map(|v| v.n));
-    push("I2", c.i2(), v.map(|v| v.i2));
-    push("tau2", c.tau2.as_ref(), v.map(|v| v.tau2));
-    push("Q", c.q.as_ref(), v.map(|v| v.q));
-    out
-}
-
-/// A claim's verdict on one number. k and n are counts: anything but equal is a mismatch.
-fn judge(name: &str, x: f64, pn: &PNum) -> Verdict {
-    if matches!(name, "k" | "n") {
-        return if x.is_finite() && x == pn.value {
-            Verdict::Match
-        } else {
-            Verdict::Mismatch
-        };
-    }
-    compare(x, pn)
-}
-
-/// Units of the last printed digit by which a value misses (0 for a match).
-fn units_off(name: &str, x: f64, pn: &PNum) -> i64 {
-    match judge(name, x, pn) {
-        Verdict::Match => 0,
-        Verdict::OffBy(n) => n.abs(),
-        _ if !x.is_finite() => 1000,
-        _ if matches!(name, "k" | "n") => 100,
-        _ => {
-            let unit = 10f64.powi(-(pn.decimals as i32));
-            (((x - pn.value) / unit).abs().round() as i64).min(1000)
-        }
-    }
+        .collect()
 }
 
 /// The claim's CI level as a fraction: the printed one, or `[method] level`.
@@ -808,9 +782,9 @@ pub fn search(claims: &Claims, p: &Prepared, measure: Measure, used: &[usize]) -
                 if v.is_none() {
                     total += 1000;
                 }
-                for (name, pn, x) in numbers(c, v.as_ref()) {
+                for (cn, x) in numbers(c, v.as_ref()) {
                     if let Some(x) = x {
-                        let u = units_off(&name, x, &pn);
+                        let u = cn.units_off(x, cn.judge(x));
                         total += u;
                         ok &= u == 0;
                         let _ = write!(key, "{x:.10e};");
@@ -899,26 +873,6 @@ pub fn search(claims: &Claims, p: &Prepared, measure: Measure, used: &[usize]) -
     }
 }
 
-fn verdict_of(numbers: &[NumberReport], ok_data: bool) -> String {
-    let worst = numbers
-        .iter()
-        .map(|n| match n.verdict.as_str() {
-            "match" => 0,
-            v if v.starts_with("off by") => 1,
-            "not computed" => 2,
-            _ => 3,
-        })
-        .max();
-    match (worst, ok_data) {
-        (None, _) => "unchecked",
-        (_, false) | (Some(2), _) => "not computed",
-        (Some(0), true) => "match",
-        (Some(1), true) => "near miss",
-        _ => "mismatch",
-    }
-    .to_string()
-}
-
 /// Verify a claims file about a two-group measure with data (see [`applies`]).
 pub fn verify(claims: &Claims, options: &VerifyOptions) -> Result<VerifyReport> {
     let prepared = super::prepare(claims)?.ok_or_else(|| usage("two-group claims need [data]".into()))?;
@@ -953,15 +907,15 @@ pub fn verify(claims: &Claims, options: &VerifyOptions) -> Result<VerifyReport> 
         };
         let nums: Vec<NumberReport> = numbers(c, values.as_ref())
             .into_iter()
-            .map(|(name, pn, x)| NumberReport {
+            .map(|(cn, x)| NumberReport {
                 verdict: match x {
-                    Some(x) => judge(&name, x, &pn).label(),
-                    None => "not computed".into(),
+                    Some(x) => NumberVerdict::from(cn.judge(x)),
+                    None => NumberVerdict::NotComputed,
                 },
-                name,
-                printed: pn.text.clone(),
-                decimals: pn.decimals,
-                recomputed: x,
+                name: cn.name.into(),
+                printed: cn.text(),
+                decimals: cn.decimals(),
+                recomputed: x.filter(|x| x.is_finite()),
             })
             .collect();
         if values.is_some() && !nums.is_empty() {
@@ -971,11 +925,14 @@ pub fn verify(claims: &Claims, options: &VerifyOptions) -> Result<VerifyReport> 
         checks.extend(published_checks(c));
         checks.extend(cross[i].iter().cloned());
         checks.extend(sources[i].iter().cloned());
-        if let (Some(v), Some(p)) = (&values, &c.p) {
-            checks.push(p_against(v.p, p));
-        }
-        let implied = super::published::scales(&c.printed);
-        let verdict = verdict_of(&nums, values.is_some());
+        let implied = super::published::scales(&c.printed, c.k(), c.n());
+        let verdicts: Vec<NumberVerdict> = nums.iter().map(|n| n.verdict).collect();
+        // Without a recomputation (the data could not be fitted), the checks decide.
+        let verdict = ClaimVerdict::of(&verdicts, &checks);
+        let checked = super::verdict::basis(
+            &nums.iter().map(|n| (n.name.clone(), n.verdict)).collect::<Vec<_>>(),
+            &checks,
+        );
         reports.push(ClaimReport {
             label: c.spec.label.clone(),
             printed: c.spec.printed.clone(),
@@ -983,8 +940,10 @@ pub fn verify(claims: &Claims, options: &VerifyOptions) -> Result<VerifyReport> 
             outcome: c.spec.outcome.clone(),
             subgroup: c.spec.subgroup.clone(),
             unit: c.printed.unit,
+            unit_note: c.unit_note.clone(),
             numbers: nums,
             verdict,
+            checked,
             scales_consistent: implied
                 .iter()
                 .filter(|s| s.symmetric)
@@ -1030,18 +989,6 @@ pub fn verify(claims: &Claims, options: &VerifyOptions) -> Result<VerifyReport> 
             search,
         }),
     })
-}
-
-/// The recomputed p-value of the estimate against the printed one.
-fn p_against(p: f64, printed: &PNum) -> Check {
-    let name = "p-value recomputed from the data";
-    let v = compare(p, printed);
-    let detail = format!("the recomputed p = {p:.4} against the printed {}", printed.text);
-    if v.is_match() {
-        Check::pass(name, detail)
-    } else {
-        Check::flag(name, format!("{detail}: {}", v.label()))
-    }
 }
 
 fn rate_value(p: &PNum) -> (f64, f64) {
@@ -1103,7 +1050,7 @@ pub fn published_checks(c: &Claim) -> Vec<Check> {
             let detail = format!(
                 "on the {scale} scale the CI implies SE = {se_mid:.4} and, with a z-test against {}, p = {lo:.4} to {hi:.4} allowing for rounding; printed p = {}",
                 if ratio { "1" } else { "0" },
-                p.text
+                p.text()
             );
             out.push(if hi >= pl && lo <= ph {
                 Check::pass(name, format!("{detail}: consistent"))
@@ -1348,7 +1295,7 @@ mod tests {
         checks
             .iter()
             .find(|c| c.name == name)
-            .map(|c| c.status)
+            .map(|c| c.status.as_str())
             .unwrap_or("absent")
     }
 

@@ -51,7 +51,7 @@ pub fn table(report: &VerifyReport, opts: &ForestOptions) -> Result<Table> {
         values.extend([v(l), v(u)]);
         rows.push(Row {
             kind: RowKind::Normal,
-            cells: vec![c.label.clone(), c.printed.clone(), c.verdict.clone()],
+            cells: vec![c.label.clone(), c.printed.clone(), c.verdict.to_string()],
             mark,
         });
         let (re, rl, ru) = (to_prop(re, c.unit), to_prop(rl, c.unit), to_prop(ru, c.unit));
@@ -116,7 +116,9 @@ pub fn table(report: &VerifyReport, opts: &ForestOptions) -> Result<Table> {
 fn short_citation(c: &str) -> String {
     let first = c.split(',').next().unwrap_or(c).trim();
     let tail = c.trim_end_matches('.').rsplit(". ").next().unwrap_or("").trim();
-    let s = if tail.is_empty() || tail == c.trim_end_matches('.') {
+    let s = if tail.is_empty() || tail == c.trim_end_matches('.') || first.contains(tail) {
+        // No separate journal part, or the first part already holds it ("Smith A et al. Lancet
+        // 2020;395:1-10" has no comma): the citation once.
         c.chars().take(100).collect()
     } else if first.contains(" et al") {
         format!("{first}, {tail}")

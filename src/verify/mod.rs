@@ -28,6 +28,7 @@ pub mod search;
 pub mod sources;
 #[cfg(test)]
 mod tests;
+pub mod verdict;
 
 use std::collections::BTreeMap;
 
@@ -37,9 +38,9 @@ use crate::data::{self, LoadOptions};
 use crate::error::Result;
 use claims::{Claim, Claims, MethodSpec, Paper};
 use printed::{PNum, Unit};
-use published::{Check, ScaleImplication};
-use rounding::compare;
-use search::{Grid, Prepared, SearchResult, Setting, Target, Values};
+use published::{Check, CheckStatus, ScaleImplication};
+use search::{Grid, Prepared, SearchResult, Setting, StatedRecompute, Target, Values};
+pub use verdict::{ClaimVerdict, NumberVerdict};
 
 /// Options of a verification run.
 #[derive(Debug, Clone, Default)]
@@ -48,6 +49,9 @@ pub struct VerifyOptions {
     pub search: bool,
     /// Show a progress bar for the search.
     pub progress: bool,
+    /// Also search with the software's default stopping rules (metafor's threshold 1e-5 for
+    /// Fisher scoring, `uniroot`'s tolerance for Paule–Mandel), besides the tight ones.
+    pub default_stopping: bool,
 }
 
 /// One printed number and its verdict.
@@ -59,8 +63,8 @@ pub struct NumberReport {
     /// Recomputed value in the printed unit (`null` without data).
     pub recomputed: Option<f64>,
     /// `match`, `off by +N`, `mismatch`, `not computed` (recomputed from data), or `consistent` /
-    /// `inconsistent` (published numbers alone).
-    pub verdict: String,
+    /// `inconsistent` / `unchecked` (published numbers alone).
+    pub verdict: NumberVerdict,
 }
 
 /// Everything said about one claim.
@@ -72,9 +76,15 @@ pub struct ClaimReport {
     pub outcome: Option<String>,
     pub subgroup: Option<String>,
     pub unit: Unit,
+    /// How the unit was read when the text does not show it (no "%").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit_note: Option<String>,
     pub numbers: Vec<NumberReport>,
-    /// The claim's verdict: the worst of its numbers and checks.
-    pub verdict: String,
+    /// The claim's verdict: the worst of its recomputed numbers; without data, `consistent` only
+    /// when at least one check ran and none flagged (`unchecked` when none ran).
+    pub verdict: ClaimVerdict,
+    /// What the verdict rests on: the numbers recomputed, the checks that passed or flagged.
+    pub checked: String,
     /// Scales on which the printed CI is symmetric within rounding.
     pub scales_consistent: Vec<String>,
     /// Implied SE on each scale.
@@ -111,14 +121,11 @@ pub struct VerifyReport {
 impl VerifyReport {
     /// Number of claims whose verdict is not a match / consistent.
     pub fn problems(&self) -> usize {
-        self.claims
-            .iter()
-            .filter(|c| !matches!(c.verdict.as_str(), "match" | "consistent"))
-            .count()
+        self.claims.iter().filter(|c| c.verdict.is_problem()).count()
             + self
                 .claims
                 .iter()
-                .map(|c| c.checks.iter().filter(|k| k.status == "flag").count())
+                .map(|c| c.checks.iter().filter(|k| k.status == CheckStatus::Flag).count())
                 .sum::<usize>()
     }
 }
@@ -202,6 +209,8 @@ pub fn prepare(claims: &Claims) -> Result<Option<Prepared>> {
                 None => Ok(Target {
                     set: si,
                     idx: (0..s.k()).collect(),
+                    subgroup: false,
+                    level: c.printed.level / 100.0,
                 }),
                 Some(g) => {
                     let groups = s
@@ -219,14 +228,23 @@ pub fn prepare(claims: &Claims) -> Result<Option<Prepared>> {
                             lv.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
                         ))
                     } else {
-                        Ok(Target { set: si, idx })
+                        Ok(Target {
+                            set: si,
+                            idx,
+                            subgroup: true,
+                            level: c.printed.level / 100.0,
+                        })
                     }
                 }
             }
         });
         targets.push(target);
     }
-    Ok(Some(Prepared { sets, targets }))
+    Ok(Some(Prepared {
+        sets,
+        targets,
+        subgroup_test: claims.claims.iter().any(|c| c.subgroup_p.is_some()),
+    }))
 }
 
 /// The measure the claims file states (metafor's PLO when it states none).
@@ -243,10 +261,6 @@ fn group_key(s: &str) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn verdict_label(v: rounding::Verdict) -> String {
-    v.label()
 }
 
 /// Verify a claims file.
@@ -292,98 +306,40 @@ pub fn verify(claims: &Claims, options: &VerifyOptions) -> Result<VerifyReport> 
         checks.extend(comparative::published_checks(c));
         checks.extend(cross[i].iter().cloned());
         checks.extend(sources[i].iter().cloned());
-        let implied = published::scales(&c.printed);
+        let implied = published::scales(&c.printed, c.k(), c.n());
         let scales_consistent: Vec<String> = implied
             .iter()
             .filter(|s| s.symmetric)
             .map(|s| s.scale.name().to_string())
             .collect();
-        let mut numbers = Vec::new();
         let with_data = prepared.is_some() && matches!(c.printed.unit, Unit::Percent | Unit::Proportion);
-        let consistent = |name: &str| -> String {
-            let inside = checks
-                .iter()
-                .find(|k| k.name == "estimate inside CI")
-                .map(|k| k.status != "flag")
-                .unwrap_or(true);
-            let sym = checks
-                .iter()
-                .find(|k| k.name == "CI symmetric on some scale")
-                .map(|k| k.status != "flag")
-                .unwrap_or(true);
-            let grim = checks
-                .iter()
-                .find(|k| k.name == "GRIM: x of n")
-                .map(|k| k.status != "flag")
-                .unwrap_or(true);
-            let ok = inside && (sym || name == "n" || name == "k") && (grim || name != "estimate");
-            if ok { "consistent" } else { "inconsistent" }.to_string()
-        };
-        for (name, pn) in search::claim_numbers(&c.printed, c.pi.as_ref()) {
+        let mut numbers = Vec::new();
+        for cn in search::claim_numbers(c) {
             let (rec, verdict) = match (&recomputed[i], with_data) {
                 (Some(v), true) => {
-                    let x = search::pick(v, name, c.printed.unit);
-                    (Some(x), verdict_label(compare(x, &pn)))
+                    let (x, verdict) = search::judge(v, &cn, c.printed.unit);
+                    (Some(x).filter(|x| x.is_finite()), NumberVerdict::from(verdict))
                 }
-                (None, true) => (None, "not computed".to_string()),
-                _ => (None, consistent(name)),
+                (None, true) => (None, NumberVerdict::NotComputed),
+                _ => (None, NumberVerdict::from_checks(&checks, cn.name)),
             };
             numbers.push(NumberReport {
-                name: name.into(),
-                printed: pn.text.clone(),
-                decimals: pn.decimals,
+                name: cn.name.into(),
+                printed: cn.text(),
+                decimals: cn.decimals(),
                 recomputed: rec,
                 verdict,
             });
         }
-        let mut extra = |name: &str, pn: Option<PNum>, val: Option<f64>| {
-            if let Some(pn) = pn {
-                let (rec, verdict) = match (val, prepared.is_some()) {
-                    (Some(x), true) => (Some(x), verdict_label(compare(x, &pn))),
-                    (None, true) => (None, "not computed".to_string()),
-                    _ => (None, consistent(name)),
-                };
-                numbers.push(NumberReport {
-                    name: name.into(),
-                    printed: pn.text.clone(),
-                    decimals: pn.decimals,
-                    recomputed: rec,
-                    verdict,
-                });
-            }
-        };
-        let v = recomputed[i].as_ref();
-        let int = |x: Option<u64>| {
-            x.map(|k| PNum {
-                value: k as f64,
-                decimals: 0,
-                text: k.to_string(),
-            })
-        };
-        extra("k", int(c.k()), v.map(|v| v.k as f64));
-        extra("n", int(c.n()), v.map(|v| v.n));
-        extra("I2", c.i2().cloned(), v.map(|v| v.i2));
-        extra("tau2", c.tau2.clone(), v.map(|v| v.tau2));
-        extra("Q", c.q.clone(), v.map(|v| v.q));
-        let worst = numbers
-            .iter()
-            .map(|n| match n.verdict.as_str() {
-                "match" | "consistent" => 0,
-                v if v.starts_with("off by") => 1,
-                "not computed" => 2,
-                _ => 3,
-            })
-            .max()
-            .unwrap_or(0);
-        let verdict = match (worst, with_data && data_note.is_none()) {
-            (0, true) => "match",
-            (1, true) => "near miss",
-            (2, _) => "not computed",
-            (_, true) => "mismatch",
-            (0, false) => "consistent",
-            (_, false) => "inconsistent",
+        let verdicts: Vec<NumberVerdict> = numbers.iter().map(|n| n.verdict).collect();
+        let verdict = ClaimVerdict::of(&verdicts, &checks);
+        let mut checked = verdict::basis(
+            &numbers.iter().map(|n| (n.name.clone(), n.verdict)).collect::<Vec<_>>(),
+            &checks,
+        );
+        if c.printed.unit == Unit::Unknown {
+            checked.push_str("; the unit is ambiguous, so nothing that depends on it is judged");
         }
-        .to_string();
         reports.push(ClaimReport {
             label: c.spec.label.clone(),
             printed: c.spec.printed.clone(),
@@ -391,8 +347,10 @@ pub fn verify(claims: &Claims, options: &VerifyOptions) -> Result<VerifyReport> 
             outcome: c.spec.outcome.clone(),
             subgroup: c.spec.subgroup.clone(),
             unit: c.printed.unit,
+            unit_note: c.unit_note.clone(),
             numbers,
             verdict,
+            checked,
             scales_consistent,
             implied,
             checks,
@@ -417,9 +375,7 @@ pub fn verify(claims: &Claims, options: &VerifyOptions) -> Result<VerifyReport> 
             ..Default::default()
         }),
         (Some(p), true) => {
-            let any_pi = claims.claims.iter().any(|c| c.pi.is_some());
-            let any_sub = claims.claims.iter().any(|c| c.spec.subgroup.is_some());
-            let grid = Grid::full(any_pi, any_sub);
+            let grid = Grid::for_claims(claims, options.default_stopping)?;
             let pb = if options.progress {
                 let pb = indicatif::ProgressBar::new(0);
                 pb.set_style(
@@ -430,9 +386,12 @@ pub fn verify(claims: &Claims, options: &VerifyOptions) -> Result<VerifyReport> 
             } else {
                 None
             };
-            let r = search::search(claims, p, &grid, pb.as_ref())?;
+            let mut r = search::search(claims, p, &grid, pb.as_ref())?;
             if let Some(pb) = pb {
                 pb.finish_and_clear();
+            }
+            if let (Some(spec), Some(s)) = (&claims.file.method, &setting) {
+                r.stated = Some(stated_recompute(claims, p, spec, s, &reports));
             }
             Some(r)
         }
@@ -492,16 +451,11 @@ fn bias_report(
             printed: k.to_string(),
             decimals: 0,
             recomputed: x,
+            // A count is exact: off by one is a mismatch.
             verdict: match x {
-                Some(x) => verdict_label(compare(
-                    x,
-                    &PNum {
-                        value: k as f64,
-                        decimals: 0,
-                        text: k.to_string(),
-                    },
-                )),
-                None => "not computed".into(),
+                Some(x) if x == k as f64 => NumberVerdict::Match,
+                Some(_) => NumberVerdict::Mismatch,
+                None => NumberVerdict::NotComputed,
             },
         });
     }
@@ -513,7 +467,7 @@ fn bias_report(
     };
     checks.extend(bias_checks);
     let implied = if has_printed {
-        published::scales(&c.printed)
+        published::scales(&c.printed, c.k(), c.n())
     } else {
         Vec::new()
     };
@@ -522,23 +476,16 @@ fn bias_report(
         .filter(|s| s.symmetric)
         .map(|s| s.scale.name().to_string())
         .collect();
-    let worst = numbers
-        .iter()
-        .map(|n| match n.verdict.as_str() {
-            "match" => 0,
-            v if v.starts_with("off by") => 1,
-            "not computed" => 2,
-            _ => 3,
-        })
-        .max()
-        .unwrap_or(0);
-    let verdict = match (worst, rec.is_some()) {
-        (_, false) | (2, _) => "not computed",
-        (0, true) => "match",
-        (1, true) => "near miss",
-        _ => "mismatch",
-    }
-    .to_string();
+    let verdicts: Vec<NumberVerdict> = numbers.iter().map(|n| n.verdict).collect();
+    let verdict = match ClaimVerdict::of(&verdicts, &[]) {
+        _ if rec.is_none() => ClaimVerdict::NotComputed,
+        ClaimVerdict::Unchecked => ClaimVerdict::NotComputed,
+        v => v,
+    };
+    let checked = verdict::basis(
+        &numbers.iter().map(|n| (n.name.clone(), n.verdict)).collect::<Vec<_>>(),
+        &checks,
+    );
     let mut test = b.describe();
     if let Some(d) = rec.as_ref().and_then(|r| r.detail.as_ref()) {
         test.push_str(&format!("; {d}"));
@@ -554,13 +501,56 @@ fn bias_report(
         outcome: c.spec.outcome.clone(),
         subgroup: c.spec.subgroup.clone(),
         unit: c.printed.unit,
+        unit_note: c.unit_note.clone(),
         numbers,
         verdict,
+        checked,
         scales_consistent,
         implied,
         checks,
         data_note,
         test: Some(test),
+    }
+}
+
+/// The stated method as recomputed (the reports' numbers), against the claims the search used:
+/// how many printed numbers it reproduces, and which it does not.
+fn stated_recompute(
+    claims: &Claims,
+    p: &Prepared,
+    spec: &MethodSpec,
+    setting: &Setting,
+    reports: &[ClaimReport],
+) -> StatedRecompute {
+    let used = search::used_claims(claims, p);
+    let mut numbers = 0;
+    let mut reproduced = 0;
+    let mut misses = Vec::new();
+    for &i in &used {
+        for n in &reports[i].numbers {
+            numbers += 1;
+            if n.verdict == NumberVerdict::Match {
+                reproduced += 1;
+            } else {
+                misses.push(format!(
+                    "\"{}\" {}: printed {}, recomputed {} ({})",
+                    reports[i].label,
+                    n.name,
+                    n.printed,
+                    n.recomputed
+                        .map(|x| crate::report::fmt_num(x, n.decimals as usize + 2))
+                        .unwrap_or_else(|| "—".into()),
+                    n.verdict
+                ));
+            }
+        }
+    }
+    StatedRecompute {
+        setting: setting.describe(),
+        filled_in: Setting::unstated(spec).into_iter().map(String::from).collect(),
+        numbers,
+        reproduced,
+        misses,
     }
 }
 
@@ -607,6 +597,8 @@ pub fn cross_checks(claims: &[Claim]) -> Vec<Vec<Check>> {
             let (a, b) = (&claims[i], &claims[j]);
             if a.bias.is_some()
                 || b.bias.is_some()
+                || a.printed.unit == Unit::Unknown
+                || b.printed.unit == Unit::Unknown
                 || a.spec.outcome.is_none()
                 || norm(&a.spec.outcome) != norm(&b.spec.outcome)
                 || norm(&a.spec.subgroup) != norm(&b.spec.subgroup)
@@ -648,6 +640,7 @@ pub fn cross_checks(claims: &[Claim]) -> Vec<Vec<Check>> {
                     ),
                 )
             };
+            let ch = ch.on(&["estimate", "ci_lb", "ci_ub"]);
             out[i].push(ch.clone());
             out[j].push(ch);
         }
@@ -679,7 +672,8 @@ pub fn cross_checks(claims: &[Claim]) -> Vec<Vec<Check>> {
                     name,
                     format!("{} at {} months ≤ {} at {} months", eb.text, tb, ea.text, ta),
                 )
-            };
+            }
+            .on(&["estimate"]);
             out[i].push(ch.clone());
             out[j].push(ch);
         }
@@ -713,7 +707,7 @@ pub fn cross_checks(claims: &[Claim]) -> Vec<Vec<Check>> {
                     Check::pass(&name, format!("{} subgroups sum to {what} = {s}, as printed", subs.len()))
                 } else {
                     Check::flag(&name, format!("{} subgroups sum to {what} = {s}, the total says {t} (studies in several subgroups, or subgroups not printed)", subs.len()))
-                });
+                }.on(&[what]));
             }
         }
     }

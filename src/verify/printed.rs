@@ -7,6 +7,8 @@
 
 use serde::Serialize;
 
+use super::rounding::{compare, Verdict};
+
 /// One printed number.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PNum {
@@ -23,6 +25,138 @@ impl PNum {
     }
 }
 
+/// How a printed p-value relates to the value: `p = 0.03` (rounded), `p < 0.001` (a bound).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Relation {
+    Eq,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Relation {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Relation::Eq => "",
+            Relation::Lt => "<",
+            Relation::Le => "≤",
+            Relation::Gt => ">",
+            Relation::Ge => "≥",
+        }
+    }
+}
+
+/// A printed p-value: a rounded value or a bound.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PValue {
+    pub relation: Relation,
+    pub num: PNum,
+}
+
+impl PValue {
+    /// Read "0.03", "p = .03", "P<0.001", "< 0.001", "≤0.05", "p > 0.05".
+    pub fn parse(text: &str) -> std::result::Result<PValue, String> {
+        let v = PValue::parse_bound(text, "p-value")?;
+        if !(0.0..=1.0).contains(&v.num.value) {
+            return Err(format!("p-value \"{text}\" is not between 0 and 1"));
+        }
+        Ok(v)
+    }
+
+    /// A printed number that may be a bound ("<0.001", "≥ 25%", "0.04"): `what` names it in
+    /// errors. A leading "p" is skipped; decimal commas are read ("0,03").
+    pub fn parse_bound(text: &str, what: &str) -> std::result::Result<PValue, String> {
+        let t = text.trim().replace('\u{00b7}', ".");
+        let mut rest = t.as_str();
+        if let Some(r) = rest.strip_prefix(['p', 'P']) {
+            rest = r.trim_start();
+        }
+        let ops: [(&str, Relation); 7] = [
+            ("<=", Relation::Le),
+            (">=", Relation::Ge),
+            ("≤", Relation::Le),
+            ("≥", Relation::Ge),
+            ("<", Relation::Lt),
+            (">", Relation::Gt),
+            ("=", Relation::Eq),
+        ];
+        let mut relation = Relation::Eq;
+        for (op, r) in ops {
+            if let Some(x) = rest.strip_prefix(op) {
+                relation = r;
+                rest = x.trim_start();
+                break;
+            }
+        }
+        let num = rest.trim().trim_end_matches('%').trim_end();
+        let num = if !num.contains('.') && num.matches(',').count() == 1 {
+            num.replace(',', ".")
+        } else {
+            num.to_string()
+        };
+        let num = num.as_str();
+        let bad = || {
+            format!("cannot read a {what} in \"{text}\": expected a number such as \"0.03\", \"p = .03\" or a bound such as \"<0.001\"")
+        };
+        if num.is_empty() || !num.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-') {
+            return Err(bad());
+        }
+        let value: f64 = num.parse().map_err(|_| bad())?;
+        let decimals = num.split_once('.').map(|(_, d)| d.len() as u32).unwrap_or(0);
+        Ok(PValue {
+            relation,
+            num: PNum {
+                value,
+                decimals,
+                text: num.to_string(),
+            },
+        })
+    }
+
+    /// Whether the printed number is a bound ("<0.001"), not a rounded value.
+    pub fn is_bound(&self) -> bool {
+        self.relation != Relation::Eq
+    }
+
+    /// The values the printed number allows: its rounding interval, or the half-line of a bound.
+    pub fn interval(&self) -> (f64, f64) {
+        let v = self.num.value;
+        match self.relation {
+            Relation::Eq => self.num.interval(),
+            Relation::Lt | Relation::Le => (f64::NEG_INFINITY, v),
+            Relation::Gt | Relation::Ge => (v, f64::INFINITY),
+        }
+    }
+
+    /// As printed, without the "p": "0.03", "<0.001".
+    pub fn text(&self) -> String {
+        format!("{}{}", self.relation.symbol(), self.num.text)
+    }
+
+    /// A rounded value is judged at its precision; a bound holds or does not (a recomputed
+    /// 0.0004 satisfies "<0.001", 0.002 does not).
+    pub fn judge(&self, x: f64) -> Verdict {
+        if !x.is_finite() {
+            return Verdict::NotComputed;
+        }
+        let v = self.num.value;
+        let ok = match self.relation {
+            Relation::Eq => return compare(x, &self.num),
+            Relation::Lt => x < v,
+            Relation::Le => x <= v,
+            Relation::Gt => x > v,
+            Relation::Ge => x >= v,
+        };
+        if ok {
+            Verdict::Match
+        } else {
+            Verdict::Mismatch
+        }
+    }
+}
+
 /// The scale the printed numbers are on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -35,6 +169,21 @@ pub enum Unit {
     Ratio,
     /// A difference measure (MD, SMD) or anything else on an unbounded scale.
     Difference,
+    /// Not shown and not inferable: "33.8 (26.8 to 41.6)" may be a percentage or a mean. Nothing
+    /// that depends on the unit is judged.
+    Unknown,
+}
+
+impl Unit {
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Percent => "percent",
+            Unit::Proportion => "proportion",
+            Unit::Ratio => "ratio",
+            Unit::Difference => "difference",
+            Unit::Unknown => "unknown",
+        }
+    }
 }
 
 /// Everything read from one printed text.
@@ -45,8 +194,12 @@ pub struct Printed {
     pub ci_lb: Option<PNum>,
     pub ci_ub: Option<PNum>,
     pub unit: Unit,
+    /// Whether the text shows the unit (a "%", a measure label such as "RR", or "x of n").
+    pub unit_shown: bool,
     /// Confidence level in percent (95 unless printed otherwise).
     pub level: f64,
+    /// Whether the level was printed ("90% CI"); otherwise `level` is the default 95.
+    pub level_printed: bool,
     /// "7 of 17": events and total.
     pub x_of_n: Option<(u64, u64)>,
     /// Number of studies ("7 studies", "k = 7").
@@ -57,6 +210,8 @@ pub struct Printed {
     pub i2: Option<PNum>,
     /// The measure's label when printed ("RR", "SMD").
     pub label: Option<String>,
+    /// The estimate's p-value when printed in the text ("p = 0.03", "p < 0.001").
+    pub p: Option<PValue>,
 }
 
 impl Printed {
@@ -68,12 +223,15 @@ impl Printed {
             ci_lb: None,
             ci_ub: None,
             unit: Unit::Difference,
+            unit_shown: false,
             level: 95.0,
+            level_printed: false,
             x_of_n: None,
             k: None,
             n: None,
             i2: None,
             label: None,
+            p: None,
         }
     }
 }
@@ -90,7 +248,59 @@ enum Tok {
     Sym(char),
 }
 
+/// Commas between digits: decimal commas ("33,8% (IC 95% 26,8–41,6)") become points; thousands
+/// separators ("10,130 patients") are dropped. A text that uses decimal points reads its commas
+/// as thousands separators (three digits after them) or separators; a text without decimal
+/// points reads them as decimal commas, unless every one is followed by exactly three digits
+/// after a non-zero integer part ("1,234": a thousands separator).
+fn decimal_commas(s: &str) -> String {
+    let c: Vec<char> = s.chars().collect();
+    let digit = |i: usize| c.get(i).is_some_and(|d| d.is_ascii_digit());
+    // Comma positions between digits, with the length of the digit run after them and whether
+    // the integer part before them is "0".
+    let mut commas = Vec::new();
+    for i in 1..c.len() {
+        if c[i] == ',' && digit(i - 1) && digit(i + 1) {
+            let mut j = i + 1;
+            while digit(j) {
+                j += 1;
+            }
+            let mut b = i;
+            while b > 0 && digit(b - 1) {
+                b -= 1;
+            }
+            let int: String = c[b..i].iter().collect();
+            let followed_by_point = c.get(j) == Some(&'.') && digit(j + 1);
+            commas.push((i, j - i - 1, int == "0", followed_by_point));
+        }
+    }
+    if commas.is_empty() {
+        return s.to_string();
+    }
+    let points = (1..c.len()).any(|i| c[i] == '.' && digit(i - 1) && digit(i + 1));
+    let thousands = |&(_, len, zero, fp): &(usize, usize, bool, bool)| len == 3 && !zero && !fp;
+    let all_thousands = commas.iter().all(thousands);
+    let mut out = c.clone();
+    let mut drop = Vec::new();
+    for cm in &commas {
+        let (i, ..) = *cm;
+        if points || all_thousands {
+            if thousands(cm) {
+                drop.push(i);
+            }
+        } else {
+            out[i] = '.';
+        }
+    }
+    out.iter()
+        .enumerate()
+        .filter(|(i, _)| !drop.contains(i))
+        .map(|(_, ch)| *ch)
+        .collect()
+}
+
 fn normalise(s: &str) -> String {
+    let s = decimal_commas(s);
     let mut t = s
         .replace("<sup>2</sup>", "2")
         .replace("<sup>", "")
@@ -182,6 +392,8 @@ pub fn parse(text: &str) -> Result<Printed, String> {
     let toks = tokenize(&norm);
     let mut used = vec![false; toks.len()];
     let mut level = 95.0;
+    let mut level_printed = false;
+    let mut p = None;
     let mut k = None;
     let mut n = None;
     let mut i2 = None;
@@ -211,8 +423,23 @@ pub fn parse(text: &str) -> Result<Printed, String> {
             let next = toks.get(i + 1);
             let next2 = toks.get(i + 2);
             // Confidence level: "95% CI", "95%CI", "95 % confidence interval".
-            if *percent && (is_word(next, &["CI", "confidence", "CrI", "credible"])) {
+            if *percent && (is_word(next, &["CI", "IC", "confidence", "CrI", "credible"])) {
                 level = *value;
+                level_printed = true;
+                used[i] = true;
+                continue;
+            }
+            // "CI 95% 26.8-41.6", "IC 95% 26,8–41,6": the level after the keyword, when two
+            // bounds follow it.
+            if *percent
+                && *decimals == 0
+                && (50.0..100.0).contains(value)
+                && i > 0
+                && is_word(toks.get(i - 1), &["CI", "IC"])
+                && toks[i + 1..].iter().filter(|t| matches!(t, Tok::Num { .. })).count() >= 2
+            {
+                level = *value;
+                level_printed = true;
                 used[i] = true;
                 continue;
             }
@@ -252,6 +479,27 @@ pub fn parse(text: &str) -> Result<Printed, String> {
         // "n = 124", "k = 7", "I2 = 52%", "I2 52 %"
         if let Tok::Word(w) = &toks[i] {
             let lw = w.to_ascii_lowercase();
+            // "p = 0.03", "p < 0.001", "P ≤ .05": the estimate's p-value, a bound when printed so.
+            if lw == "p" {
+                let mut j = i + 1;
+                let mut rel = String::new();
+                while let Some(Tok::Sym(c)) = toks.get(j) {
+                    if !matches!(c, '=' | '<' | '>' | '≤' | '≥') {
+                        break;
+                    }
+                    rel.push(*c);
+                    j += 1;
+                }
+                if let Some(Tok::Num { text, .. }) = toks.get(j) {
+                    if !rel.is_empty() && !used[j] {
+                        if let Ok(v) = PValue::parse(&format!("{rel}{text}")) {
+                            p = Some(v);
+                            used[j] = true;
+                            continue;
+                        }
+                    }
+                }
+            }
             let mut j = i + 1;
             if matches!(toks.get(j), Some(Tok::Sym('=')) | Some(Tok::Sym(':'))) {
                 j += 1;
@@ -362,12 +610,15 @@ pub fn parse(text: &str) -> Result<Printed, String> {
         ci_lb,
         ci_ub,
         unit,
+        unit_shown: label.is_some() || any_percent || x_of_n.is_some(),
         level,
+        level_printed,
         x_of_n,
         k,
         n,
         i2,
         label,
+        p,
     })
 }
 
@@ -407,12 +658,15 @@ pub fn parse_interval(text: &str) -> Result<Printed, String> {
         ci_lb: Some(nums[0].clone()),
         ci_ub: Some(nums[1].clone()),
         unit,
+        unit_shown: percent,
         level: 95.0,
+        level_printed: false,
         x_of_n: None,
         k: None,
         n: None,
         i2: None,
         label: None,
+        p: None,
     })
 }
 
@@ -470,6 +724,25 @@ mod tests {
         assert_eq!(r.unit, Unit::Ratio);
         assert_eq!(r.i2.as_ref().unwrap().value, 52.0);
         assert_eq!(r.ci_lb.as_ref().unwrap().value, 0.96);
+    }
+
+    #[test]
+    fn decimal_commas_and_thousands_separators() {
+        let r = p("33,8% (IC 95% 26,8–41,6)");
+        assert_eq!(r.estimate.as_ref().unwrap().text, "33.8");
+        assert_eq!(r.ci_ub.as_ref().unwrap().value, 41.6);
+        assert_eq!((r.level, r.level_printed), (95.0, true));
+        // A decimal point elsewhere: the comma is a thousands separator or a separator.
+        let r = p("0.41 (95% CI 0.35,0.48; n = 10,130)");
+        assert_eq!(r.n, Some(10_130));
+        assert_eq!(r.ci_lb.as_ref().unwrap().value, 0.35);
+        // "0,123" is a decimal comma even with three digits after it.
+        assert_eq!(p("0,123").estimate.unwrap().value, 0.123);
+        // "p < 0.001" in the text is the estimate's p, a bound.
+        let r = p("89.2% (95%CI 82.5-93.6; p < 0.001)");
+        let pv = r.p.unwrap();
+        assert_eq!((pv.relation, pv.num.value), (Relation::Lt, 0.001));
+        assert_eq!(r.ci_ub.unwrap().value, 93.6);
     }
 
     #[test]

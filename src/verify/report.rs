@@ -2,19 +2,162 @@
 
 use std::fmt::Write;
 
-use super::VerifyReport;
+use super::published::{CheckStatus, ScaleImplication};
+use super::search::{SearchMatch, SearchResult};
+use super::{ClaimVerdict, NumberVerdict, VerifyReport};
 use crate::report::fmt_num;
 
-fn colour(s: &str, verdict: &str, on: bool) -> String {
+/// How a verdict is coloured on a terminal.
+#[derive(Clone, Copy)]
+enum Tone {
+    Good,
+    Doubt,
+    Bad,
+}
+
+fn colour(s: &str, tone: Tone, on: bool) -> String {
     if !on {
         return s.to_string();
     }
-    let code = match verdict {
-        "match" | "consistent" | "pass" => "32",
-        v if v.starts_with("off by") || v == "near miss" || v == "not computed" || v == "not_applicable" => "33",
-        _ => "31",
+    let code = match tone {
+        Tone::Good => "32",
+        Tone::Doubt => "33",
+        Tone::Bad => "31",
     };
     format!("\x1b[{code}m{s}\x1b[0m")
+}
+
+fn claim_tone(v: ClaimVerdict) -> Tone {
+    match v {
+        ClaimVerdict::Match | ClaimVerdict::Consistent => Tone::Good,
+        ClaimVerdict::NearMiss | ClaimVerdict::NotComputed | ClaimVerdict::Unchecked => Tone::Doubt,
+        ClaimVerdict::Mismatch | ClaimVerdict::Inconsistent => Tone::Bad,
+    }
+}
+
+fn number_tone(v: NumberVerdict) -> Tone {
+    match v {
+        NumberVerdict::Match | NumberVerdict::Consistent => Tone::Good,
+        NumberVerdict::OffBy(_) | NumberVerdict::NotComputed | NumberVerdict::Unchecked => Tone::Doubt,
+        NumberVerdict::Mismatch | NumberVerdict::Inconsistent => Tone::Bad,
+    }
+}
+
+fn scale_text(s: &ScaleImplication) -> String {
+    let se = s.se.map(|se| format!(" SE {}", fmt_num(se, 4))).unwrap_or_default();
+    let sym = match (&s.detail, s.symmetric) {
+        (Some(d), true) => format!(" (reproduced: {d})"),
+        (None, true) => " (symmetric)".to_string(),
+        (Some(_), false) => " (not reproduced)".to_string(),
+        (None, false) => String::new(),
+    };
+    format!("{}{se}{sym}", s.scale.name())
+}
+
+/// Matches that give the same numbers, on one line each: the first setting, then the others.
+fn grouped(list: &[SearchMatch], max: usize) -> Vec<(String, Vec<&'static str>)> {
+    let mut groups: Vec<(usize, Vec<&SearchMatch>)> = Vec::new();
+    for m in list {
+        match groups.iter_mut().find(|(g, _)| *g == m.group) {
+            Some((_, v)) => v.push(m),
+            None => groups.push((m.group, vec![m])),
+        }
+    }
+    groups
+        .into_iter()
+        .take(max)
+        .map(|(_, ms)| {
+            let mut line = ms[0].setting.describe();
+            if ms.len() > 1 {
+                let others: Vec<String> = ms[1..].iter().take(4).map(|m| m.setting.describe()).collect();
+                let more = if ms.len() > 5 {
+                    format!(" and {} more", ms.len() - 5)
+                } else {
+                    String::new()
+                };
+                line.push_str(&format!("; identical numbers: {}{more}", others.join("; ")));
+            }
+            let mut presets: Vec<&'static str> = Vec::new();
+            for m in &ms {
+                for p in &m.presets {
+                    if !presets.contains(p) {
+                        presets.push(p);
+                    }
+                }
+            }
+            (line, presets)
+        })
+        .collect()
+}
+
+/// The search's summary in sentences: what the matches pin down and leave open, and how the
+/// stated method fares (which number breaks it).
+fn summary(s: &SearchResult) -> Vec<String> {
+    let mut out = Vec::new();
+    if !s.pinned.is_empty() {
+        out.push(format!(
+            "The matches pin down: {}.",
+            s.pinned
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
+    if !s.not_determined.is_empty() {
+        out.push(format!(
+            "Not determined by the printed numbers: {}.",
+            s.not_determined
+                .iter()
+                .map(|(k, v)| format!("{k} ({})", v.join(", ")))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
+    }
+    let Some(b) = s.stated_method_matches else {
+        return out;
+    };
+    let with = |st: &super::search::StatedRecompute| {
+        let mut w = format!("recomputed with {}", st.setting);
+        if !st.filled_in.is_empty() {
+            w.push_str(&format!(
+                " (the paper leaves {} unstated: metafor's defaults)",
+                st.filled_in.join(", ")
+            ));
+        }
+        w
+    };
+    let all = |n: usize| {
+        if n == 1 {
+            "the printed number reproduces".to_string()
+        } else {
+            format!("all {n} printed numbers reproduce")
+        }
+    };
+    match (&s.stated, b) {
+        (Some(st), true) if st.misses.is_empty() => out.push(format!(
+            "The paper's stated method is among the matches: {}, {}.",
+            with(st),
+            all(st.numbers)
+        )),
+        (Some(st), true) => out.push(format!(
+            "A setting consistent with the paper's stated choices is among the matches, but not the one recomputed above: {}, {} of {} printed numbers reproduce; not {}.",
+            with(st),
+            st.reproduced,
+            st.numbers,
+            st.misses.join("; ")
+        )),
+        (Some(st), false) => out.push(format!(
+            "The paper's stated method is NOT among the matches: {}, {} of {} printed numbers reproduce; not {}.",
+            with(st),
+            st.reproduced,
+            st.numbers,
+            st.misses.join("; ")
+        )),
+        (None, true) => out.push("The paper's stated method is among the matches.".into()),
+        (None, false) => out.push("The paper's stated method is NOT among the matches.".into()),
+    }
+    out
 }
 
 fn rec(x: Option<f64>, decimals: u32) -> String {
@@ -51,7 +194,12 @@ pub fn terminal(r: &VerifyReport, colour_on: bool) -> String {
     }
     for c in &r.claims {
         let _ = writeln!(o);
-        let _ = writeln!(o, "{}  [{}]", c.label, colour(&c.verdict, &c.verdict, colour_on));
+        let _ = writeln!(
+            o,
+            "{}  [{}]",
+            c.label,
+            colour(c.verdict.as_str(), claim_tone(c.verdict), colour_on)
+        );
         let _ = writeln!(
             o,
             "  printed: {}{}",
@@ -64,6 +212,10 @@ pub fn terminal(r: &VerifyReport, colour_on: bool) -> String {
         if let Some(n) = &c.data_note {
             let _ = writeln!(o, "  data: {n}");
         }
+        if let Some(u) = &c.unit_note {
+            let _ = writeln!(o, "  unit: {u}");
+        }
+        let _ = writeln!(o, "  checked: {}", c.checked);
         for n in &c.numbers {
             let _ = writeln!(
                 o,
@@ -71,35 +223,21 @@ pub fn terminal(r: &VerifyReport, colour_on: bool) -> String {
                 n.name,
                 n.printed,
                 rec(n.recomputed, n.decimals),
-                colour(&n.verdict, &n.verdict, colour_on)
+                colour(&n.verdict.label(), number_tone(n.verdict), colour_on)
             );
         }
         if !c.implied.is_empty() {
-            let s: Vec<String> = c
-                .implied
-                .iter()
-                .map(|s| {
-                    format!(
-                        "{} SE {}{}",
-                        s.scale.name(),
-                        fmt_num(s.se, 4),
-                        if s.symmetric { " (symmetric)" } else { "" }
-                    )
-                })
-                .collect();
+            let s: Vec<String> = c.implied.iter().map(scale_text).collect();
             let _ = writeln!(o, "  scales: {}", s.join("; "));
         }
         for k in &c.checks {
-            if k.status == "not_applicable" {
-                continue;
-            }
-            let _ = writeln!(
-                o,
-                "  {} {}: {}",
-                colour(if k.status == "pass" { "ok  " } else { "FLAG" }, k.status, colour_on),
-                k.name,
-                k.detail
-            );
+            let (word, tone) = match k.status {
+                CheckStatus::NotApplicable => continue,
+                CheckStatus::Pass => ("ok  ", Tone::Good),
+                CheckStatus::Finding => ("note", Tone::Doubt),
+                CheckStatus::Flag => ("FLAG", Tone::Bad),
+            };
+            let _ = writeln!(o, "  {} {}: {}", colour(word, tone, colour_on), k.name, k.detail);
         }
     }
     if let Some(why) = r.method_search.skipped.as_ref().filter(|_| !comparative_searched(r)) {
@@ -127,33 +265,20 @@ pub fn terminal(r: &VerifyReport, colour_on: bool) -> String {
         } else {
             let _ = writeln!(
                 o,
-                "  {} settings reproduce every printed number; best first:",
+                "  {} settings reproduce every printed number; best first (settings with identical numbers on one line):",
                 s.matches.len()
             );
-            for m in s.matches.iter().take(10) {
-                let _ = writeln!(o, "    {}{}", m.setting.describe(), presets(&m.presets));
+            for (line, p) in grouped(&s.matches, 10) {
+                let _ = writeln!(o, "    {line}{}", presets(&p));
             }
         }
-        if !s.constrained.is_empty() {
-            let d: Vec<String> = s
-                .constrained
-                .iter()
-                .map(|(k, v)| format!("{k}: {}", v.join(", ")))
-                .collect();
-            let _ = writeln!(o, "  the matches pin down: {}", d.join("; "));
-        }
-        match s.stated_method_matches {
-            Some(true) => {
-                let _ = writeln!(o, "  the paper's stated method is among them");
-            }
-            Some(false) => {
-                let _ = writeln!(
-                    o,
-                    "  {}",
-                    colour("the paper's stated method is NOT among them", "mismatch", colour_on)
-                );
-            }
-            None => {}
+        for line in summary(s) {
+            let tone = if line.contains("NOT among") {
+                Tone::Bad
+            } else {
+                Tone::Good
+            };
+            let _ = writeln!(o, "  {}", colour(&line, tone, colour_on && line.contains("stated")));
         }
         for (label, n) in &s.per_claim {
             let _ = writeln!(o, "    {n:>5} settings reproduce \"{label}\"");
@@ -228,6 +353,10 @@ pub fn markdown(r: &VerifyReport, figure: Option<&str>) -> String {
     for c in &r.claims {
         let _ = writeln!(o, "\n## {}\n", esc(&c.label));
         let _ = writeln!(o, "Printed: `{}`\n", c.printed);
+        let _ = writeln!(o, "Verdict: **{}** ({})\n", c.verdict, esc(&c.checked));
+        if let Some(u) = &c.unit_note {
+            let _ = writeln!(o, "Unit: {}\n", esc(u));
+        }
         if let Some(t) = &c.test {
             let _ = writeln!(o, "Test: {}\n", esc(t));
         }
@@ -248,15 +377,21 @@ pub fn markdown(r: &VerifyReport, figure: Option<&str>) -> String {
         if !c.implied.is_empty() {
             let _ = writeln!(
                 o,
-                "\n| scale | implied SE | CI symmetric within rounding |\n|---|---|---|"
+                "\n| scale | implied SE | CI reproduced within rounding |\n|---|---|---|"
             );
             for s in &c.implied {
+                let yes = match (&s.detail, s.symmetric) {
+                    (Some(d), true) => format!("yes: {d}"),
+                    (Some(d), false) => format!("no ({d})"),
+                    (None, true) => "yes".into(),
+                    (None, false) => "no".into(),
+                };
                 let _ = writeln!(
                     o,
                     "| {} | {} | {} |",
                     s.scale.name(),
-                    fmt_num(s.se, 4),
-                    if s.symmetric { "yes" } else { "no" }
+                    s.se.map(|se| fmt_num(se, 4)).unwrap_or_else(|| "—".into()),
+                    esc(&yes)
                 );
             }
         }
@@ -281,33 +416,69 @@ pub fn markdown(r: &VerifyReport, figure: Option<&str>) -> String {
         } else {
             let _ = writeln!(
                 o,
-                "{} settings reproduce every printed number (best first):\n",
+                "{} settings reproduce every printed number (best first; settings that give identical numbers share a row):\n",
                 s.matches.len()
             );
         }
         let _ = writeln!(o, "| measure | method | test | PI | correction | PFT n | common τ² | units off | also known as |\n|---|---|---|---|---|---|---|---|---|");
-        for m in list.iter().take(20) {
-            let st = &m.setting;
+        let mut shown: Vec<usize> = Vec::new();
+        for m in list {
+            if shown.len() >= 20 {
+                break;
+            }
+            if shown.contains(&m.group) {
+                continue;
+            }
+            shown.push(m.group);
+            let same: Vec<&SearchMatch> = list.iter().filter(|x| x.group == m.group).collect();
+            let cell = |f: &dyn Fn(&SearchMatch) -> String| {
+                let mut v: Vec<String> = Vec::new();
+                for x in &same {
+                    let t = f(x);
+                    if !v.contains(&t) {
+                        v.push(t);
+                    }
+                }
+                v.join(", ")
+            };
+            let mut presets: Vec<&str> = Vec::new();
+            for x in &same {
+                for p in &x.presets {
+                    if !presets.contains(p) {
+                        presets.push(p);
+                    }
+                }
+            }
             let _ = writeln!(
                 o,
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                st.measure,
-                st.method,
-                st.test,
-                st.pi.as_str(),
-                st.correction.label(),
-                st.pft_mean.as_str(),
-                if st.tau2_common { "yes" } else { "no" },
+                cell(&|x| x.setting.measure.to_string()),
+                cell(&|x| {
+                    let mut m = x.setting.method.to_string();
+                    if x.setting.stopping != super::search::Stopping::Tight {
+                        m.push_str(" (default stopping)");
+                    }
+                    m
+                }),
+                cell(&|x| x.setting.test.to_string()),
+                cell(&|x| x.setting.pi.as_str().to_string()),
+                cell(&|x| x.setting.correction.label()),
+                cell(&|x| x.setting.pft_mean.as_str().to_string()),
+                cell(&|x| if x.setting.tau2_common {
+                    "yes".into()
+                } else {
+                    "no".into()
+                }),
                 m.units_off,
-                m.presets.join("; ")
+                presets.join("; ")
             );
         }
-        if let Some(b) = s.stated_method_matches {
-            let _ = writeln!(
-                o,
-                "\nThe paper's stated method {} among the matches.",
-                if b { "is" } else { "is **not**" }
-            );
+        let summary = summary(s);
+        if !summary.is_empty() {
+            let _ = writeln!(o);
+            for line in summary {
+                let _ = writeln!(o, "{}\n", esc(&line));
+            }
         }
     }
     if let Some(c) = &r.comparative {

@@ -8,7 +8,13 @@
 //!   the primary prints only a CI, lie inside it; printed CI bounds must agree; "x of n" counts must
 //!   be equal.
 //!
-//! Each finding is a [`Check`] on both claims, in words.
+//! A secondary figure given as approximate ("roughly 40%", "about", "approximately", "nearly",
+//! "~" in its printed text or quote) agrees when it lies within [`APPROX_REL`] (relative) of the
+//! primary's value, and the check says it was judged as an approximation.
+//!
+//! Each finding is a [`Check`] on the secondary claim. The primary claim gets the same text as a
+//! `finding`: how another source quotes it says nothing about whether the primary is right, so it
+//! does not change the primary's verdict.
 
 use super::claims::Claim;
 use super::printed::{PNum, Unit};
@@ -20,6 +26,15 @@ fn scaled(p: &PNum, u: Unit) -> (f64, f64) {
         (l / 100.0, h / 100.0)
     } else {
         (l, h)
+    }
+}
+
+/// A printed number as a fraction (percent divided by 100).
+fn value(p: &PNum, u: Unit) -> f64 {
+    if u == Unit::Percent {
+        p.value / 100.0
+    } else {
+        p.value
     }
 }
 
@@ -36,6 +51,33 @@ fn show(p: &PNum, u: Unit) -> String {
     } else {
         p.text.clone()
     }
+}
+
+/// How far (relative) an approximate secondary figure may lie from the primary's value.
+pub const APPROX_REL: f64 = 0.10;
+
+/// The word that marks a secondary figure as approximate, if its printed text or quote has one.
+fn approximate(c: &Claim) -> Option<&'static str> {
+    let text = format!("{} {}", c.spec.printed, c.spec.quote.as_deref().unwrap_or("")).to_lowercase();
+    [
+        "roughly",
+        "approximately",
+        "about ",
+        "around ",
+        "nearly",
+        "almost",
+        "~",
+        "≈",
+    ]
+    .into_iter()
+    .find(|w| text.contains(w))
+    .map(str::trim)
+}
+
+/// Whether the approximate figure `e` lies within [`APPROX_REL`] of `x` (both as fractions).
+fn near(e: (f64, f64), x: f64) -> bool {
+    let tol = APPROX_REL * x.abs();
+    e.1 >= x - tol && e.0 <= x + tol
 }
 
 fn norm(s: &str) -> String {
@@ -82,10 +124,12 @@ pub fn checks(claims: &[Claim]) -> Vec<Vec<Check>> {
         let (sp, pp) = (&sec.printed, &pri.printed);
         let mut compared = Vec::new();
         let mut bad = Vec::new();
+        let approx = approximate(sec);
         match (&sp.estimate, &pp.estimate, &pp.ci_lb, &pp.ci_ub) {
             (Some(e), Some(pe), _, _) => {
                 compared.push("estimate");
-                if !agree(e, sp.unit, pe, pp.unit) {
+                let approx_ok = approx.is_some() && near(scaled(e, sp.unit), value(pe, pp.unit));
+                if !agree(e, sp.unit, pe, pp.unit) && !approx_ok {
                     bad.push(format!(
                         "the estimate {} is not the primary's {}",
                         show(e, sp.unit),
@@ -129,7 +173,8 @@ pub fn checks(claims: &[Claim]) -> Vec<Vec<Check>> {
                 compared.push("estimate against the primary's count");
                 let frac = px as f64 / pn as f64;
                 let (el, eh) = scaled(e, sp.unit);
-                if frac < el - 1e-12 || frac > eh + 1e-12 {
+                let approx_ok = approx.is_some() && near((el, eh), frac);
+                if (frac < el - 1e-12 || frac > eh + 1e-12) && !approx_ok {
                     bad.push(format!(
                         "{} is not {px} of {pn} = {:.1}% that the primary prints",
                         show(e, sp.unit),
@@ -155,12 +200,21 @@ pub fn checks(claims: &[Claim]) -> Vec<Vec<Check>> {
         } else if bad.is_empty() {
             found.push(Check::pass(
                 name,
-                format!(
-                    "\"{}\" agrees with \"{}\" within rounding ({})",
-                    sec.spec.label,
-                    pri.spec.label,
-                    compared.join(", ")
-                ),
+                match approx {
+                    None => format!(
+                        "\"{}\" agrees with \"{}\" within rounding ({})",
+                        sec.spec.label,
+                        pri.spec.label,
+                        compared.join(", ")
+                    ),
+                    Some(w) => format!(
+                        "\"{}\" agrees with \"{}\" as an approximation (\"{w}\": within {:.0}% of the primary's value; {})",
+                        sec.spec.label,
+                        pri.spec.label,
+                        100.0 * APPROX_REL,
+                        compared.join(", ")
+                    ),
+                },
             ));
         } else {
             found.push(Check::flag(
@@ -173,7 +227,13 @@ pub fn checks(claims: &[Claim]) -> Vec<Vec<Check>> {
                 ),
             ));
         }
-        out[j].extend(found.iter().cloned());
+        // On the primary: what the secondary does with it, as findings.
+        out[j].extend(found.iter().filter(|k| k.status.ran()).map(|k| {
+            Check::finding(
+                &format!("{} (quoted by \"{}\")", k.name, sec.spec.label),
+                format!("{}: {}", k.status, k.detail),
+            )
+        }));
         out[i].extend(found);
     }
     out
@@ -191,7 +251,10 @@ mod tests {
     }
 
     fn status(c: &[Check], name: &str) -> &'static str {
-        c.iter().find(|k| k.name == name).map(|k| k.status).unwrap_or("absent")
+        c.iter()
+            .find(|k| k.name == name)
+            .map(|k| k.status.as_str())
+            .unwrap_or("absent")
     }
 
     /// Wang 2023's abstract prints 8.9% for RP-ILD; the summary quotes it for ILD. Its 6-month
@@ -209,16 +272,19 @@ mod tests {
              [[claim]]\nlabel = \"h\"\nprinted = \"7 of 17\"\n\
              [[claim]]\nlabel = \"s6\"\nprinted = \"7 of 17 patients (41%)\"\ncites = \"h\"\n\
              [[claim]]\nlabel = \"s7\"\nprinted = \"40%\"\ncites = \"h\"\n\
-             [[claim]]\nlabel = \"s8\"\nprinted = \"6 of 17 patients (35%)\"\ncites = \"h\"\n",
+             [[claim]]\nlabel = \"s8\"\nprinted = \"6 of 17 patients (35%)\"\ncites = \"h\"\n\
+             [[claim]]\nlabel = \"s9\"\nprinted = \"40%\"\nquote = \"roughly 40% of patients\"\ncites = \"h\"\n\
+             [[claim]]\nlabel = \"s10\"\nprinted = \"30%\"\nquote = \"roughly 30% of patients\"\ncites = \"h\"\n",
         );
         let ch = checks(&cl);
         assert_eq!(status(&ch[1], "same population as the primary source"), "flag");
         assert_eq!(status(&ch[1], "same number as the primary source"), "pass");
+        // On the primary, a finding that does not change its verdict.
         assert_eq!(
-            status(&ch[0], "same population as the primary source"),
-            "flag",
-            "on the primary too"
+            status(&ch[0], "same population as the primary source (quoted by \"s\")"),
+            "finding"
         );
+        assert!(ch[0].iter().all(|k| !k.status.ran()), "{:?}", ch[0]);
         assert_eq!(status(&ch[3], "same number as the primary source"), "flag");
         assert!(
             ch[3].iter().any(|k| k.detail.contains("outside the CI 49.8% to 73.9%")),
@@ -236,5 +302,11 @@ mod tests {
             "40% is not 7/17 = 41.2%"
         );
         assert_eq!(status(&ch[10], "same number as the primary source"), "flag");
+        // "roughly 40%" for 7/17 = 41.2% is an approximation within 10%; "roughly 30%" is not.
+        assert_eq!(status(&ch[11], "same number as the primary source"), "pass");
+        assert!(ch[11]
+            .iter()
+            .any(|k| k.detail.contains("as an approximation (\"roughly\"")));
+        assert_eq!(status(&ch[12], "same number as the primary source"), "flag");
     }
 }

@@ -78,15 +78,13 @@ fn claim(label: &str, subgroup: Option<&str>, fit: &Value) -> String {
     )
 }
 
-/// Claims text printing metafor's `case`: every subgroup and the overall estimate, or with
-/// `tau2_common` the subgroups of metafor's common-τ² model (metafor's overall fit estimates
-/// its own τ², which the method search does not do in that mode, so it is not printed).
+/// Claims text printing metafor's `case`: the overall estimate and every subgroup, with
+/// `tau2_common` the subgroups of metafor's common-τ² model (the overall fit keeps its own τ²,
+/// as metafor and `pool` fit it).
 fn metafor_claims(case: &Value, tau2_common: bool, stated: &str) -> String {
     let mut text =
         format!("[paper]\ncitation = \"synthetic\"\n[data]\nfile = \"studies.csv\"\nby = \"class\"\n{stated}\n");
-    if !tau2_common {
-        text.push_str(&claim("overall", None, &case["overall"]));
-    }
+    text.push_str(&claim("overall", None, &case["overall"]));
     let subs = if tau2_common {
         &case["tau2_common"]["subgroups"]
     } else {
@@ -110,6 +108,7 @@ fn search_claims(csv: &str, claims: &str) -> search::SearchResult {
         &VerifyOptions {
             search: true,
             progress: false,
+            default_stopping: false,
         },
     )
     .unwrap();
@@ -125,6 +124,7 @@ const fn setting(measure: Measure, method: Method, test: Test, correction: CcCho
         correction,
         pft_mean: PftMean::Harmonic,
         tau2_common,
+        stopping: search::Stopping::Tight,
     }
 }
 
@@ -238,7 +238,7 @@ fn published(claims_toml: &str) -> VerifyReport {
     verify(&c, &VerifyOptions::default()).unwrap()
 }
 
-fn status(r: &VerifyReport, claim: usize, check: &str) -> &'static str {
+fn status(r: &VerifyReport, claim: usize, check: &str) -> published::CheckStatus {
     r.claims[claim]
         .checks
         .iter()
@@ -255,14 +255,26 @@ fn symmetric_scale_tells_the_transformation() {
     let r = published(&format!(
         "{PAPER}[[claim]]\nlabel = \"x\"\nprinted = \"90.0% (95% CI, 83.3% to 94.2%)\"\n"
     ));
-    assert_eq!(r.claims[0].scales_consistent, vec!["logit".to_string()]);
-    assert_eq!(status(&r, 0, "CI symmetric on some scale"), "pass");
-    // Symmetric on no scale.
+    assert!(r.claims[0].scales_consistent.contains(&"logit".to_string()));
+    assert!(!r.claims[0].scales_consistent.contains(&"raw".to_string()));
+    assert_eq!(status(&r, 0, "CI symmetric on some scale"), "finding");
+    // Symmetric on none of the scales tried: a finding that lists them, not an inconsistency
+    // by itself (the estimate inside its CI is what was checked).
     let r = published(&format!(
         "{PAPER}[[claim]]\nlabel = \"x\"\nprinted = \"90.0% (95% CI, 60.0% to 91.0%)\"\n"
     ));
-    assert_eq!(status(&r, 0, "CI symmetric on some scale"), "flag");
-    assert_eq!(r.claims[0].verdict, "inconsistent");
+    assert_eq!(status(&r, 0, "CI symmetric on some scale"), "finding");
+    let d = &r.claims[0]
+        .checks
+        .iter()
+        .find(|k| k.name == "CI symmetric on some scale")
+        .unwrap()
+        .detail;
+    assert!(
+        d.contains("none of the scales tried") && d.contains("Freeman-Tukey") && d.contains("Wilson"),
+        "{d}"
+    );
+    assert_eq!(r.claims[0].verdict, "consistent");
 }
 
 #[test]

@@ -952,6 +952,7 @@ fn method_search_tries_the_glmm() {
         &VerifyOptions {
             search: true,
             progress: false,
+            ..Default::default()
         },
     )
     .unwrap();

@@ -17,3 +17,4 @@ mod sensitivity;
 mod subgroup_common;
 mod verify_bias;
 mod verify_comparative;
+mod verify_verdicts;

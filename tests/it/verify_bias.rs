@@ -476,7 +476,7 @@ fn p_bounds_are_judged_as_bounds() {
          [[claim]]\nlabel = \"begg gt 0.05\"\ntest = \"begg\"\np = \"P > 0.05\"\n\
          [[claim]]\nlabel = \"egger gt 0.05\"\ntest = \"egger\"\np = \">0.05\"\n",
     );
-    let v = |l: &str| claim(&rep, l).numbers[0].verdict.clone();
+    let v = |l: &str| claim(&rep, l).numbers[0].verdict;
     assert_eq!(v("tf"), "match");
     assert_eq!(v("egger lt 0.05"), "match");
     assert_eq!(v("egger lt 0.01"), "mismatch");

@@ -19,6 +19,7 @@ fn run(path: &Path, search: bool) -> VerifyReport {
         &VerifyOptions {
             search,
             progress: false,
+            default_stopping: false,
         },
     )
     .unwrap()

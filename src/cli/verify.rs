@@ -11,7 +11,8 @@ use crate::verify::{self, claims, report};
 
 #[derive(Debug, Clone, Args)]
 pub struct VerifyCmd {
-    /// Claims file (TOML): the paper, what it printed, optionally its data and stated method.
+    /// Claims file (TOML): the paper, what it printed, optionally its data and stated method; or a
+    /// RevMan 5 review (.rm5): every analysis re-pooled by RevMan's rules and its stored numbers checked.
     pub claims: PathBuf,
     /// Search the grid of analysis choices for those that reproduce every printed number (needs data).
     #[arg(long)]
@@ -40,6 +41,9 @@ pub struct VerifyCmd {
     /// With --data: leave out rows with a missing count instead of failing.
     #[arg(long = "na-drop")]
     pub na_drop: bool,
+    /// Same as --format json.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -49,7 +53,37 @@ pub enum VerifyFormat {
     Json,
 }
 
+/// Whether `path` is a RevMan 5 review: the `.rm5` extension, or an XML file whose root is
+/// `COCHRANE_REVIEW`.
+fn is_revman(path: &std::path::Path) -> bool {
+    if crate::data::extension(path) == "rm5" {
+        return true;
+    }
+    let mut head = [0u8; 4096];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    crate::data::revman::looks_like_rm5(&head[..n])
+}
+
+fn run_revman(cmd: &VerifyCmd) -> Result<i32> {
+    let r = crate::verify::revman::verify_file(&cmd.claims)?;
+    let text = if cmd.json || cmd.format == VerifyFormat::Json {
+        r.json()
+    } else {
+        r.table()
+    };
+    match &cmd.output {
+        Some(p) => write_atomic(p, text.as_bytes())?,
+        None => print!("{text}"),
+    }
+    Ok(if cmd.strict && r.problems() > 0 { 1 } else { 0 })
+}
+
 pub fn run(cmd: &VerifyCmd) -> Result<i32> {
+    if is_revman(&cmd.claims) {
+        return run_revman(cmd);
+    }
     let mut c = claims::load(&cmd.claims)?;
     if let Some(file) = &cmd.data {
         // Resolve against the current directory, not the claims file.
@@ -83,6 +117,7 @@ pub fn run(cmd: &VerifyCmd) -> Result<i32> {
         None => None,
     };
     let text = match cmd.format {
+        _ if cmd.json => report::json(&r),
         VerifyFormat::Table => report::terminal(&r, cmd.output.is_none() && std::io::stdout().is_terminal()),
         VerifyFormat::Markdown => report::markdown(&r, figure_link.as_deref()),
         VerifyFormat::Json => report::json(&r),

@@ -17,6 +17,7 @@ pub mod figure;
 pub mod printed;
 pub mod published;
 pub mod report;
+pub mod revman;
 pub mod rounding;
 pub mod search;
 #[cfg(test)]

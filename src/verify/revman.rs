@@ -337,7 +337,19 @@ pub fn revman_options(o: &Outcome) -> PoolOptions {
 
 /// Pool `rows` of `o` by RevMan's rules; `Err(reason)` when not estimable.
 fn pool_rows(o: &Outcome, rows: &[&Row]) -> std::result::Result<Pool, String> {
-    let opts = revman_options(o);
+    pool_with(o, rows, &revman_options(o))
+}
+
+/// The pooled numbers of `rows` of `o` with other settings than RevMan's (e.g. to show what a
+/// rule changes); `Err(reason)` when not estimable.
+pub fn repool(o: &Outcome, rows: &[&Row], opts: &PoolOptions) -> std::result::Result<Numbers, String> {
+    let mut o2 = o.clone();
+    o2.random = !opts.method.is_common();
+    pool_with(&o2, rows, opts).map(|p| numbers_of(&o2, &p))
+}
+
+fn pool_with(o: &Outcome, rows: &[&Row], opts: &PoolOptions) -> std::result::Result<Pool, String> {
+    let opts = *opts;
     let inputs: Vec<StudyInput> = rows.iter().map(|r| input_of(o, r)).collect();
     if inputs.is_empty() {
         return Err("no study rows".into());

@@ -501,11 +501,15 @@ impl Cx<'_, '_> {
             match a.attribute("ID") {
                 Some(id) => path.push(format!("{tag} {id}")),
                 None => {
+                    // prev_siblings() starts with the node itself.
                     let pos = a
                         .prev_siblings()
                         .filter(|s| s.is_element() && s.tag_name() == a.tag_name())
                         .count();
-                    path.push(format!("{tag} #{}", pos + 1))
+                    match a.attribute("STUDY_ID") {
+                        Some(study) => path.push(format!("{tag} #{pos} (STUDY_ID {study})")),
+                        None => path.push(format!("{tag} #{pos}")),
+                    }
                 }
             }
         }

@@ -883,12 +883,20 @@ fn check_outcome(cmp_name: &str, o: &Outcome) -> Vec<AnalysisCheck> {
 
 /// Re-pool and check every analysis of a review.
 pub fn verify_review(review: &Review) -> ReviewCheck {
-    let mut analyses = Vec::new();
-    for c in &review.comparisons {
-        for o in &c.outcomes {
-            analyses.extend(check_outcome(&c.name, o));
-        }
-    }
+    use rayon::prelude::*;
+    // Outcomes are independent: checked in parallel, kept in file order.
+    let outcomes: Vec<(&str, &Outcome)> = review
+        .comparisons
+        .iter()
+        .flat_map(|c| c.outcomes.iter().map(move |o| (c.name.as_str(), o)))
+        .collect();
+    let analyses: Vec<AnalysisCheck> = outcomes
+        .par_iter()
+        .map(|(c, o)| check_outcome(c, o))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
+        .collect();
     let count = |v: Verdict| analyses.iter().filter(|a| a.verdict == v).count();
     let (reproduced, differs, not_estimable, no_stored) = (
         count(Verdict::Reproduced),
@@ -966,7 +974,7 @@ impl ReviewCheck {
         ));
         s.push_str(&format!("conventions: {}\n\n", r.conventions));
         s.push_str(&format!(
-            "{:<12} {:>3}  {:<40} {:<18} {:>3}  {:<34} {}\n",
+            "{:<12} {:>3}  {:<40} {:<24} {:>3}  {:<34} {}\n",
             "ID", "sg", "analysis", "method", "k", "recomputed [CI]", "verdict"
         ));
         for a in &self.analyses {
@@ -981,7 +989,7 @@ impl ReviewCheck {
                 _ => "-".into(),
             };
             s.push_str(&format!(
-                "{:<12} {:>3}  {:<40} {:<18} {:>3}  {:<34} {}\n",
+                "{:<12} {:>3}  {:<40} {:<24} {:>3}  {:<34} {}\n",
                 a.id,
                 a.subgroup.map(|x| x.to_string()).unwrap_or_else(|| "-".into()),
                 name,
@@ -1008,9 +1016,31 @@ impl ReviewCheck {
             for x in &a.notes {
                 s.push_str(&format!("    note: {x}\n"));
             }
+            if let Some(t) = &a.subgroup_test {
+                let r = &t.recomputed;
+                s.push_str(&format!(
+                    "    subgroup differences: Chi2 = {}, df = {}, P = {}, I2 = {}% (RevMan: Chi2 = {}, P = {}, I2 = {}%)\n",
+                    r.q.map(g).unwrap_or_else(|| "-".into()),
+                    r.df.map(|x| x.to_string()).unwrap_or_else(|| "-".into()),
+                    r.p.map(g).unwrap_or_else(|| "-".into()),
+                    r.i2.map(g).unwrap_or_else(|| "-".into()),
+                    t.revman.q.map(g).unwrap_or_else(|| "-".into()),
+                    t.revman.p.map(g).unwrap_or_else(|| "-".into()),
+                    t.revman.i2.map(g).unwrap_or_else(|| "-".into()),
+                ));
+            }
             if let Some(b) = &a.beyond {
                 if b.null_crossing_changes {
-                    s.push_str(&format!("    beyond RevMan: {}\n", b.change));
+                    let ci = |x: &Option<Alternative>| match x {
+                        Some(x) => format!("{} [{}, {}]", g(x.estimate), g(x.ci_lb), g(x.ci_ub)),
+                        None => "-".into(),
+                    };
+                    s.push_str(&format!(
+                        "    beyond RevMan: REML {}, REML-HK {}: {}\n",
+                        ci(&b.reml),
+                        ci(&b.reml_hk),
+                        b.change
+                    ));
                 }
             }
         }

@@ -9,6 +9,8 @@
 //! - [`search`]: analysis settings, their evaluation, the method search;
 //! - [`published`]: checks of the published numbers alone;
 //! - [`report`]: terminal, Markdown and JSON renderings;
+//! - [`revman`]: RevMan 5 reviews (`.rm5`) re-pooled by RevMan 5's rules, every stored number
+//!   checked; [`revman_table`]: the same as study and analysis tables (`import`);
 //! - [`figure`]: the published estimates beside the recomputed ones, as a forest-type figure.
 
 pub mod bias;

@@ -661,19 +661,45 @@ fn beyond(o: &Outcome, p: &Pool, rec: &Numbers) -> Option<Beyond> {
     })
 }
 
-fn verdict_of(has_stored: bool, stored_estimable: Option<bool>, rec_ok: bool, diffs: &[Difference]) -> Verdict {
-    if stored_estimable == Some(false) || (!rec_ok && !has_stored) {
-        if rec_ok && has_stored {
+/// Whether RevMan stored a pooled estimate (not absent, not marked not estimable, not the
+/// all-zero fields RevMan writes for a pool it could not compute).
+fn stored_estimate(s: &Stored) -> bool {
+    s.has_results()
+        && s.estimable != Some(false)
+        && !(s.effect_size == Some(0.0) && s.ci_start.unwrap_or(0.0) == 0.0 && s.ci_end.unwrap_or(0.0) == 0.0)
+}
+
+fn verdict_of(s: &Stored, recomputed: Option<f64>, diffs: &mut Vec<Difference>) -> Verdict {
+    let stored = stored_estimate(s);
+    // RevMan marked the pool not estimable (or stored only zeros).
+    let revman_not = s.estimable == Some(false) || (s.has_results() && !stored);
+    match (recomputed.is_some(), stored) {
+        (false, false) => Verdict::NotEstimable,
+        (false, true) => {
+            diffs.insert(
+                0,
+                diff(
+                    "estimable (RevMan stored a pooled estimate; recomputed: not estimable)".into(),
+                    None,
+                    s.effect_size,
+                ),
+            );
             Verdict::Differs
-        } else {
-            Verdict::NotEstimable
         }
-    } else if !has_stored {
-        Verdict::NoStoredResults
-    } else if !rec_ok || !diffs.is_empty() {
-        Verdict::Differs
-    } else {
-        Verdict::Reproduced
+        (true, false) if revman_not => {
+            diffs.insert(
+                0,
+                diff(
+                    "estimable (RevMan: not estimable; recomputed: estimable)".into(),
+                    recomputed,
+                    None,
+                ),
+            );
+            Verdict::Differs
+        }
+        (true, false) => Verdict::NoStoredResults,
+        (true, true) if diffs.is_empty() => Verdict::Reproduced,
+        (true, true) => Verdict::Differs,
     }
 }
 
@@ -726,7 +752,7 @@ fn check_outcome(cmp_name: &str, o: &Outcome) -> Vec<AnalysisCheck> {
             Ok(p) => {
                 a.k_estimable = p.k_estimable;
                 a.recomputed = numbers_of(o, p);
-                if s.stored.has_results() && s.stored.estimable != Some(false) {
+                if stored_estimate(&s.stored) {
                     compare_numbers("", &a.recomputed, &a.revman, false, &mut diffs, &mut a.artefacts);
                 }
                 a.beyond = beyond(o, p, &a.recomputed);
@@ -734,7 +760,7 @@ fn check_outcome(cmp_name: &str, o: &Outcome) -> Vec<AnalysisCheck> {
             Err(m) => a.notes.push(format!("not estimable: {m}")),
         }
         a.studies = study_checks(o, &rows, pool.as_ref().ok(), o.totals != Totals::Yes, &mut diffs);
-        a.verdict = verdict_of(s.stored.has_results(), s.stored.estimable, pool.is_ok(), &diffs);
+        a.verdict = verdict_of(&s.stored, a.recomputed.estimate.filter(|_| pool.is_ok()), &mut diffs);
         a.differences = diffs;
         sub_pools.push(pool.ok());
         out.push(a);
@@ -746,7 +772,6 @@ fn check_outcome(cmp_name: &str, o: &Outcome) -> Vec<AnalysisCheck> {
     a.revman = stored_numbers(&o.stored);
     let mut diffs = Vec::new();
     let mut rec_ok = false;
-    let has_stored = o.stored.has_results() && o.totals != Totals::No;
     // Estimable subgroups: (estimate, variance) on the analysis scale.
     let sub_est: Vec<(f64, f64)> = sub_pools.iter().flatten().map(|p| (p.beta, p.se * p.se)).collect();
     match o.totals {
@@ -788,7 +813,7 @@ fn check_outcome(cmp_name: &str, o: &Outcome) -> Vec<AnalysisCheck> {
                     };
                     a.k_estimable = p.k_estimable;
                     rec_ok = true;
-                    if has_stored && o.stored.estimable != Some(false) {
+                    if stored_estimate(&o.stored) {
                         compare_numbers("", &a.recomputed, &a.revman, true, &mut diffs, &mut a.artefacts);
                     }
                 }
@@ -803,7 +828,7 @@ fn check_outcome(cmp_name: &str, o: &Outcome) -> Vec<AnalysisCheck> {
                 rec_ok = true;
                 a.k_estimable = p.k_estimable;
                 a.recomputed = numbers_of(o, &p);
-                if has_stored && o.stored.estimable != Some(false) {
+                if stored_estimate(&o.stored) {
                     compare_numbers("", &a.recomputed, &a.revman, false, &mut diffs, &mut a.artefacts);
                 }
                 a.beyond = beyond(o, &p, &a.recomputed);
@@ -873,7 +898,7 @@ fn check_outcome(cmp_name: &str, o: &Outcome) -> Vec<AnalysisCheck> {
             Verdict::Differs
         }
     } else {
-        verdict_of(has_stored, o.stored.estimable, rec_ok, &diffs)
+        verdict_of(&o.stored, a.recomputed.estimate.filter(|_| rec_ok), &mut diffs)
     };
     a.differences = diffs;
     // The outcome first, then its subgroups.

@@ -479,3 +479,40 @@ fn import_directory_tables() {
         .unwrap();
     assert!(rel(est.exp(), stored) < 1e-9, "{line} vs {stored}");
 }
+
+const TWO_DOUBLE_ZERO: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<COCHRANE_REVIEW ID="1"><ANALYSES_AND_DATA><COMPARISON ID="CMP-001" NO="1"><NAME>C</NAME>
+<DICH_OUTCOME ID="CMP-001.01" NO="1" METHOD="MH" EFFECT_MEASURE="@M@" RANDOM="NO" ESTIMABLE="NO" EFFECT_SIZE="0.0" CI_START="0.0" CI_END="0.0" Z="0.0" P_Z="0.0" TAU2="NaN" I2="0.0" CHI2="0.0" DF="0" P_CHI2="0.0">
+<NAME>O</NAME>
+<DICH_DATA STUDY_ID="STD-A" EVENTS_1="0" TOTAL_1="10" EVENTS_2="0" TOTAL_2="12" ESTIMABLE="NO" WEIGHT="0.0"/>
+<DICH_DATA STUDY_ID="STD-B" EVENTS_1="0" TOTAL_1="20" EVENTS_2="0" TOTAL_2="20" ESTIMABLE="NO" WEIGHT="0.0"/>
+</DICH_OUTCOME></COMPARISON></ANALYSES_AND_DATA></COCHRANE_REVIEW>"#;
+
+/// Only double-zero tables: not estimable for OR (RevMan's zeros are not compared), but an RD of 0
+/// is estimable, so RevMan's "not estimable" there is a difference.
+#[test]
+fn not_estimable_outcomes() {
+    let or = TWO_DOUBLE_ZERO.replace("@M@", "OR");
+    let r = verify_review(&parse_rm5(or.as_bytes(), Path::new("dz.rm5")).unwrap());
+    assert_eq!(r.analyses[0].verdict, Verdict::NotEstimable, "{:?}", r.analyses[0]);
+    assert_eq!(r.summary.text, "0 of 0 analyses reproduced (1 not estimable)");
+    assert!(r.analyses[0].studies.iter().all(|s| !s.estimable));
+    let rd = TWO_DOUBLE_ZERO.replace("@M@", "RD");
+    let r = verify_review(&parse_rm5(rd.as_bytes(), Path::new("dz.rm5")).unwrap());
+    let a = &r.analyses[0];
+    assert_eq!(a.verdict, Verdict::Differs);
+    assert_eq!(a.recomputed.estimate, Some(0.0));
+    assert!(
+        a.differences[0].what.starts_with("estimable (RevMan: not estimable"),
+        "{:?}",
+        a.differences
+    );
+    // Every study row is estimable for RD (RevMan said no).
+    assert!(
+        a.differences
+            .iter()
+            .any(|d| d.what == "study \"STD-A\" estimable (RevMan: no)"),
+        "{:?}",
+        a.differences
+    );
+}

@@ -561,6 +561,9 @@ pub fn rm5_files(input: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// The two tables of one review.
+type Tables = (Vec<StudyRecord>, Vec<AnalysisRecord>);
+
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImportSummary {
@@ -589,7 +592,7 @@ pub fn import(
     };
     let piece = 4 * rayon::current_num_threads().max(1);
     for chunk in files.chunks(piece) {
-        let done: Vec<std::result::Result<(Vec<StudyRecord>, Vec<AnalysisRecord>), Error>> = chunk
+        let done: Vec<Result<Tables>> = chunk
             .par_iter()
             .map(|p| {
                 let review = read_rm5(p)?;

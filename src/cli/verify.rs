@@ -12,7 +12,8 @@ use crate::verify::{self, claims, report};
 #[derive(Debug, Clone, Args)]
 pub struct VerifyCmd {
     /// Claims file (TOML): the paper, what it printed, optionally its data and stated method; or a
-    /// RevMan 5 review (.rm5): every analysis re-pooled by RevMan's rules and its stored numbers checked.
+    /// RevMan 5 review (.rm5): every analysis re-pooled by RevMan's rules and its stored numbers checked;
+    /// or a directory of .rm5 files (checked in parallel, one summary line per file).
     pub claims: PathBuf,
     /// Search the grid of analysis choices for those that reproduce every printed number (needs data).
     #[arg(long)]
@@ -56,7 +57,7 @@ pub enum VerifyFormat {
 /// Whether `path` is a RevMan 5 review: the `.rm5` extension, or an XML file whose root is
 /// `COCHRANE_REVIEW`.
 fn is_revman(path: &std::path::Path) -> bool {
-    if crate::data::extension(path) == "rm5" {
+    if path.is_dir() || crate::data::extension(path) == "rm5" {
         return true;
     }
     let mut head = [0u8; 4096];
@@ -66,7 +67,75 @@ fn is_revman(path: &std::path::Path) -> bool {
     crate::data::revman::looks_like_rm5(&head[..n])
 }
 
+/// A directory of .rm5 files: each file checked (in parallel), one summary line per file and the
+/// total; with --json an array of the files' JSON documents.
+fn run_revman_dir(cmd: &VerifyCmd) -> Result<i32> {
+    use rayon::prelude::*;
+    let files = crate::verify::revman_table::rm5_files(&cmd.claims)?;
+    let pb = (files.len() > 1 && std::io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::new(files.len() as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files ({eta})") {
+            b.set_style(style);
+        }
+        b
+    });
+    let results: Vec<Result<crate::verify::revman::ReviewCheck>> = files
+        .par_iter()
+        .map(|f| {
+            let r = crate::verify::revman::verify_file(f);
+            if let Some(b) = &pb {
+                b.inc(1);
+            }
+            r
+        })
+        .collect();
+    if let Some(b) = pb {
+        b.finish_and_clear();
+    }
+    let json = cmd.json || cmd.format == VerifyFormat::Json;
+    let (mut reproduced, mut checked, mut differs, mut unreadable) = (0, 0, 0, 0);
+    let mut text = String::new();
+    let mut docs = Vec::new();
+    for (f, r) in files.iter().zip(&results) {
+        match r {
+            Ok(r) => {
+                reproduced += r.summary.reproduced;
+                checked += r.summary.checked;
+                differs += r.summary.differs;
+                text.push_str(&format!("{}: {}\n", f.display(), r.summary.text));
+                docs.push(r.json().trim_end().to_string());
+            }
+            Err(e) => {
+                unreadable += 1;
+                text.push_str(&format!("{}: unreadable: {e}\n", f.display()));
+                docs.push(serde_json::json!({"file": f.display().to_string(), "error": e.to_string()}).to_string());
+            }
+        }
+    }
+    text.push_str(&format!(
+        "\n{} files ({unreadable} unreadable): {reproduced} of {checked} analyses reproduced\n",
+        files.len()
+    ));
+    let out = if json {
+        format!("[\n{}\n]\n", docs.join(",\n"))
+    } else {
+        text
+    };
+    match &cmd.output {
+        Some(p) => write_atomic(p, out.as_bytes())?,
+        None => print!("{out}"),
+    }
+    Ok(if cmd.strict && (differs > 0 || unreadable > 0) {
+        1
+    } else {
+        0
+    })
+}
+
 fn run_revman(cmd: &VerifyCmd) -> Result<i32> {
+    if cmd.claims.is_dir() {
+        return run_revman_dir(cmd);
+    }
     let r = crate::verify::revman::verify_file(&cmd.claims)?;
     let text = if cmd.json || cmd.format == VerifyFormat::Json {
         r.json()

@@ -516,3 +516,28 @@ fn not_estimable_outcomes() {
         a.differences
     );
 }
+
+/// `verify DIR`: one line per file and the total; an unreadable file is listed and fails --strict.
+#[test]
+fn verify_directory() {
+    let out = metarepro(&["verify", "tests/fixtures/revman"]);
+    assert!(out.status.success());
+    let t = String::from_utf8_lossy(&out.stdout);
+    let n: usize = RULE_FILES.iter().map(|(_, n)| n).sum::<usize>() + 1;
+    assert!(
+        t.contains(&format!(
+            "{} files (0 unreadable): {n} of {n} analyses reproduced",
+            RULE_FILES.len() + 1
+        )),
+        "{t}"
+    );
+    assert!(t.contains("rule_rd.rm5: 3 of 3 analyses reproduced"), "{t}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("rule_rd.rm5"), dir.path().join("a.rm5")).unwrap();
+    std::fs::write(dir.path().join("b.rm5"), "<COCHRANE_REVIEW>").unwrap();
+    let out = metarepro(&["verify", dir.path().to_str().unwrap(), "--strict", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["summary"]["reproduced"], 3);
+    assert!(v[1]["error"].as_str().unwrap().contains("b.rm5"));
+}

@@ -891,6 +891,10 @@ mod tests {
         b.push(b'\n');
         let e = parse_rm5(&b, Path::new("x.rm5")).unwrap_err().to_string();
         assert!(e.contains("not valid UTF-8"), "{e}");
+        // No declaration: XML's default, UTF-8; the message says how to declare Latin-1.
+        let undeclared: Vec<u8> = b.splitn(2, |&c| c == b'\n').nth(1).unwrap().to_vec();
+        let e = parse_rm5(&undeclared, Path::new("x.rm5")).unwrap_err().to_string();
+        assert!(e.contains("declares no encoding") && e.contains("ISO-8859-1"), "{e}");
     }
 
     #[test]

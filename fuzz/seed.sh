@@ -31,3 +31,8 @@ grep -h '^printed = ' ../datasets/*/claims.toml | sed 's/^printed = "//; s/"$//'
     printf '%s' "$line" > "corpus/claims/printed-$(printf '%s' "$line" | md5sum | cut -c1-12)"
 done
 echo "$(ls corpus/claims | wc -l) seeds in fuzz/corpus/claims"
+
+# The `revman` target: the RevMan files of the tests.
+mkdir -p corpus/revman
+cp ../tests/fixtures/revman/*.rm5 corpus/revman/
+echo "$(ls corpus/revman | wc -l) seeds in fuzz/corpus/revman"

@@ -9,6 +9,7 @@
 //! - [`data`]: load study-level data (CSV, TSV, Parquet, or a polars `DataFrame`) and validate
 //!   it: single-arm events/totals, 2×2 tables, means/SDs, rates, correlations, effect sizes with
 //!   variances, published estimates with CIs ([`data::StudyInput`], one per study row);
+//!   Cochrane RevMan 5 review files ([`data::revman`]);
 //! - [`effect`]: effect sizes `yi`, `vi` as metafor `escalc` computes them, for proportions and,
 //!   by family, for two-group and other measures ([`effect::comparative`]); back-transformations,
 //!   per-study CIs;
@@ -18,7 +19,8 @@
 //! - [`diagnostics`]: leave-one-out, cumulative, influence, GOSH, permutation tests, bootstrap;
 //! - [`report`] and [`plot`]: the table, JSON and CSV renderings of a result, with one rounding
 //!   function, and the figures;
-//! - [`verify`]: printed numbers checked against recomputations, and their figure;
+//! - [`verify`]: printed numbers checked against recomputations, and their figure; RevMan 5
+//!   reviews re-pooled by RevMan's rules and every stored number checked ([`verify::revman`]);
 //! - [`batch`] (many analyses from one long table, streamed) and [`reproduce`] (the shipped
 //!   `datasets/*/analysis.toml` analyses, whose options resolve through [`data::LoadSpec`] and
 //!   [`model::ModelSpec`] as the command line's do);

@@ -4,6 +4,7 @@ pub mod args;
 pub mod batch;
 pub mod bias;
 pub mod forest;
+pub mod import;
 pub mod metareg;
 pub mod pool;
 pub mod reproduce;
@@ -44,6 +45,8 @@ pub enum Command {
     Reproduce(reproduce::ReproduceCmd),
     /// Verify a paper's printed numbers (claims file): recompute, search the method, check the numbers alone.
     Verify(verify::VerifyCmd),
+    /// Read RevMan 5 reviews (.rm5, a file or a directory) into a study table and an analysis table (Parquet/CSV), with every analysis re-pooled and checked.
+    Import(import::ImportCmd),
     /// Pool every analysis of a long table (one row per study, an analysis-id column) in parallel, streamed to Parquet/CSV.
     Batch(batch::BatchCmd),
     /// Leave-one-out analysis: the model refitted without each study in turn (metafor leave1out).
@@ -74,6 +77,7 @@ pub fn run() -> Result<i32> {
         Command::Reproduce(c) => reproduce::run(&c),
         Command::Verify(c) => verify::run(&c),
         Command::Batch(c) => batch::run(&c),
+        Command::Import(c) => import::run(&c),
         Command::Leave1out(c) => sensitivity::run_leave1out(&c),
         Command::Cumul(c) => sensitivity::run_cumul(&c),
         Command::Influence(c) => sensitivity::run_influence(&c),

@@ -16,7 +16,9 @@ use crate::verify::{self, claims, report};
                   consistent / inconsistent / unchecked (printed numbers alone)."
 )]
 pub struct VerifyCmd {
-    /// Claims file (TOML): the paper, what it printed, optionally its data and stated method.
+    /// Claims file (TOML): the paper, what it printed, optionally its data and stated method; or a
+    /// RevMan 5 review (.rm5): every analysis re-pooled by RevMan's rules and its stored numbers checked;
+    /// or a directory of .rm5 files (checked in parallel, one summary line per file).
     #[arg(required_unless_present = "presets")]
     pub claims: Option<PathBuf>,
     /// Print the table of presets (metafor, meta, RevMan, Stata metan) that the two-group method
@@ -53,6 +55,9 @@ pub struct VerifyCmd {
     /// With --data: leave out rows with a missing count instead of failing.
     #[arg(long = "na-drop")]
     pub na_drop: bool,
+    /// Same as --format json.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -60,6 +65,101 @@ pub enum VerifyFormat {
     Table,
     Markdown,
     Json,
+}
+
+/// Whether `path` is a RevMan 5 review: the `.rm5` extension, or an XML file whose root is
+/// `COCHRANE_REVIEW`.
+fn is_revman(path: &std::path::Path) -> bool {
+    if path.is_dir() || crate::data::extension(path) == "rm5" {
+        return true;
+    }
+    let mut head = [0u8; 4096];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+        .unwrap_or(0);
+    crate::data::revman::looks_like_rm5(&head[..n])
+}
+
+/// A directory of .rm5 files: each file checked (in parallel), one summary line per file and the
+/// total; with --json an array of the files' JSON documents.
+fn run_revman_dir(cmd: &VerifyCmd, dir: &std::path::Path) -> Result<i32> {
+    use rayon::prelude::*;
+    let files = crate::verify::revman_table::rm5_files(dir)?;
+    let pb = (files.len() > 1 && std::io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::new(files.len() as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files ({eta})") {
+            b.set_style(style);
+        }
+        b
+    });
+    let results: Vec<Result<crate::verify::revman::ReviewCheck>> = files
+        .par_iter()
+        .map(|f| {
+            let r = crate::verify::revman::verify_file(f);
+            if let Some(b) = &pb {
+                b.inc(1);
+            }
+            r
+        })
+        .collect();
+    if let Some(b) = pb {
+        b.finish_and_clear();
+    }
+    let json = cmd.json || cmd.format == VerifyFormat::Json;
+    let (mut reproduced, mut checked, mut differs, mut unreadable) = (0, 0, 0, 0);
+    let mut text = String::new();
+    let mut docs = Vec::new();
+    for (f, r) in files.iter().zip(&results) {
+        match r {
+            Ok(r) => {
+                reproduced += r.summary.reproduced;
+                checked += r.summary.checked;
+                differs += r.summary.differs;
+                text.push_str(&format!("{}: {}\n", f.display(), r.summary.text));
+                docs.push(r.json().trim_end().to_string());
+            }
+            Err(e) => {
+                unreadable += 1;
+                text.push_str(&format!("{}: unreadable: {e}\n", f.display()));
+                docs.push(serde_json::json!({"file": f.display().to_string(), "error": e.to_string()}).to_string());
+            }
+        }
+    }
+    text.push_str(&format!(
+        "\n{} files ({unreadable} unreadable): {reproduced} of {checked} analyses reproduced\n",
+        files.len()
+    ));
+    let out = if json {
+        format!("[\n{}\n]\n", docs.join(",\n"))
+    } else {
+        text
+    };
+    match &cmd.output {
+        Some(p) => write_atomic(p, out.as_bytes())?,
+        None => print!("{out}"),
+    }
+    Ok(if cmd.strict && (differs > 0 || unreadable > 0) {
+        1
+    } else {
+        0
+    })
+}
+
+fn run_revman(cmd: &VerifyCmd, path: &std::path::Path) -> Result<i32> {
+    if path.is_dir() {
+        return run_revman_dir(cmd, path);
+    }
+    let r = crate::verify::revman::verify_file(path)?;
+    let text = if cmd.json || cmd.format == VerifyFormat::Json {
+        r.json()
+    } else {
+        r.table()
+    };
+    match &cmd.output {
+        Some(p) => write_atomic(p, text.as_bytes())?,
+        None => print!("{text}"),
+    }
+    Ok(if cmd.strict && r.problems() > 0 { 1 } else { 0 })
 }
 
 pub fn run(cmd: &VerifyCmd) -> Result<i32> {
@@ -70,6 +170,9 @@ pub fn run(cmd: &VerifyCmd) -> Result<i32> {
     let Some(path) = &cmd.claims else {
         return Err(crate::error::Error::Usage("a claims file is needed".into()));
     };
+    if is_revman(path) {
+        return run_revman(cmd, path);
+    }
     let mut c = claims::load(path)?;
     if let Some(file) = &cmd.data {
         // Resolve against the current directory, not the claims file.
@@ -104,6 +207,7 @@ pub fn run(cmd: &VerifyCmd) -> Result<i32> {
         None => None,
     };
     let text = match cmd.format {
+        _ if cmd.json => report::json(&r),
         VerifyFormat::Table => report::terminal(&r, cmd.output.is_none() && std::io::stdout().is_terminal()),
         VerifyFormat::Markdown => report::markdown(&r, figure_link.as_deref()),
         VerifyFormat::Json => report::json(&r),

@@ -35,6 +35,7 @@ pub mod arms;
 pub mod delimited;
 pub mod parquet_check;
 pub mod parquet_read;
+pub mod revman;
 pub mod spec;
 
 pub use arms::{load_inputs, select_inputs, Columns, InputKind, StudyInput};

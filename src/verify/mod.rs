@@ -14,6 +14,8 @@
 //!   method search, and published-only checks of ratios;
 //! - [`presets`]: the switches of metafor, meta, RevMan and Stata `metan` as a table;
 //! - [`sources`]: a secondary source's claims checked against the primary claims they cite.
+//! - [`revman`]: RevMan 5 reviews (`.rm5`) re-pooled by RevMan 5's rules, every stored number
+//!   checked; [`revman_table`]: the same as study and analysis tables (`import`).
 
 pub mod bias;
 pub mod claims;
@@ -23,6 +25,8 @@ pub mod presets;
 pub mod printed;
 pub mod published;
 pub mod report;
+pub mod revman;
+pub mod revman_table;
 pub mod rounding;
 pub mod search;
 pub mod sources;

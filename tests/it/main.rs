@@ -12,6 +12,7 @@ mod metafor_fixtures;
 mod presentation;
 mod properties;
 mod reproduce;
+mod revman;
 mod selection;
 mod sensitivity;
 mod subgroup_common;

@@ -846,7 +846,7 @@ fn readme_commands_run_as_shown() {
     let readme = read(Path::new("README.md"));
     let blocks = sh_blocks(&readme);
     let tmp = tempfile::tempdir().expect("temporary folder");
-    for dir in ["datasets", "figures", "reports"] {
+    for dir in ["datasets", "figures", "reports", "tests/fixtures/revman"] {
         copy_tree(Path::new(dir), &tmp.path().join(dir));
     }
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_metarepro"));

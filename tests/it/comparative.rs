@@ -23,6 +23,8 @@ struct Checker {
     compared: usize,
     /// Fixture values that are NA in metafor and that we also leave undefined.
     both_na: usize,
+    /// The largest relative difference (absolute below 1e-10 in size) seen so far.
+    worst: f64,
 }
 
 impl Checker {
@@ -41,6 +43,11 @@ impl Checker {
                     return;
                 };
                 self.compared += 1;
+                let d = (ours - t).abs();
+                let rel = if t.abs() > 1e-10 { d / t.abs() } else { d };
+                if rel.is_finite() {
+                    self.worst = self.worst.max(rel);
+                }
                 let ok = (ours - t).abs() <= ABS || (ours - t).abs() <= REL * t.abs();
                 if !ok {
                     self.failures.push(format!("{what}: metafor {t:e}, ours {ours:e}"));
@@ -265,7 +272,7 @@ fn metafor_two_group_fixtures() {
     assert!(cases.len() > 1000, "only {} cases", cases.len());
     let mut c = Checker::default();
     let mut fits = 0;
-    let mut by_kind = std::collections::BTreeMap::<String, (usize, usize)>::new();
+    let mut by_kind = std::collections::BTreeMap::<String, (usize, usize, f64)>::new();
     // Estimates given with only one CI bound (metafor conv.wald takes them; metarepro needs both
     // bounds): such cases are counted and left out.
     let one_bound = |case: &Value| {
@@ -286,6 +293,7 @@ fn metafor_two_group_fixtures() {
         let (study, rows, kept) = inputs(case);
         let opts = options(case);
         let before = (c.compared, c.failures.len());
+        c.worst = 0.0;
         // escalc (conv.wald for estimate rows)
         let eo = metarepro::effect::comparative::EscalcOptions {
             correction: opts.correction,
@@ -370,9 +378,10 @@ fn metafor_two_group_fixtures() {
         let e = by_kind.entry(key).or_default();
         e.0 += c.compared - before.0;
         e.1 += c.failures.len() - before.1;
+        e.2 = e.2.max(c.worst);
     }
-    for (k, (n, fails)) in &by_kind {
-        eprintln!("{k}: {n} values compared, {fails} failures");
+    for (k, (n, fails, worst)) in &by_kind {
+        eprintln!("{k}: {n} values compared, {fails} failures, largest relative difference {worst:.1e}");
     }
     eprintln!(
         "{} values compared in {fits} fits, {} NA in both",
@@ -535,8 +544,8 @@ fn revman_meta_stata_conventions_match_the_independent_script() {
         }
     }
     eprintln!(
-        "{} values compared with the independent script, {published} published results",
-        c.compared
+        "{} values compared with the independent script (largest relative difference {:.1e}), {published} published results",
+        c.compared, c.worst
     );
     assert!(
         c.failures.is_empty(),

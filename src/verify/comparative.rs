@@ -1,11 +1,15 @@
 //! Comparative (two-group) claims: "RR 0.61 (95% CI 0.41–0.91)", "OR 0.66 [0.53; 0.82]",
 //! "MD −3.49 (−5.03 to −1.96)", an SMD, recomputed from two-group study data (metafor's column
 //! names, as `pool` reads them: `ai, n1i, ci, n2i` or `ai, bi, ci, di`; `m1i, sd1i, n1i, m2i,
-//! sd2i, n2i`; `x1i, t1i, x2i, t2i`; `yi, vi`; `est, ci_lb, ci_ub`), and the method search over
-//! every switch that changes the printed numbers ([`CompSetting`]): pooling (IV, M-H, Peto),
-//! τ² estimator, where DL's Q comes from, z/t/Hartung–Knapp, the continuity correction (value,
-//! the tables and cells it goes to, whether it enters the RD estimate and the M-H sums), the
-//! double-zero rule, the M-H RD variance, the SMD variant and the MD variance. Settings that give
+//! sd2i, n2i`; `x1i, t1i, x2i, t2i`; `yi, vi`; `est, ci_lb, ci_ub`; HR from `est, ci_lb, ci_ub` or
+//! log HR in `yi` with `sei`/`vi`), and the method search over
+//! every switch that changes the printed numbers ([`CompSetting`]): pooling (IV, M-H, Peto; M-H
+//! also for incidence rates), τ² estimator and its stopping rule (with `--default-stopping` or
+//! `[method] stopping = "defaults"`), where DL's Q comes from, z/t/Hartung–Knapp, the continuity
+//! correction (value, the tables and cells it goes to, whether it enters the RD estimate and the
+//! M-H sums), the double-zero rule for the effect sizes and for the M-H sums, the M-H RD
+//! variance, the SMD variant and the MD variance. Published hazard ratios (HR) are pooled by
+//! inverse variance. Settings that give
 //! the same numbers are one line; each line names the presets ([`super::presets`]) that produce it.
 //!
 //! Without data, ratio and difference claims get published-only checks ([`published_checks`]): the
@@ -60,6 +64,12 @@ fn usage(m: String) -> Error {
     Error::Usage(m)
 }
 
+/// Measures computed from event counts (2×2 tables or events with person-time): the ones with a
+/// continuity correction, a double-zero rule and Mantel–Haenszel pooling.
+fn from_counts(measure: Measure) -> bool {
+    matches!(measure.family(), Family::Binary | Family::Rate)
+}
+
 impl CompSetting {
     /// The setting a preset uses for `measure`: its random-effects model, or (`common`) its
     /// common-effect model.
@@ -67,6 +77,8 @@ impl CompSetting {
         let binary = measure.family() == Family::Binary;
         CompSetting {
             measure,
+            // Rates: no preset's M-H pooling of rates is verified here, so the presets pool them
+            // by inverse variance (the search still tries M-H).
             pooling: if binary { p.pooling } else { Pooling::IV },
             method: if common { Method::EE } else { p.method },
             q_source: p.q_source,
@@ -105,11 +117,18 @@ impl CompSetting {
             s.pi = PiType::Metafor;
         }
         let random = !s.method.is_common();
-        if !binary {
+        if !from_counts(s.measure) {
             s.pooling = Pooling::IV;
             s.cc_add = 0.0;
             s.cc_to = AddTo::None;
             s.drop00 = false;
+        }
+        if !binary {
+            // Rates: the correction goes to both event counts; Peto pools only ORs.
+            s.cc_target = CcTarget::AllCells;
+            if s.pooling == Pooling::PETO {
+                s.pooling = Pooling::IV;
+            }
         }
         if s.cc_add == 0.0 || s.cc_to == AddTo::None {
             s.cc_add = 0.0;
@@ -140,7 +159,8 @@ impl CompSetting {
         }
         // Without a correction inside the sums a double-zero table adds nothing to the M-H OR
         // and RR sums; RD tables are never left out (see above).
-        if s.pooling != Pooling::MH || !s.cc_in_mh || s.measure == Measure::RD {
+        // (A rate study without events in either group enters the M-H IRD sums with a weight.)
+        if s.pooling != Pooling::MH || (!s.cc_in_mh && s.measure != Measure::IRD) || s.measure == Measure::RD {
             s.mh_drop00 = false;
         }
         if !Stopping::matters(s.method) {
@@ -218,7 +238,7 @@ impl CompSetting {
         if !(s.pooling != Pooling::IV && s.method.is_common()) {
             let _ = write!(o, " {}", s.test);
         }
-        if s.measure.family() == Family::Binary {
+        if from_counts(s.measure) {
             if s.cc_to == AddTo::None {
                 o.push_str(" cc:none");
             } else {
@@ -349,9 +369,16 @@ impl DataShape {
         };
         for s in studies {
             for x in &s.inputs {
-                if let StudyInput::Table2x2 { ai, bi, ci, di } = *x {
-                    d.any_zero |= ai == 0.0 || bi == 0.0 || ci == 0.0 || di == 0.0;
-                    d.any_double_zero |= (ai == 0.0 && ci == 0.0) || (bi == 0.0 && di == 0.0);
+                match *x {
+                    StudyInput::Table2x2 { ai, bi, ci, di } => {
+                        d.any_zero |= ai == 0.0 || bi == 0.0 || ci == 0.0 || di == 0.0;
+                        d.any_double_zero |= (ai == 0.0 && ci == 0.0) || (bi == 0.0 && di == 0.0);
+                    }
+                    StudyInput::Rates { x1i, x2i, .. } => {
+                        d.any_zero |= x1i == 0.0 || x2i == 0.0;
+                        d.any_double_zero |= x1i == 0.0 && x2i == 0.0;
+                    }
+                    _ => {}
                 }
             }
         }
@@ -625,7 +652,8 @@ fn grid(
     stoppings: &[Stopping],
 ) -> Vec<CompSetting> {
     let binary = measure.family() == Family::Binary;
-    let poolings: Vec<Pooling> = if !binary {
+    let counts = from_counts(measure);
+    let poolings: Vec<Pooling> = if !counts {
         vec![Pooling::IV]
     } else if measure == Measure::OR {
         vec![Pooling::IV, Pooling::MH, Pooling::PETO]
@@ -642,15 +670,20 @@ fn grid(
     };
     // (add, to, target)
     let mut ccs = vec![(0.0, AddTo::None, CcTarget::AllCells)];
-    if binary {
+    if counts {
         let scopes: Vec<AddTo> = if any_zero {
             vec![AddTo::Only0, AddTo::If0all, AddTo::All]
         } else {
             vec![AddTo::All]
         };
+        let targets = if binary {
+            vec![CcTarget::AllCells, CcTarget::EventsAndN, CcTarget::TreatmentArm]
+        } else {
+            vec![CcTarget::AllCells]
+        };
         for add in [0.5, 0.1, 1.0] {
             for &to in &scopes {
-                for target in [CcTarget::AllCells, CcTarget::EventsAndN, CcTarget::TreatmentArm] {
+                for &target in &targets {
                     ccs.push((add, to, target));
                 }
             }
@@ -672,10 +705,10 @@ fn grid(
                     for &pi in &pis {
                         for &(cc_add, cc_to, cc_target) in &ccs {
                             for rd_cc_se_only in bools(measure == Measure::RD) {
-                                for cc_in_mh in bools(binary) {
-                                    for (drop00, mh_drop00) in bools(binary && any_double_zero)
+                                for cc_in_mh in bools(counts) {
+                                    for (drop00, mh_drop00) in bools(counts && any_double_zero)
                                         .into_iter()
-                                        .flat_map(|d| bools(binary && any_double_zero).into_iter().map(move |m| (d, m)))
+                                        .flat_map(|d| bools(counts && any_double_zero).into_iter().map(move |m| (d, m)))
                                     {
                                         for rd_variance in [RdVariance::GR, RdVariance::SGR] {
                                             for (&vtype, &stopping) in

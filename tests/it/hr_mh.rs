@@ -392,3 +392,54 @@ fn verify_separates_double_zero_in_the_mh_sums() {
     let (r, _) = verify_file(&write(""), false, false);
     assert_eq!(r.claims[0].verdict, "mismatch", "{:?}", r.claims[0].numbers);
 }
+
+/// Incidence rates: the search covers Mantel–Haenszel pooling (metafor `rma.mh` with x1i, t1i,
+/// x2i, t2i). dat.nielweise2008's M-H IRR 0.6602 (0.4608 to 0.9459) is not the inverse-variance
+/// 0.714: the search finds M-H, and a stated M-H recomputes it; the IRD likewise.
+#[test]
+fn verify_searches_mantel_haenszel_rates() {
+    let fx = fixture("mh_rates.json");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("tests/data/comparative/nielweise2008.csv"),
+        dir.path().join("d.csv"),
+    )
+    .unwrap();
+    for (measure, scale) in [("IRR", "exp"), ("IRD", "raw")] {
+        let fit = &fx["fits"][measure];
+        let t = |k: &str| {
+            let x = fit[k].as_f64().unwrap();
+            if scale == "exp" {
+                format!("{:.4}", x.exp())
+            } else {
+                format!("{:.5}", x)
+            }
+        };
+        let printed = format!("{measure} {} (95% CI {} to {})", t("estimate"), t("ci_lb"), t("ci_ub"));
+        let write = |pooling: &str| {
+            let path = dir.path().join(format!("claims_{measure}.toml"));
+            std::fs::write(
+                &path,
+                format!(
+                    "[paper]\ncitation = \"dat.nielweise2008\"\n[data]\nfile = \"d.csv\"\n[method]\nmeasure = \"{measure}\"\nmethod = \"EE\"\n{pooling}\
+                     [[claim]]\nlabel = \"M-H {measure}\"\nprinted = \"{printed}\"\nk = 9\n"
+                ),
+            )
+            .unwrap();
+            path
+        };
+        let (r, j) = verify_file(&write(""), true, false);
+        assert_ne!(
+            r.claims[0].verdict, "match",
+            "{measure}: IV should miss: {:?}",
+            r.claims[0].numbers
+        );
+        let m = j["comparative"]["search"]["matches"].as_array().unwrap();
+        assert!(
+            !m.is_empty() && m.iter().all(|x| x["pooling"] == "MH"),
+            "{measure}: {m:?}"
+        );
+        let (r, _) = verify_file(&write("pooling = \"MH\"\n"), false, false);
+        assert_eq!(r.claims[0].verdict, "match", "{measure}: {:?}", r.claims[0].numbers);
+    }
+}

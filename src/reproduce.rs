@@ -50,8 +50,8 @@
 //! ai = "deaths_tofa"              # columns: ai bi ci di n1i n2i m1i sd1i m2i sd2i x1i t1i x2i t2i
 //! n1i = "n_tofa"                  #   ri ni yi vi sei est ci_lb ci_ub level_column [default: their own names]
 //! ci_level = 95                   # level of published CIs without a level column [default: 95]
-//! drop00 = true                   # and vtype, mh_add, rd_variance, rd_raw_estimate, cc_target,
-//!                                 # cc_variance_only: as the flags
+//! drop00 = true                   # and vtype, mh_add, mh_drop00, rd_variance, rd_raw_estimate,
+//!                                 # cc_target, cc_variance_only: as the flags
 //! ```
 //!
 //! Unknown keys are errors (a misspelt key must not silently fall back to a default). An
@@ -219,6 +219,8 @@ pub struct Analysis {
     pub drop00: Option<bool>,
     pub vtype: Option<String>,
     pub mh_add: Option<f64>,
+    #[serde(default)]
+    pub mh_drop00: bool,
     pub rd_variance: Option<String>,
     #[serde(default)]
     pub rd_raw_estimate: bool,
@@ -334,6 +336,9 @@ impl Analysis {
         if let Some(x) = self.ci_level {
             opt("ci-level", format!("{x}"));
         }
+        if self.mh_drop00 {
+            a.push("--mh-drop00".into());
+        }
         if self.rd_raw_estimate {
             a.push("--rd-raw-estimate".into());
         }
@@ -399,6 +404,7 @@ impl Analysis {
             drop00: self.drop00,
             vtype: self.vtype.clone().unwrap_or(d.vtype),
             mh_add: self.mh_add.unwrap_or(d.mh_add),
+            mh_drop00: self.mh_drop00,
             rd_variance: self.rd_variance.clone().unwrap_or(d.rd_variance),
             rd_raw_estimate: self.rd_raw_estimate,
             cmh_correction: d.cmh_correction,

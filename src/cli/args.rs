@@ -209,7 +209,8 @@ impl DataArgs {
 pub struct ModelArgs {
     /// Effect-size measure (metafor escalc). Proportions (events/total): PR raw, PLN log, PLO logit,
     /// PAS arcsine, PFT Freeman-Tukey. 2x2 tables: OR, RR, RD, PETO, AS. Means: MD, SMD (Hedges' g),
-    /// SMDH, ROM. Rates: IRR, IRD. Correlations: COR, ZCOR. GEN: yi with vi or sei.
+    /// SMDH, ROM. Rates: IRR, IRD. Correlations: COR, ZCOR. GEN: yi with vi or sei. HR: hazard ratios
+    /// (est, ci_lb, ci_ub, or yi = log HR with vi or sei; inverse variance only).
     #[arg(long, default_value = "PLO")]
     pub measure: String,
     /// How studies are pooled: IV (inverse variance, metafor rma), MH (Mantel-Haenszel: OR, RR, RD,
@@ -231,6 +232,11 @@ pub struct ModelArgs {
     /// meta; metafor: 0).
     #[arg(long = "mh-add", default_value_t = 0.0)]
     pub mh_add: f64,
+    /// M-H: leave tables with no events (or only events) in both groups out of the M-H sums, so
+    /// that --mh-add does not bring them in (RevMan 5, meta; metafor's second drop00 element,
+    /// default: kept in).
+    #[arg(long = "mh-drop00")]
+    pub mh_drop00: bool,
     /// M-H risk difference variance: SGR (Sato-Greenland-Robins, metafor) or GR (Greenland-Robins,
     /// RevMan, meta, Stata).
     #[arg(long = "rd-variance", default_value = "SGR")]
@@ -294,6 +300,7 @@ impl ModelArgs {
             drop00: self.drop00,
             vtype: self.vtype.clone(),
             mh_add: self.mh_add,
+            mh_drop00: self.mh_drop00,
             rd_variance: self.rd_variance.clone(),
             rd_raw_estimate: self.rd_raw_estimate,
             cmh_correction: !self.no_cmh_correction,

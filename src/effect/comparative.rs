@@ -21,6 +21,7 @@
 //! | COR | r | (1 − r²)²/(n − 1) |
 //! | ZCOR | atanh r | 1/(n − 3) |
 //! | GEN | yi | vi (or sei²) |
+//! | HR | yi = ln(HR), given on the log scale or from a published HR and its CI | vi (or sei²) |
 //!
 //! Continuity correction (metafor's `add`, `to`, `drop00`): `add` is added to all four cells of
 //! the tables selected by `to` (`only0`: tables with a zero cell; `all`; `if0all`: all tables if
@@ -167,7 +168,8 @@ pub fn cmi(m: f64) -> f64 {
     (libm::lgamma(m / 2.0) - (m / 2.0).sqrt().ln() - libm::lgamma((m - 1.0) / 2.0)).exp()
 }
 
-/// The measure's transformation of a natural-scale value (ln for ratios, atanh for ZCOR).
+/// The measure's transformation of a natural-scale value (ln for ratios, HR included; atanh for
+/// ZCOR).
 pub fn to_analysis_scale(measure: Measure, x: f64) -> f64 {
     if measure.is_ratio() {
         x.ln()
@@ -321,7 +323,7 @@ pub fn escalc_inputs(
                 }
             }
             StudyInput::Generic { yi, vi } => {
-                if measure != Measure::GEN {
+                if measure.family() != super::Family::Generic {
                     return wrong();
                 }
                 (yi, vi, f64::NAN)

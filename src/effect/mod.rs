@@ -8,7 +8,7 @@
 //!
 //! Two-group and other measures, by family ([`Family`]), are in [`comparative`]: binary (OR, RR,
 //! RD, PETO, AS), continuous (MD, SMD, SMDH, ROM), incidence rates (IRR, IRD), correlations
-//! (COR, ZCOR) and generic (GEN), each from any [`crate::data::StudyInput`] of its family,
+//! (COR, ZCOR), generic (GEN) and hazard ratios (HR, a generic ratio measure), each from any [`crate::data::StudyInput`] of its family,
 //! including a published estimate with its CI (metafor `conv.wald`).
 
 pub mod ci;
@@ -65,6 +65,9 @@ pub enum Measure {
     ZCOR,
     /// Generic effect size given as yi with vi or sei (no back-transformation).
     GEN,
+    /// Log hazard ratio, from a published HR with its CI or from yi = log(HR) with vi or sei
+    /// (R meta's `metagen(sm = "HR")`): pooled by inverse variance, shown as exp.
+    HR,
 }
 
 /// The family of a measure: which inputs it reads.
@@ -84,7 +87,7 @@ impl Measure {
     pub const ALL: [Measure; 5] = [Measure::PR, Measure::PLN, Measure::PLO, Measure::PAS, Measure::PFT];
 
     /// The two-group and other measures ([`comparative`]).
-    pub const COMPARATIVE: [Measure; 14] = [
+    pub const COMPARATIVE: [Measure; 15] = [
         Measure::OR,
         Measure::RR,
         Measure::RD,
@@ -99,6 +102,7 @@ impl Measure {
         Measure::COR,
         Measure::ZCOR,
         Measure::GEN,
+        Measure::HR,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -122,6 +126,7 @@ impl Measure {
             Measure::COR => "COR",
             Measure::ZCOR => "ZCOR",
             Measure::GEN => "GEN",
+            Measure::HR => "HR",
         }
     }
 
@@ -147,6 +152,7 @@ impl Measure {
             Measure::COR => "raw correlation coefficient",
             Measure::ZCOR => "Fisher's r-to-z transformed correlation coefficient",
             Measure::GEN => "generic effect size",
+            Measure::HR => "log hazard ratio",
         }
     }
 
@@ -158,7 +164,7 @@ impl Measure {
             Measure::MD | Measure::SMD | Measure::SMDH | Measure::ROM => Family::Continuous,
             Measure::IRR | Measure::IRD => Family::Rate,
             Measure::COR | Measure::ZCOR => Family::Correlation,
-            Measure::GEN => Family::Generic,
+            Measure::GEN | Measure::HR => Family::Generic,
         }
     }
 
@@ -171,7 +177,7 @@ impl Measure {
     pub fn is_ratio(self) -> bool {
         matches!(
             self,
-            Measure::OR | Measure::RR | Measure::PETO | Measure::ROM | Measure::IRR
+            Measure::OR | Measure::RR | Measure::PETO | Measure::ROM | Measure::IRR | Measure::HR
         )
     }
 
@@ -202,6 +208,7 @@ impl Measure {
             Measure::IRD => "Rate difference",
             Measure::COR | Measure::ZCOR => "Correlation",
             Measure::GEN => "Effect size",
+            Measure::HR => "Hazard ratio",
             _ => "Proportion",
         }
     }
@@ -253,9 +260,10 @@ impl FromStr for Measure {
             "COR" => Ok(Measure::COR),
             "ZCOR" => Ok(Measure::ZCOR),
             "GEN" => Ok(Measure::GEN),
+            "HR" => Ok(Measure::HR),
             _ => Err(Error::Usage(format!(
                 "unknown measure \"{s}\"; expected one of PR, PLN, PLO, PAS, PFT (proportions), OR, RR, RD, PETO, AS \
-                 (2x2 tables), MD, SMD, SMDH, ROM (means), IRR, IRD (rates), COR, ZCOR (correlations), GEN (yi with vi or sei)"
+                 (2x2 tables), MD, SMD, SMDH, ROM (means), IRR, IRD (rates), COR, ZCOR (correlations), GEN (yi with vi or sei), HR (hazard ratios: est, ci_lb, ci_ub or log HR with vi or sei)"
             ))),
         }
     }

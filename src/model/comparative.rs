@@ -228,8 +228,13 @@ fn summarise(
 pub fn pool_comparative(studies: &Studies, options: &PoolOptions) -> Result<PoolResult> {
     if options.pooling == Pooling::PETO && options.measure != Measure::PETO && options.measure != Measure::OR {
         return Err(Error::Usage(format!(
-            "Peto pooling pools odds ratios (Peto's one-step OR): the measure must be OR or PETO, not {}",
-            options.measure
+            "Peto pooling pools odds ratios (Peto's one-step OR): the measure must be OR or PETO, not {}{}",
+            options.measure,
+            if options.measure == Measure::HR {
+                "; a hazard ratio is pooled by inverse variance"
+            } else {
+                ""
+            }
         )));
     }
     let mut options = *options;

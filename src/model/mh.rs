@@ -337,10 +337,10 @@ pub fn rma_mh(
     ) {
         return Err(Error::Usage(format!(
             "Mantel-Haenszel pooling is defined for OR, RR, RD, IRR and IRD, not {measure}; use inverse-variance pooling{}",
-            if measure == Measure::PETO {
-                " or Peto pooling of the OR"
-            } else {
-                ""
+            match measure {
+                Measure::PETO => " or Peto pooling of the OR",
+                Measure::HR => " (a hazard ratio is pooled from its log and standard error: M-H needs event counts)",
+                _ => "",
             }
         )));
     }

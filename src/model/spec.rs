@@ -23,6 +23,9 @@ pub struct ModelSpec {
     pub vtype: String,
     /// M-H: continuity correction inside the M-H sums for tables with a zero cell (0: none).
     pub mh_add: f64,
+    /// M-H: leave double-zero tables out of the M-H sums (metafor's second `drop00` element;
+    /// RevMan 5 and R meta leave them out when a correction is added inside the sums).
+    pub mh_drop00: bool,
     /// M-H risk difference variance: `SGR` or `GR`.
     pub rd_variance: String,
     /// M-H risk difference: estimate and weights from the raw counts.
@@ -65,6 +68,7 @@ impl Default for ModelSpec {
             drop00: None,
             vtype: s("LS"),
             mh_add: 0.0,
+            mh_drop00: false,
             rd_variance: s("SGR"),
             rd_raw_estimate: false,
             cmh_correction: true,
@@ -134,7 +138,7 @@ impl ModelSpec {
                     add: self.mh_add,
                     to: if self.mh_add > 0.0 { AddTo::Only0 } else { AddTo::None },
                 },
-                drop00_sums: false,
+                drop00_sums: self.mh_drop00,
                 rd_variance: self.rd_variance.parse::<RdVariance>()?,
                 rd_raw_estimate: self.rd_raw_estimate,
                 correct: self.cmh_correction,

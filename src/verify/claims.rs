@@ -150,6 +150,10 @@ pub struct MethodSpec {
     /// Double-zero tables get no effect size.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drop00: Option<bool>,
+    /// M-H: double-zero tables left out of the M-H sums (metafor's second `drop00` element);
+    /// defaults to `drop00`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mh_drop00: Option<bool>,
     /// Variance of the M-H risk difference: GR or SGR.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rd_variance: Option<String>,

@@ -1,11 +1,15 @@
 //! Comparative (two-group) claims: "RR 0.61 (95% CI 0.41–0.91)", "OR 0.66 [0.53; 0.82]",
 //! "MD −3.49 (−5.03 to −1.96)", an SMD, recomputed from two-group study data (metafor's column
 //! names, as `pool` reads them: `ai, n1i, ci, n2i` or `ai, bi, ci, di`; `m1i, sd1i, n1i, m2i,
-//! sd2i, n2i`; `x1i, t1i, x2i, t2i`; `yi, vi`; `est, ci_lb, ci_ub`), and the method search over
-//! every switch that changes the printed numbers ([`CompSetting`]): pooling (IV, M-H, Peto),
-//! τ² estimator, where DL's Q comes from, z/t/Hartung–Knapp, the continuity correction (value,
-//! the tables and cells it goes to, whether it enters the RD estimate and the M-H sums), the
-//! double-zero rule, the M-H RD variance, the SMD variant and the MD variance. Settings that give
+//! sd2i, n2i`; `x1i, t1i, x2i, t2i`; `yi, vi`; `est, ci_lb, ci_ub`; HR from `est, ci_lb, ci_ub` or
+//! log HR in `yi` with `sei`/`vi`), and the method search over
+//! every switch that changes the printed numbers ([`CompSetting`]): pooling (IV, M-H, Peto; M-H
+//! also for incidence rates), τ² estimator and its stopping rule (with `--default-stopping` or
+//! `[method] stopping = "defaults"`), where DL's Q comes from, z/t/Hartung–Knapp, the continuity
+//! correction (value, the tables and cells it goes to, whether it enters the RD estimate and the
+//! M-H sums), the double-zero rule for the effect sizes and for the M-H sums, the M-H RD
+//! variance, the SMD variant and the MD variance. Published hazard ratios (HR) are pooled by
+//! inverse variance. Settings that give
 //! the same numbers are one line; each line names the presets ([`super::presets`]) that produce it.
 //!
 //! Without data, ratio and difference claims get published-only checks ([`published_checks`]): the
@@ -22,7 +26,7 @@ use super::claims::{Claim, Claims, MethodSpec};
 use super::presets::{self, Preset, QSource};
 use super::printed::{PNum, Unit};
 use super::published::Check;
-use super::search::{claim_numbers, ClaimNumber, Prepared, SearchResult};
+use super::search::{claim_numbers, ClaimNumber, Prepared, SearchResult, Stopping};
 use super::verdict::{ClaimVerdict, NumberVerdict};
 use super::{ClaimReport, NumberReport, VerifyOptions, VerifyReport};
 use crate::data::{Studies, StudyInput};
@@ -47,12 +51,23 @@ pub struct CompSetting {
     pub rd_cc_se_only: bool,
     pub cc_in_mh: bool,
     pub drop00: bool,
+    /// M-H: double-zero tables left out of the M-H sums (metafor's second `drop00` element);
+    /// matters only where a correction is added inside the sums.
+    pub mh_drop00: bool,
     pub rd_variance: RdVariance,
     pub vtype: Vtype,
+    /// When the iterative τ² estimators stop (tight, or the software's defaults).
+    pub stopping: Stopping,
 }
 
 fn usage(m: String) -> Error {
     Error::Usage(m)
+}
+
+/// Measures computed from event counts (2×2 tables or events with person-time): the ones with a
+/// continuity correction, a double-zero rule and Mantel–Haenszel pooling.
+fn from_counts(measure: Measure) -> bool {
+    matches!(measure.family(), Family::Binary | Family::Rate)
 }
 
 impl CompSetting {
@@ -62,6 +77,8 @@ impl CompSetting {
         let binary = measure.family() == Family::Binary;
         CompSetting {
             measure,
+            // Rates: no preset's M-H pooling of rates is verified here, so the presets pool them
+            // by inverse variance (the search still tries M-H).
             pooling: if binary { p.pooling } else { Pooling::IV },
             method: if common { Method::EE } else { p.method },
             q_source: p.q_source,
@@ -77,12 +94,16 @@ impl CompSetting {
             rd_cc_se_only: p.rd_cc_se_only,
             cc_in_mh: p.cc_in_mh,
             drop00: p.drop00,
+            // The tools that leave double-zero tables without an effect size also leave them
+            // out of the M-H sums (RevMan 5, meta); metafor keeps them in the sums.
+            mh_drop00: p.drop00,
             rd_variance: p.rd_variance,
             vtype: match measure {
                 Measure::SMD => p.smd,
                 Measure::MD => p.md,
                 _ => Vtype::LS,
             },
+            stopping: Stopping::Tight,
         }
     }
 
@@ -96,11 +117,18 @@ impl CompSetting {
             s.pi = PiType::Metafor;
         }
         let random = !s.method.is_common();
-        if !binary {
+        if !from_counts(s.measure) {
             s.pooling = Pooling::IV;
             s.cc_add = 0.0;
             s.cc_to = AddTo::None;
             s.drop00 = false;
+        }
+        if !binary {
+            // Rates: the correction goes to both event counts; Peto pools only ORs.
+            s.cc_target = CcTarget::AllCells;
+            if s.pooling == Pooling::PETO {
+                s.pooling = Pooling::IV;
+            }
         }
         if s.cc_add == 0.0 || s.cc_to == AddTo::None {
             s.cc_add = 0.0;
@@ -128,6 +156,15 @@ impl CompSetting {
         if s.pooling != Pooling::MH {
             s.cc_in_mh = false;
             s.rd_variance = RdVariance::GR;
+        }
+        // Without a correction inside the sums a double-zero table adds nothing to the M-H OR
+        // and RR sums; RD tables are never left out (see above).
+        // (A rate study without events in either group enters the M-H IRD sums with a weight.)
+        if s.pooling != Pooling::MH || (!s.cc_in_mh && s.measure != Measure::IRD) || s.measure == Measure::RD {
+            s.mh_drop00 = false;
+        }
+        if !Stopping::matters(s.method) {
+            s.stopping = Stopping::Tight;
         }
         if !(random && s.method == Method::DL && s.pooling != Pooling::IV) {
             s.q_source = QSource::IV;
@@ -176,11 +213,12 @@ impl CompSetting {
                         to: AddTo::None,
                     }
                 },
-                drop00_sums: s.drop00,
+                drop00_sums: s.mh_drop00,
                 rd_variance: s.rd_variance,
                 rd_raw_estimate: s.rd_cc_se_only,
                 correct: true,
             },
+            control: s.stopping.control(),
             ..Default::default()
         }
     }
@@ -200,7 +238,7 @@ impl CompSetting {
         if !(s.pooling != Pooling::IV && s.method.is_common()) {
             let _ = write!(o, " {}", s.test);
         }
-        if s.measure.family() == Family::Binary {
+        if from_counts(s.measure) {
             if s.cc_to == AddTo::None {
                 o.push_str(" cc:none");
             } else {
@@ -220,6 +258,9 @@ impl CompSetting {
             if s.drop00 {
                 o.push_str(" drop00");
             }
+            if s.mh_drop00 {
+                o.push_str(" drop00-in-MH");
+            }
             if s.measure == Measure::RD && s.pooling == Pooling::MH {
                 let _ = write!(
                     o,
@@ -233,6 +274,9 @@ impl CompSetting {
         }
         if !s.method.is_common() && s.pi != PiType::Metafor {
             let _ = write!(o, " PI:{}", s.pi.as_str());
+        }
+        if s.stopping != Stopping::Tight {
+            let _ = write!(o, " stopping:{}", s.stopping.as_str());
         }
         o
     }
@@ -280,6 +324,7 @@ impl CompSetting {
         }
         if !d.any_double_zero {
             s.drop00 = false;
+            s.mh_drop00 = false;
         }
         s.canonical()
     }
@@ -324,9 +369,16 @@ impl DataShape {
         };
         for s in studies {
             for x in &s.inputs {
-                if let StudyInput::Table2x2 { ai, bi, ci, di } = *x {
-                    d.any_zero |= ai == 0.0 || bi == 0.0 || ci == 0.0 || di == 0.0;
-                    d.any_double_zero |= (ai == 0.0 && ci == 0.0) || (bi == 0.0 && di == 0.0);
+                match *x {
+                    StudyInput::Table2x2 { ai, bi, ci, di } => {
+                        d.any_zero |= ai == 0.0 || bi == 0.0 || ci == 0.0 || di == 0.0;
+                        d.any_double_zero |= (ai == 0.0 && ci == 0.0) || (bi == 0.0 && di == 0.0);
+                    }
+                    StudyInput::Rates { x1i, x2i, .. } => {
+                        d.any_zero |= x1i == 0.0 || x2i == 0.0;
+                        d.any_double_zero |= x1i == 0.0 && x2i == 0.0;
+                    }
+                    _ => {}
                 }
             }
         }
@@ -387,6 +439,13 @@ fn apply_spec(base: CompSetting, spec: &MethodSpec) -> Result<CompSetting> {
     }
     if let Some(b) = spec.drop00 {
         s.drop00 = b;
+        s.mh_drop00 = b;
+    }
+    if let Some(b) = spec.mh_drop00 {
+        s.mh_drop00 = b;
+    }
+    if let Some(t) = &spec.stopping {
+        s.stopping = t.parse()?;
     }
     if let Some(v) = &spec.rd_variance {
         s.rd_variance = v.parse()?;
@@ -404,7 +463,8 @@ fn apply_spec(base: CompSetting, spec: &MethodSpec) -> Result<CompSetting> {
 }
 
 /// Whether a claims file is about a two-group (or other non-proportion) measure with data: its
-/// stated measure is not a single proportion.
+/// stated measure is neither a single proportion nor GEN (whose estimates stay on the yi scale;
+/// HR, the generic ratio measure, is recomputed here).
 pub fn applies(claims: &Claims) -> bool {
     claims.file.data.is_some()
         && claims
@@ -413,7 +473,7 @@ pub fn applies(claims: &Claims) -> bool {
             .as_ref()
             .and_then(|m| m.measure.as_deref())
             .and_then(|m| m.parse::<Measure>().ok())
-            .is_some_and(|m| !m.is_proportion() && m.family() != Family::Generic)
+            .is_some_and(|m| !m.is_proportion() && m != Measure::GEN)
 }
 
 /// The measure a printed label names ("RR 0.61 …", "the pooled OR was …"), among the first six
@@ -584,9 +644,16 @@ pub struct CompSearch {
 }
 
 /// The grid of the search: every combination, then the canonical ones.
-fn grid(measure: Measure, any_zero: bool, any_double_zero: bool, any_pi: bool) -> Vec<CompSetting> {
+fn grid(
+    measure: Measure,
+    any_zero: bool,
+    any_double_zero: bool,
+    any_pi: bool,
+    stoppings: &[Stopping],
+) -> Vec<CompSetting> {
     let binary = measure.family() == Family::Binary;
-    let poolings: Vec<Pooling> = if !binary {
+    let counts = from_counts(measure);
+    let poolings: Vec<Pooling> = if !counts {
         vec![Pooling::IV]
     } else if measure == Measure::OR {
         vec![Pooling::IV, Pooling::MH, Pooling::PETO]
@@ -603,15 +670,20 @@ fn grid(measure: Measure, any_zero: bool, any_double_zero: bool, any_pi: bool) -
     };
     // (add, to, target)
     let mut ccs = vec![(0.0, AddTo::None, CcTarget::AllCells)];
-    if binary {
+    if counts {
         let scopes: Vec<AddTo> = if any_zero {
             vec![AddTo::Only0, AddTo::If0all, AddTo::All]
         } else {
             vec![AddTo::All]
         };
+        let targets = if binary {
+            vec![CcTarget::AllCells, CcTarget::EventsAndN, CcTarget::TreatmentArm]
+        } else {
+            vec![CcTarget::AllCells]
+        };
         for add in [0.5, 0.1, 1.0] {
             for &to in &scopes {
-                for target in [CcTarget::AllCells, CcTarget::EventsAndN, CcTarget::TreatmentArm] {
+                for &target in &targets {
                     ccs.push((add, to, target));
                 }
             }
@@ -633,10 +705,15 @@ fn grid(measure: Measure, any_zero: bool, any_double_zero: bool, any_pi: bool) -
                     for &pi in &pis {
                         for &(cc_add, cc_to, cc_target) in &ccs {
                             for rd_cc_se_only in bools(measure == Measure::RD) {
-                                for cc_in_mh in bools(binary) {
-                                    for drop00 in bools(binary && any_double_zero) {
+                                for cc_in_mh in bools(counts) {
+                                    for (drop00, mh_drop00) in bools(counts && any_double_zero)
+                                        .into_iter()
+                                        .flat_map(|d| bools(counts && any_double_zero).into_iter().map(move |m| (d, m)))
+                                    {
                                         for rd_variance in [RdVariance::GR, RdVariance::SGR] {
-                                            for &vtype in &vtypes {
+                                            for (&vtype, &stopping) in
+                                                vtypes.iter().flat_map(|v| stoppings.iter().map(move |s| (v, s)))
+                                            {
                                                 let s = CompSetting {
                                                     measure,
                                                     pooling,
@@ -650,8 +727,10 @@ fn grid(measure: Measure, any_zero: bool, any_double_zero: bool, any_pi: bool) -
                                                     rd_cc_se_only,
                                                     cc_in_mh,
                                                     drop00,
+                                                    mh_drop00,
                                                     rd_variance,
                                                     vtype,
+                                                    stopping,
                                                 }
                                                 .canonical();
                                                 if seen.insert(s.key()) {
@@ -687,6 +766,9 @@ fn unusual(s: &CompSetting) -> u32 {
         n += 1;
     }
     if s.cc_to == AddTo::If0all {
+        n += 1;
+    }
+    if s.stopping != Stopping::Tight {
         n += 1;
     }
     n
@@ -734,6 +816,12 @@ fn constrained(matches: &[CompSetting], grid: &[CompSetting]) -> Vec<(String, Ve
     if grid.iter().any(|s| s.drop00) {
         out.push(("drop00".into(), dim(matches, grid, |s| s.drop00.to_string())));
     }
+    if grid.iter().any(|s| s.mh_drop00) {
+        out.push(("mh_drop00".into(), dim(matches, grid, |s| s.mh_drop00.to_string())));
+    }
+    if grid.iter().any(|s| s.stopping != Stopping::Tight) {
+        out.push(("stopping".into(), dim(matches, grid, |s| s.stopping.as_str().into())));
+    }
     if grid.iter().any(|s| s.vtype != Vtype::LS) {
         out.push(("vtype".into(), dim(matches, grid, |s| s.vtype.as_str().into())));
     }
@@ -751,7 +839,9 @@ fn constrained(matches: &[CompSetting], grid: &[CompSetting]) -> Vec<(String, Ve
 type Row = (CompSetting, i64, bool, Vec<bool>, String);
 
 /// Search the settings for those that reproduce every printed number of the claims with data.
-pub fn search(claims: &Claims, p: &Prepared, measure: Measure, used: &[usize]) -> CompSearch {
+/// With `default_stopping` (or `[method] stopping = "defaults"`), the iterative τ² estimators are
+/// also run with the software's default stopping rules.
+pub fn search(claims: &Claims, p: &Prepared, measure: Measure, used: &[usize], default_stopping: bool) -> CompSearch {
     let spec = claims.file.method.as_ref();
     let subs: Vec<Option<Studies>> = (0..claims.claims.len())
         .map(|i| match &p.targets[i] {
@@ -762,7 +852,15 @@ pub fn search(claims: &Claims, p: &Prepared, measure: Measure, used: &[usize]) -
     let shape = DataShape::of(subs.iter().flatten());
     let (any_zero, any_dz) = (shape.any_zero, shape.any_double_zero);
     let any_pi = used.iter().any(|&i| claims.claims[i].pi.is_some());
-    let settings = grid(measure, any_zero, any_dz, any_pi);
+    let stated_defaults = spec
+        .and_then(|m| m.stopping.as_deref())
+        .is_some_and(|s| s.parse::<Stopping>().is_ok_and(|s| s == Stopping::Defaults));
+    let stoppings: &[Stopping] = if default_stopping || stated_defaults {
+        &[Stopping::Tight, Stopping::Defaults]
+    } else {
+        &[Stopping::Tight]
+    };
+    let settings = grid(measure, any_zero, any_dz, any_pi, stoppings);
     // Each setting: total units off, all matched, per-claim match, the values (for grouping).
     let rows: Vec<Row> = settings
         .par_iter()
@@ -959,7 +1057,13 @@ pub fn verify(claims: &Claims, options: &VerifyOptions) -> Result<VerifyReport> 
         });
     }
     let search = if options.search && !used.is_empty() {
-        Some(search(claims, &prepared, stated.measure, &used))
+        Some(search(
+            claims,
+            &prepared,
+            stated.measure,
+            &used,
+            options.default_stopping,
+        ))
     } else {
         None
     };

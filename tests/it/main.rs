@@ -7,6 +7,7 @@ mod cli_help;
 mod comparative;
 mod forest;
 mod glmm_metareg;
+mod hr_mh;
 mod input;
 mod metafor_fixtures;
 mod presentation;

@@ -511,6 +511,7 @@ level_column = "c23"
 drop00 = false
 vtype = "UB"
 mh_add = 0.5
+mh_drop00 = true
 rd_variance = "GR"
 rd_raw_estimate = true
 cc_target = "tacc"
@@ -533,6 +534,10 @@ delimiter = ";"
     assert_eq!(load.labels.get("a").map(String::as_str), Some("Alpha"));
     assert_eq!(load.delimiter, Some(b'\t'));
     assert!(model.tau2_common && !model.drop00 && !model.addyi && model.mh.rd_raw_estimate);
+    assert!(
+        model.mh.drop00_sums,
+        "mh_drop00 = true leaves double-zero tables out of the M-H sums"
+    );
     // The file's labels are not an error for an analysis without subgroups; they are unused.
     let (load, model) = ds.spec.analyses[1].options().unwrap();
     assert!(load.labels.is_empty() && model.drop00 && model.correction.add == 0.0);

@@ -26,6 +26,7 @@ pub mod printed;
 pub mod published;
 pub mod report;
 pub mod revman;
+pub mod revman_report;
 pub mod revman_table;
 pub mod rounding;
 pub mod search;

@@ -13,6 +13,7 @@ mod presentation;
 mod properties;
 mod reproduce;
 mod revman;
+mod revman_report;
 mod selection;
 mod sensitivity;
 mod subgroup_common;

@@ -81,7 +81,7 @@ fn is_revman(path: &std::path::Path) -> bool {
     let n = std::fs::File::open(path)
         .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
         .unwrap_or(0);
-    crate::data::revman::looks_like_rm5(&head[..n])
+    crate::data::revman::looks_like_rm5(&head[..n]) || crate::data::revman_csv::looks_like_revman_csv(&head[..n])
 }
 
 /// A directory of .rm5 files: each file checked (in parallel), one summary line per file and the
@@ -155,7 +155,7 @@ fn run_revman(cmd: &VerifyCmd, path: &std::path::Path) -> Result<i32> {
     }
     let r = match &cmd.report {
         Some(dir) => {
-            let review = crate::data::revman::read_rm5(path)?;
+            let review = crate::data::revman_csv::read_review(path)?;
             let r = crate::verify::revman::verify_review(&review);
             let files = crate::verify::revman_report::write(&review, &r, dir)?;
             eprintln!(

@@ -1089,7 +1089,7 @@ fn g(x: f64) -> String {
 
 /// Read and check a `.rm5` file.
 pub fn verify_file(path: &std::path::Path) -> Result<ReviewCheck> {
-    let review = crate::data::revman::read_rm5(path)?;
+    let review = crate::data::revman_csv::read_review(path)?;
     if review.comparisons.is_empty() {
         return Err(Error::Input {
             file: path.to_path_buf(),

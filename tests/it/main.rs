@@ -13,6 +13,7 @@ mod presentation;
 mod properties;
 mod reproduce;
 mod revman;
+mod revman_csv;
 mod revman_report;
 mod selection;
 mod sensitivity;

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 use super::revman::{verify_review, AnalysisCheck, ReviewCheck};
 use crate::data::revman::{Outcome, Review, RowData};
 use crate::error::{Error, Result};
-use crate::report::stream::{csv_f64, csv_text, ColumnData, TableRows, TableWriter};
+use crate::report::stream::{csv_f64, csv_text, ColumnData, TableFormat, TableRows, TableWriter};
 
 /// One study row of one analysis.
 #[derive(Debug, Clone, PartialEq)]
@@ -601,8 +601,19 @@ pub fn import(
     analyses_out: &Path,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Result<ImportSummary> {
-    let mut ws = TableWriter::create::<StudyRecord>(studies_out)?;
-    let mut wa = TableWriter::create::<AnalysisRecord>(analyses_out)?;
+    import_as(files, studies_out, analyses_out, None, progress)
+}
+
+/// [`import`] in a stated table format (`None`: each output's extension decides).
+pub fn import_as(
+    files: &[PathBuf],
+    studies_out: &Path,
+    analyses_out: &Path,
+    format: Option<TableFormat>,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Result<ImportSummary> {
+    let mut ws = TableWriter::create_as::<StudyRecord>(studies_out, format)?;
+    let mut wa = TableWriter::create_as::<AnalysisRecord>(analyses_out, format)?;
     let mut sum = ImportSummary {
         files: files.len(),
         ..Default::default()

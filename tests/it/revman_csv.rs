@@ -149,3 +149,40 @@ fn bad_csv_exports_are_refused_with_file_line_and_column() {
     let e = parse_revman_csv(bad.as_bytes(), f).unwrap_err().to_string();
     assert!(e.contains("before its comparison"), "{e}");
 }
+
+/// `import --format parquet|csv` overrides the extensions; without it an unknown extension is an
+/// error that names the option.
+#[test]
+fn import_format_option() {
+    let bin = env!("CARGO_BIN_EXE_metarepro");
+    let dir = tempfile::tempdir().unwrap();
+    let run = |out: &Path, format: Option<&str>| {
+        let mut c = std::process::Command::new(bin);
+        c.args(["import", "tests/fixtures/revman/Fleiss1993.rm5", "-q", "-o"])
+            .arg(out)
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if let Some(f) = format {
+            c.args(["--format", f]);
+        }
+        c.output().unwrap()
+    };
+    let p = dir.path().join("a.out");
+    let o = run(&p, Some("parquet"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let bytes = std::fs::read(&p).unwrap();
+    assert_eq!(&bytes[..4], b"PAR1");
+    let a = std::fs::read(dir.path().join("a_analyses.out")).unwrap();
+    assert_eq!(&a[..4], b"PAR1");
+    // A .parquet name written as CSV when asked.
+    let p = dir.path().join("b.parquet");
+    let o = run(&p, Some("csv"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let t = std::fs::read_to_string(&p).unwrap();
+    assert!(t.starts_with("file,analysis,"), "{t}");
+    assert_eq!(t.lines().count(), 13);
+    let o = run(&dir.path().join("c.out"), None);
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("--format"), "{e}");
+    assert!(!dir.path().join("c.out").exists());
+}

@@ -396,5 +396,6 @@ pub fn parse_revman_csv(bytes: &[u8], file: &Path) -> Result<Review> {
         revman_version: None,
         revman_sub_version: None,
         comparisons,
+        texts: Vec::new(),
     })
 }

@@ -28,6 +28,7 @@ pub mod report;
 pub mod revman;
 pub mod revman_report;
 pub mod revman_table;
+pub mod revman_text;
 pub mod rounding;
 pub mod search;
 pub mod sources;

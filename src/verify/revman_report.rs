@@ -333,6 +333,54 @@ pub fn markdown(check: &ReviewCheck, figures: &[std::result::Result<Figure, Stri
         ));
     }
     s.push('\n');
+    if !check.text_claims.is_empty() {
+        let n = |v: &str| check.text_claims.iter().filter(|c| c.verdict == v).count();
+        s.push_str(&format!(
+            "## Estimates in the review's text\n\n{} printed estimates: {} consistent, {} misprinted, {} unmatched \
+             (each number checked at its printed precision).\n\n",
+            check.text_claims.len(),
+            n("consistent"),
+            n("misprinted"),
+            n("unmatched")
+        ));
+        s.push_str("| section | printed | analysis | verdict | numbers |\n|---|---|---|---|---|\n");
+        for c in &check.text_claims {
+            let target = match &c.analysis {
+                Some(a) => match a.subgroup {
+                    Some(g) => format!("{} subgroup {g}", a.id),
+                    None => a.id.clone(),
+                },
+                None => "–".into(),
+            };
+            let nums: Vec<String> = c
+                .numbers
+                .iter()
+                .map(|x| {
+                    format!(
+                        "{} {} (recomputed {}): {}",
+                        x.what,
+                        x.printed,
+                        num(x.recomputed),
+                        x.verdict
+                    )
+                })
+                .collect();
+            s.push_str(&format!(
+                "| {} | {} | {}{} | {} | {} |\n",
+                c.section,
+                md_escape(&c.text),
+                target,
+                if c.also_fits.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (also fits {})", c.also_fits.join(", "))
+                },
+                c.verdict,
+                md_escape(&nums.join("; "))
+            ));
+        }
+        s.push('\n');
+    }
     let mut ids: Vec<&str> = check.analyses.iter().map(|a| a.id.as_str()).collect();
     ids.dedup();
     for id in ids {

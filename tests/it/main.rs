@@ -15,6 +15,7 @@ mod reproduce;
 mod revman;
 mod revman_csv;
 mod revman_report;
+mod revman_text;
 mod selection;
 mod sensitivity;
 mod subgroup_common;

@@ -158,3 +158,26 @@ fn outcome_name_words_break_ties() {
         );
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 500, ..Default::default() })]
+    /// Any text (multi-byte characters, minus signs, stray digits and labels) is scanned without
+    /// a panic, and every claim found quotes the text.
+    #[test]
+    fn any_text_is_scanned_without_panic(parts in proptest::collection::vec(
+        proptest::sample::select(vec![
+            "OR ", "RR", "MD", "odds ratio ", "0.61", "-3.49", "\u{2212}1.2", "1.00", " to ", "-", "95% CI ",
+            "CI", "(", ")", "; ", "P = ", "0.05", "é", "\u{a0}", "²", "or ", ".", "0.", "7", " ",
+        ]),
+        0..40,
+    )) {
+        let text: String = parts.concat();
+        let s = std::fs::read_to_string(fixture("rule_mh_or_cc.rm5")).unwrap();
+        let review = metarepro::data::revman::parse_rm5(s.as_bytes(), Path::new("t.rm5")).unwrap();
+        let analyses = verify_review(&review).analyses;
+        let texts = vec![metarepro::data::revman::ReviewText { section: "abstract".into(), text: text.clone() }];
+        for c in metarepro::verify::revman_text::check_texts(&texts, &analyses) {
+            proptest::prop_assert!(text.contains(&c.text), "{:?} not in {:?}", c.text, text);
+        }
+    }
+}

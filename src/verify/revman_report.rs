@@ -166,6 +166,7 @@ pub fn figures(review: &Review) -> Vec<std::result::Result<Figure, String>> {
 
 fn num(x: Option<f64>) -> String {
     match x {
+        Some(v) if v.is_finite() && v != 0.0 && v.abs() < 1e-4 => format!("{v:.6e}"),
         Some(v) if v.is_finite() => {
             let s = format!("{v:.6}");
             let s = s.trim_end_matches('0').trim_end_matches('.').to_string();
@@ -208,6 +209,7 @@ fn numbers_table(a: &AnalysisCheck) -> String {
             continue;
         }
         let d = match (rm, rc) {
+            (Some(x), Some(y)) if x.is_finite() && y.is_finite() && y == x => "0".into(),
             (Some(x), Some(y)) if x.is_finite() && y.is_finite() => format!("{:.2e}", y - x),
             _ => "–".into(),
         };
@@ -355,6 +357,7 @@ pub fn markdown(check: &ReviewCheck, figures: &[std::result::Result<Figure, Stri
             let nums: Vec<String> = c
                 .numbers
                 .iter()
+                .filter(|_| c.analysis.is_some())
                 .map(|x| {
                     format!(
                         "{} {} (recomputed {}): {}",

@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use crate::error::{Error, Result};
+use crate::report::stream::TableFormat;
 use crate::verify::revman_table;
 
 #[derive(Debug, Clone, Args)]
 pub struct ImportCmd {
-    /// A RevMan 5 review (.rm5), or a directory of them (read in parallel, in name order).
+    /// A RevMan 5 review (.rm5, or RevMan's analysis-data export .csv), or a directory of them (read
+    /// in parallel, in name order).
     pub input: PathBuf,
     /// The study table: one row per study per analysis (.parquet or .csv), ready for pool and batch.
     #[arg(long, short)]
@@ -20,9 +22,18 @@ pub struct ImportCmd {
     /// name with `_analyses` added).
     #[arg(long)]
     pub analyses: Option<PathBuf>,
+    /// Table format of both outputs (default: from each file's extension, .parquet or .csv).
+    #[arg(long, value_enum)]
+    pub format: Option<ImportFormat>,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportFormat {
+    Parquet,
+    Csv,
 }
 
 /// `studies.parquet` -> `studies_analyses.parquet`.
@@ -47,8 +58,16 @@ pub fn run(cmd: &ImportCmd) -> Result<i32> {
             analyses.display()
         )));
     }
-    crate::report::stream::is_parquet_output(&cmd.output)?;
-    crate::report::stream::is_parquet_output(&analyses)?;
+    let format = cmd.format.map(|f| match f {
+        ImportFormat::Parquet => TableFormat::Parquet,
+        ImportFormat::Csv => TableFormat::Csv,
+    });
+    if format.is_none() {
+        crate::report::stream::is_parquet_output(&cmd.output)
+            .map_err(|e| Error::Usage(format!("{e} (or give --format parquet|csv)")))?;
+        crate::report::stream::is_parquet_output(&analyses)
+            .map_err(|e| Error::Usage(format!("{e} (or give --format parquet|csv)")))?;
+    }
     let pb = (!cmd.quiet && files.len() > 1 && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new(files.len() as u64);
         if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files ({eta}) {msg}") {
@@ -56,7 +75,7 @@ pub fn run(cmd: &ImportCmd) -> Result<i32> {
         }
         b
     });
-    let s = revman_table::import(&files, &cmd.output, &analyses, pb.as_ref())?;
+    let s = revman_table::import_as(&files, &cmd.output, &analyses, format, pb.as_ref())?;
     if let Some(b) = pb {
         b.finish_and_clear();
     }

@@ -58,6 +58,10 @@ pub struct VerifyCmd {
     /// Same as --format json.
     #[arg(long)]
     pub json: bool,
+    /// RevMan review (.rm5): also write DIR/report.md with the verdict of every analysis and a
+    /// forest plot per analysis in RevMan's layout (DIR/<analysis ID>.png and .svg).
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -77,7 +81,7 @@ fn is_revman(path: &std::path::Path) -> bool {
     let n = std::fs::File::open(path)
         .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
         .unwrap_or(0);
-    crate::data::revman::looks_like_rm5(&head[..n])
+    crate::data::revman::looks_like_rm5(&head[..n]) || crate::data::revman_csv::looks_like_revman_csv(&head[..n])
 }
 
 /// A directory of .rm5 files: each file checked (in parallel), one summary line per file and the
@@ -149,7 +153,20 @@ fn run_revman(cmd: &VerifyCmd, path: &std::path::Path) -> Result<i32> {
     if path.is_dir() {
         return run_revman_dir(cmd, path);
     }
-    let r = crate::verify::revman::verify_file(path)?;
+    let r = match &cmd.report {
+        Some(dir) => {
+            let review = crate::data::revman_csv::read_review(path)?;
+            let r = crate::verify::revman::verify_review(&review);
+            let files = crate::verify::revman_report::write(&review, &r, dir)?;
+            eprintln!(
+                "wrote {} and {} forest plots",
+                files.report.display(),
+                files.figures.len() / 2
+            );
+            r
+        }
+        None => crate::verify::revman::verify_file(path)?,
+    };
     let text = if cmd.json || cmd.format == VerifyFormat::Json {
         r.json()
     } else {
@@ -171,7 +188,18 @@ pub fn run(cmd: &VerifyCmd) -> Result<i32> {
         return Err(crate::error::Error::Usage("a claims file is needed".into()));
     };
     if is_revman(path) {
+        if cmd.report.is_some() && path.is_dir() {
+            return Err(crate::error::Error::Usage(
+                "--report takes one RevMan file, not a directory".into(),
+            ));
+        }
         return run_revman(cmd, path);
+    }
+    if cmd.report.is_some() {
+        return Err(crate::error::Error::Usage(format!(
+            "--report is for RevMan 5 reviews (.rm5); {} is a claims file (use --format markdown)",
+            path.display()
+        )));
     }
     let mut c = claims::load(path)?;
     if let Some(file) = &cmd.data {

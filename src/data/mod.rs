@@ -36,6 +36,7 @@ pub mod delimited;
 pub mod parquet_check;
 pub mod parquet_read;
 pub mod revman;
+pub mod revman_csv;
 pub mod spec;
 
 pub use arms::{load_inputs, select_inputs, Columns, InputKind, StudyInput};

@@ -50,6 +50,17 @@ pub struct Review {
     pub revman_version: Option<String>,
     pub revman_sub_version: Option<String>,
     pub comparisons: Vec<Comparison>,
+    /// The paragraphs of the review's abstract and results text (where estimates are printed).
+    pub texts: Vec<ReviewText>,
+}
+
+/// One paragraph of the review's text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReviewText {
+    /// "abstract" (`ABSTRACT`) or "results" (`RESULTS`).
+    pub section: String,
+    /// The paragraph's text, whitespace collapsed.
+    pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -399,6 +410,7 @@ pub fn parse_rm5(bytes: &[u8], file: &Path) -> Result<Review> {
         }
     }
     let opt = |name: &str| root.attribute(name).filter(|s| !s.is_empty()).map(str::to_string);
+    let texts = review_texts(root);
     Ok(Review {
         file: file.to_path_buf(),
         encoding,
@@ -408,7 +420,39 @@ pub fn parse_rm5(bytes: &[u8], file: &Path) -> Result<Review> {
         revman_version: opt("REVMAN_VERSION"),
         revman_sub_version: opt("REVMAN_SUB_VERSION"),
         comparisons,
+        texts,
     })
+}
+
+/// The paragraphs (`P`, else the whole element) of every `ABSTRACT` and `RESULTS` element outside
+/// the analyses, in document order.
+fn review_texts(root: roxmltree::Node) -> Vec<ReviewText> {
+    let collapse = |s: String| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out = Vec::new();
+    for sec in root
+        .descendants()
+        .filter(|n| n.has_tag_name("ABSTRACT") || n.has_tag_name("RESULTS"))
+    {
+        if sec.ancestors().any(|a| a.has_tag_name("ANALYSES_AND_DATA")) {
+            continue;
+        }
+        let section = if sec.has_tag_name("ABSTRACT") {
+            "abstract"
+        } else {
+            "results"
+        };
+        let paragraphs: Vec<roxmltree::Node> = sec.descendants().filter(|n| n.has_tag_name("P")).collect();
+        let texts: Vec<String> = if paragraphs.is_empty() {
+            vec![collapse(text_of(sec))]
+        } else {
+            paragraphs.into_iter().map(|p| collapse(text_of(p))).collect()
+        };
+        out.extend(texts.into_iter().filter(|t| !t.is_empty()).map(|text| ReviewText {
+            section: section.to_string(),
+            text,
+        }));
+    }
+    out
 }
 
 /// Refuse nesting deeper than [`MAX_DEPTH`] before building the tree (a cheap scan of the tags).

@@ -442,7 +442,8 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
     if res.studies.is_empty() {
         return Err(Error::Computation("no studies to plot".into()));
     }
-    let ratio = res.measure.is_ratio();
+    let rm = opts.revman.as_ref();
+    let ratio = res.measure.is_ratio() || rm.is_some_and(|r| r.log_axis);
     let dec = opts.digits.proportion.unwrap_or(2);
     let d = &opts.digits;
     let random = !res.method.is_common();
@@ -483,12 +484,23 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
 
     // The sub-header row: study header, arm headers, Weight, method.
     let mut sub = vec![opts.study_header.clone()];
-    let ah = arms.headers(res);
+    let mut ah = arms.headers(res);
+    if let (Arms::Generic, Some(name)) = (arms, rm.and_then(|r| r.measure_name.as_deref())) {
+        ah[0] = if ratio {
+            format!("log[{name}]")
+        } else {
+            name.to_string()
+        };
+    }
     sub.extend(ah.iter().cloned());
     if arms.two_groups() {
         sub.extend(ah.iter().cloned());
     }
-    sub.push(super::forest::weight_header(res, opts.weights).into());
+    sub.push(if rm.is_some() {
+        "Weight".into()
+    } else {
+        super::forest::weight_header(res, opts.weights).into()
+    });
     sub.push(method_header(res));
     let mut rows = vec![Row {
         kind: RowKind::Bold,
@@ -570,6 +582,7 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
     let pi_row = |f: &Pooled| -> Option<Row> {
         let e = &f.effect;
         let ok = random
+            && rm.is_none()
             && opts.prediction
             && f.fit.k > 1
             && [e.pi_lb, e.pi_ub].iter().all(|v| v.is_finite() && (!ratio || *v > 0.0));
@@ -588,12 +601,39 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
             },
         })
     };
-    let main_label = if random {
-        "Random effects model"
-    } else {
-        "Common effect model"
+    let main_label = match (rm, random) {
+        (Some(_), _) => format!("Subtotal ({} CI)", level_label(res.level)),
+        (None, true) => "Random effects model".to_string(),
+        (None, false) => "Common effect model".to_string(),
     };
+    let main_label = main_label.as_str();
+    let total_label = format!("Total ({} CI)", level_label(res.level));
+    let overall_label = if rm.is_some() { total_label.as_str() } else { main_label };
     let blank_arms = || vec![String::new(); n_arm];
+    // RevMan's layout: a pooled row shows the group sizes, a "Total events" row under it the
+    // events (counts and rates).
+    let split_events = |cells: Vec<String>| -> (Vec<String>, Option<Row>) {
+        if rm.is_none() || !matches!(arms, Arms::Counts | Arms::Rates) || cells.len() != 4 {
+            return (cells, None);
+        }
+        let blank = String::new();
+        let totals = vec![blank.clone(), cells[1].clone(), blank.clone(), cells[3].clone()];
+        let mut ev = vec![
+            "Total events".to_string(),
+            cells[0].clone(),
+            blank.clone(),
+            cells[2].clone(),
+        ];
+        ev.extend([blank.clone(), blank]);
+        (
+            totals,
+            Some(Row {
+                kind: RowKind::Normal,
+                cells: ev,
+                mark: Mark::None,
+            }),
+        )
+    };
 
     if res.subgroups.is_empty() {
         for &i in &order[0] {
@@ -607,7 +647,7 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
                 let r = study_row(&res.studies[i], &mut values);
                 rows.push(r);
             }
-            if g.fit.k == 1 {
+            if g.fit.k == 1 && rm.is_none() {
                 // One study: its row is the subgroup's result; nothing is pooled.
                 rows.push(Row::note(format!("O{}", &crate::report::ONE_STUDY_NOTE[1..])));
                 rows.push(Row::blank());
@@ -617,15 +657,16 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
                 Weights::Overall => block.iter().map(|&i| res.studies[i].weight_overall).sum(),
                 Weights::Subgroup => 100.0,
             };
-            let totals = arm_totals(arms, res, block, &arm_dec);
+            let (totals, events_row) = split_events(arm_totals(arms, res, block, &arm_dec));
             // Both models per subgroup, as for all studies: the common-effect diamond above.
-            match (random, g.common.as_deref()) {
+            match (random && rm.is_none(), g.common.as_deref()) {
                 (true, Some(c)) => {
                     rows.push(pooled_row("Common effect model", c, totals, None, &mut values));
                     rows.push(pooled_row(main_label, g, blank_arms(), Some(w), &mut values));
                 }
                 _ => rows.push(pooled_row(main_label, g, totals, Some(w), &mut values)),
             }
+            rows.extend(events_row);
             if opts.subgroup_prediction {
                 if let Some(r) = pi_row(g) {
                     values.extend([g.effect.pi_lb, g.effect.pi_ub]);
@@ -633,7 +674,7 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
                 }
             }
             rows.push(Row::note(heterogeneity_line(g, random)));
-            rows.push(Row::note(match (random, g.common.as_deref()) {
+            rows.push(Row::note(match (random && rm.is_none(), g.common.as_deref()) {
                 (true, Some(c)) => both_effects_line(c, g),
                 _ => overall_effect_line(g),
             }));
@@ -641,36 +682,51 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
         }
     }
     let all: Vec<usize> = (0..res.studies.len()).collect();
-    let totals = arm_totals(arms, res, &all, &arm_dec);
+    let (totals, events_row) = split_events(arm_totals(arms, res, &all, &arm_dec));
     let overall_w = match (opts.weights, res.subgroups.is_empty()) {
         (Weights::Subgroup, false) => None,
         _ => Some(100.0),
     };
     let o = &res.overall;
-    let show_common = random && res.common.is_some();
-    if let (true, Some(c)) = (show_common, &res.common) {
-        rows.push(pooled_row("Common effect model", c, totals, None, &mut values));
-        rows.push(pooled_row(main_label, o, blank_arms(), overall_w, &mut values));
-    } else {
-        rows.push(pooled_row(main_label, o, totals, overall_w, &mut values));
-    }
-    if let Some(r) = pi_row(o) {
-        values.extend([o.effect.pi_lb, o.effect.pi_ub]);
-        rows.push(r);
-    }
-
-    let mut footer = vec![heterogeneity_line(o, random)];
-    match (&res.common, show_common) {
-        (Some(c), true) => footer.push(both_effects_line(c, o)),
-        _ => footer.push(overall_effect_line(o)),
+    let show_total = rm.is_none_or(|r| r.total);
+    let show_common = random && res.common.is_some() && rm.is_none();
+    let mut footer = Vec::new();
+    if show_total {
+        if let (true, Some(c)) = (show_common, &res.common) {
+            rows.push(pooled_row("Common effect model", c, totals, None, &mut values));
+            rows.push(pooled_row(main_label, o, blank_arms(), overall_w, &mut values));
+        } else {
+            rows.push(pooled_row(overall_label, o, totals, overall_w, &mut values));
+        }
+        rows.extend(events_row);
+        if let Some(r) = pi_row(o) {
+            values.extend([o.effect.pi_lb, o.effect.pi_ub]);
+            rows.push(r);
+        }
+        footer.push(heterogeneity_line(o, random));
+        match (&res.common, show_common) {
+            (Some(c), true) => footer.push(both_effects_line(c, o)),
+            _ => footer.push(overall_effect_line(o)),
+        }
     }
     if let Some(t) = &res.subgroup_test {
-        footer.push(super::forest::model_of_test(res, subgroup_line(t)));
+        footer.push(if rm.is_some() {
+            subgroup_line(t)
+        } else {
+            super::forest::model_of_test(res, subgroup_line(t))
+        });
     }
 
     // Footnotes: the model in words, the level, the conventions, the rows left out.
     let lv = level_label(res.level);
-    let mut footnotes = vec![model_words(res)];
+    let mut words = model_words(res);
+    if rm.is_some() {
+        // Only the analysis model is drawn.
+        if let Some(i) = words.find(" Common effect model") {
+            words.truncate(i);
+        }
+    }
+    let mut footnotes = vec![words];
     let mut ci = format!(
         "Intervals are {lv} confidence intervals; study CIs are Wald intervals{}.",
         if ratio { " on the log scale" } else { "" }
@@ -707,7 +763,9 @@ fn build(res: &PoolResult, opts: &ForestOptions) -> Result<Parts> {
     }
 
     let (lo, hi, ticks) = axis_of(&values, ratio, opts)?;
-    let name = title_case(res.measure.natural_name());
+    let name = rm
+        .and_then(|r| r.measure_name.clone())
+        .unwrap_or_else(|| title_case(res.measure.natural_name()));
     let (g1, g2) = opts
         .arm_labels
         .clone()

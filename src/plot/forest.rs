@@ -195,6 +195,25 @@ pub struct ForestOptions {
     pub arm_labels: Option<(String, String)>,
     /// More footnotes under the figure (e.g. the rows left out of the data).
     pub footnotes: Vec<String>,
+    /// Two-group plots: RevMan 5's layout ("Subtotal (95% CI)", "Total (95% CI)", a "Total
+    /// events" row, only the analysis model's diamonds, no prediction interval); `None`: the
+    /// meta-style layout with both models.
+    pub revman: Option<RevmanLayout>,
+}
+
+/// What RevMan's layout of a forest plot shows beyond the studies and subgroups.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RevmanLayout {
+    /// Whether the plot has a total over all studies (RevMan's `TOTALS="YES"`); without one, only
+    /// subtotals (and the subgroup-difference test) are shown.
+    pub total: bool,
+    /// The measure's name over the effect column (`None`: the measure's own, e.g. "Risk
+    /// Ratio"), e.g. a generic inverse-variance outcome's free-text measure.
+    pub measure_name: Option<String>,
+    /// The results are ratios drawn on a log axis although the measure is not one (generic
+    /// inverse-variance data entered on the log scale; the result's values already on the ratio
+    /// scale).
+    pub log_axis: bool,
 }
 
 impl Default for ForestOptions {
@@ -218,6 +237,7 @@ impl Default for ForestOptions {
             favours: None,
             arm_labels: None,
             footnotes: Vec::new(),
+            revman: None,
         }
     }
 }

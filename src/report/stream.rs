@@ -193,10 +193,25 @@ pub struct TableWriter {
     buf: Vec<u8>,
 }
 
+/// The format of a table file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    Parquet,
+    Csv,
+}
+
 impl TableWriter {
     /// A writer for rows of type `T`; the format follows the extension of `path`.
     pub fn create<T: TableRows>(path: &Path) -> Result<TableWriter> {
-        let parquet = is_parquet_output(path)?;
+        Self::create_as::<T>(path, None)
+    }
+
+    /// A writer for rows of type `T` in `format` (`None`: from the extension of `path`).
+    pub fn create_as<T: TableRows>(path: &Path, format: Option<TableFormat>) -> Result<TableWriter> {
+        let parquet = match format {
+            Some(f) => f == TableFormat::Parquet,
+            None => is_parquet_output(path)?,
+        };
         let tmp = crate::report::temp_beside(path)?;
         let file = tmp.reopen().map_err(|e| out_err(path, e))?;
         let sink = if parquet {

@@ -210,6 +210,9 @@ pub struct Summary {
 pub struct ReviewCheck {
     pub review: ReviewInfo,
     pub analyses: Vec<AnalysisCheck>,
+    /// Estimates printed in the review's abstract and results text, matched to the analyses and
+    /// checked at their printed precision ([`super::revman_text`]).
+    pub text_claims: Vec<super::revman_text::TextClaim>,
     pub summary: Summary,
 }
 
@@ -966,6 +969,7 @@ pub fn verify_review(review: &Review) -> ReviewCheck {
             no_stored_results: no_stored,
             text,
         },
+        text_claims: super::revman_text::check_texts(&review.texts, &analyses),
         analyses,
     }
 }
@@ -1069,6 +1073,12 @@ impl ReviewCheck {
                 }
             }
         }
+        if !self.text_claims.is_empty() {
+            s.push_str("\nEstimates in the review's text:\n");
+            for c in &self.text_claims {
+                s.push_str(&format!("  {}\n", super::revman_text::claim_line(c)));
+            }
+        }
         s.push_str(&format!("\n{}\n", self.summary.text));
         s
     }
@@ -1089,7 +1099,7 @@ fn g(x: f64) -> String {
 
 /// Read and check a `.rm5` file.
 pub fn verify_file(path: &std::path::Path) -> Result<ReviewCheck> {
-    let review = crate::data::revman::read_rm5(path)?;
+    let review = crate::data::revman_csv::read_review(path)?;
     if review.comparisons.is_empty() {
         return Err(Error::Input {
             file: path.to_path_buf(),

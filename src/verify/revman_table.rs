@@ -18,9 +18,9 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::revman::{verify_review, AnalysisCheck, ReviewCheck};
-use crate::data::revman::{read_rm5, Outcome, Review, RowData};
+use crate::data::revman::{Outcome, Review, RowData};
 use crate::error::{Error, Result};
-use crate::report::stream::{csv_f64, csv_text, ColumnData, TableRows, TableWriter};
+use crate::report::stream::{csv_f64, csv_text, ColumnData, TableFormat, TableRows, TableWriter};
 
 /// One study row of one analysis.
 #[derive(Debug, Clone, PartialEq)]
@@ -538,7 +538,24 @@ fn unreadable(path: &Path, e: &Error) -> AnalysisRecord {
     }
 }
 
-/// The `.rm5` files of `input` (a file, or a directory read non-recursively), in name order.
+/// Whether `p` is a RevMan file of a directory: a `.rm5`, or a `.csv` whose header is RevMan's
+/// analysis-data export.
+fn is_revman_file(p: &Path) -> bool {
+    match crate::data::extension(p).as_str() {
+        "rm5" => true,
+        "csv" => {
+            let mut head = [0u8; 4096];
+            let n = std::fs::File::open(p)
+                .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+                .unwrap_or(0);
+            crate::data::revman_csv::looks_like_revman_csv(&head[..n])
+        }
+        _ => false,
+    }
+}
+
+/// The RevMan files of `input` (a file, or a directory read non-recursively: its `.rm5` files and
+/// RevMan analysis-data CSVs), in name order.
 pub fn rm5_files(input: &Path) -> Result<Vec<PathBuf>> {
     if !input.is_dir() {
         return Ok(vec![input.to_path_buf()]);
@@ -549,7 +566,7 @@ pub fn rm5_files(input: &Path) -> Result<Vec<PathBuf>> {
     })?;
     let mut files: Vec<PathBuf> = rd
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && crate::data::extension(p) == "rm5")
+        .filter(|p| p.is_file() && is_revman_file(p))
         .collect();
     files.sort();
     if files.is_empty() {
@@ -584,8 +601,19 @@ pub fn import(
     analyses_out: &Path,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Result<ImportSummary> {
-    let mut ws = TableWriter::create::<StudyRecord>(studies_out)?;
-    let mut wa = TableWriter::create::<AnalysisRecord>(analyses_out)?;
+    import_as(files, studies_out, analyses_out, None, progress)
+}
+
+/// [`import`] in a stated table format (`None`: each output's extension decides).
+pub fn import_as(
+    files: &[PathBuf],
+    studies_out: &Path,
+    analyses_out: &Path,
+    format: Option<TableFormat>,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Result<ImportSummary> {
+    let mut ws = TableWriter::create_as::<StudyRecord>(studies_out, format)?;
+    let mut wa = TableWriter::create_as::<AnalysisRecord>(analyses_out, format)?;
     let mut sum = ImportSummary {
         files: files.len(),
         ..Default::default()
@@ -595,7 +623,7 @@ pub fn import(
         let done: Vec<Result<Tables>> = chunk
             .par_iter()
             .map(|p| {
-                let review = read_rm5(p)?;
+                let review = crate::data::revman_csv::read_review(p)?;
                 let check = verify_review(&review);
                 Ok(records(&review, &check))
             })

@@ -96,7 +96,7 @@ pub struct EffectSummary {
 /// the prediction interval, the CIs of τ², I² and H², the natural-scale summary. Every number
 /// of the fit itself (k, estimate, SE, τ², Q, I², test, convergence) is read from `fit`
 /// ([`Pooled::coef`] for the estimate and its test). Serialised as the `FIT` object of the JSON
-/// contract ([`crate::report::json`]).
+/// contract (`report::json`).
 #[derive(Debug, Clone)]
 pub struct Pooled {
     /// The subgroup: its value in the subgroup column (the code); `None` for the overall fit.
